@@ -1,0 +1,37 @@
+#ifndef GKEXEC_CLIENT_H
+#define GKEXEC_CLIENT_H
+
+#include <gkexec/config.h>
+#include <gkexec/transport.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * A connection to one API server. Used by one thread at a time; different
+ * clients may be used concurrently. The config passed to gkx_client_new()
+ * is borrowed and must outlive the client.
+ */
+typedef struct gkx_client gkx_client;
+
+/** Create a client with the libcurl transport. Free with gkx_client_free(). */
+GKX_API int gkx_client_new(gkx_client **out, const gkx_config *cfg, gkx_error *err);
+
+/**
+ * Replace the client's transport (before any request). `arg` is passed to
+ * the table's create(). The table is borrowed and must outlive the client.
+ */
+GKX_API int gkx_client_set_transport(gkx_client *client, const gkx_transport *transport,
+                                     void *arg, gkx_error *err);
+
+/** Release a client. Accepts NULL. */
+GKX_API void gkx_client_free(gkx_client *client);
+
+/** The config the client was made from (borrowed). */
+GKX_API const gkx_config *gkx_client_config(const gkx_client *client);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

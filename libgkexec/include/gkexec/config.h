@@ -1,0 +1,70 @@
+#ifndef GKEXEC_CONFIG_H
+#define GKEXEC_CONFIG_H
+
+#include <gkexec/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Where to look for kubeconfig files and what to override, in kubectl's
+ * terms. Every field is optional (NULL or 0 means "not given"); the strings
+ * are borrowed only for the duration of gkx_config_load().
+ */
+typedef struct gkx_config_options {
+	unsigned int version;       /**< GKX_CONFIG_OPTIONS_VERSION */
+	const char *kubeconfig;     /**< --kubeconfig: one file, which must exist */
+	const char *kubeconfig_env; /**< the value of KUBECONFIG: a ':'-separated list */
+	const char *home;           /**< home directory, for ~/.kube/config */
+	const char *context;        /**< --context */
+	const char *cluster;        /**< --cluster */
+	const char *user;           /**< --user */
+	const char *ns;             /**< -n/--namespace */
+	const char *server;         /**< --server */
+	const char *token;          /**< --token */
+	const char *certificate_authority; /**< --certificate-authority */
+	const char *tls_server_name;       /**< --tls-server-name */
+	int insecure_skip_tls_verify;      /**< --insecure-skip-tls-verify */
+	long request_timeout_ms;           /**< --request-timeout; 0: none */
+} gkx_config_options;
+
+#define GKX_CONFIG_OPTIONS_VERSION 1
+
+/** Fill `opts` with zeroes and the current version. */
+GKX_API void gkx_config_options_init(gkx_config_options *opts);
+
+/**
+ * Set opts->kubeconfig_env and opts->home from the KUBECONFIG and HOME
+ * environment variables. The pointers borrow the environment's strings.
+ */
+GKX_API void gkx_config_options_from_env(gkx_config_options *opts);
+
+/**
+ * A resolved, immutable client configuration: one server, its TLS material
+ * (in memory), one set of credentials and a namespace. A loaded config may
+ * be shared by several clients and threads.
+ */
+typedef struct gkx_config gkx_config;
+
+/**
+ * Load and merge kubeconfig files as kubectl does, then apply the overrides.
+ * On success *out is yours to release with gkx_config_free(). Fails with
+ * GKX_ECONFIG (a message names the file, and for YAML errors the line and
+ * column), GKX_EIO or GKX_ENOMEM.
+ */
+GKX_API int gkx_config_load(gkx_config **out, const gkx_config_options *opts,
+                            gkx_error *err);
+
+/** Release a config. Accepts NULL. */
+GKX_API void gkx_config_free(gkx_config *cfg);
+
+/** Borrowed getters. Never NULL for a loaded config, "" when unknown. */
+GKX_API const char *gkx_config_server(const gkx_config *cfg);
+GKX_API const char *gkx_config_namespace(const gkx_config *cfg);
+GKX_API const char *gkx_config_context(const gkx_config *cfg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

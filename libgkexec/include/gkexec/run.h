@@ -1,0 +1,110 @@
+#ifndef GKEXEC_RUN_H
+#define GKEXEC_RUN_H
+
+#include <gkexec/client.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** One extra file placed beside the script. */
+typedef struct gkx_file {
+	const char *name; /**< base name: letters, digits, '.', '-', '_' */
+	const char *data;
+	size_t len;
+} gkx_file;
+
+/** Where a run is, reported through on_phase. */
+typedef enum {
+	GKX_PHASE_CREATING = 1, /**< creating the Job and the ConfigMap */
+	GKX_PHASE_SCHEDULING,   /**< waiting for the pod to be scheduled */
+	GKX_PHASE_STARTING,     /**< pod scheduled; pulling the image, mounting */
+	GKX_PHASE_RUNNING,      /**< the script runs */
+	GKX_PHASE_CLEANING      /**< deleting what the run created */
+} gkx_phase;
+
+typedef int (*gkx_output_cb)(const char *data, size_t len, void *userdata);
+typedef void (*gkx_phase_cb)(gkx_phase phase, const char *detail, void *userdata);
+
+/**
+ * What to run and how. Strings and arrays are copied by gkx_run_new().
+ * NULL or 0 selects the documented default.
+ */
+typedef struct gkx_run_options {
+	unsigned int version;        /**< GKX_RUN_OPTIONS_VERSION */
+	const char *script_name;     /**< file name inside the pod, e.g. "hello.py" (required) */
+	const char *script;          /**< the code (required) */
+	size_t script_len;
+	const gkx_file *files; size_t nfiles; /**< extra files beside the script */
+	const char *const *args; size_t nargs; /**< arguments after the script */
+	const char *const *env; size_t nenv;   /**< "KEY=VALUE" entries */
+	const char *ns;              /**< namespace; default: the config's */
+	const char *image;           /**< default GKX_DEFAULT_IMAGE */
+	const char *cpu;             /**< cpu limit, default "500m" */
+	const char *memory;          /**< memory limit, default "512Mi" */
+	long timeout_s;              /**< activeDeadlineSeconds, default 300 */
+	long ttl_s;                  /**< ttlSecondsAfterFinished, default 600 */
+	const char *runtime_class;   /**< default "gvisor" */
+	int keep;                    /**< leave the objects in the cluster */
+	gkx_output_cb on_output; void *output_userdata; /**< the script's output as it arrives */
+	gkx_phase_cb on_phase; void *phase_userdata;    /**< progress, optional */
+} gkx_run_options;
+
+#define GKX_RUN_OPTIONS_VERSION 1
+#define GKX_DEFAULT_IMAGE "python:3.11-slim"
+#define GKX_MAX_CODE_BYTES (1024 * 1024)
+
+/** Fill `opts` with zeroes and the current version. */
+GKX_API void gkx_run_options_init(gkx_run_options *opts);
+
+/** One sandboxed execution. Used by one thread at a time. */
+typedef struct gkx_run gkx_run;
+
+/**
+ * Validate the options and prepare a run with a fresh unique name. Nothing
+ * is sent yet. The client is borrowed and must outlive the run. Fails with
+ * GKX_EINVAL or GKX_ETOOBIG (code and files above GKX_MAX_CODE_BYTES).
+ */
+GKX_API int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *opts,
+                        gkx_error *err);
+
+/**
+ * Create the objects, stream the output, wait for the end and delete what
+ * was created (unless `keep`). Returns 0 when the script ran to an end
+ * (see gkx_run_exit_code() and gkx_run_reason()), or a negative code when
+ * the tool, the cluster or the pod's start failed, or on cancellation
+ * (GKX_ECANCELED). Cleanup is attempted on every path. Call once.
+ */
+GKX_API int gkx_run_execute(gkx_run *run, gkx_error *err);
+
+/**
+ * Ask a running gkx_run_execute() to stop, clean up and return
+ * GKX_ECANCELED. Async-signal-safe: it only sets a flag, so a signal
+ * handler may call it. Takes effect within about a second.
+ */
+GKX_API void gkx_run_cancel(gkx_run *run);
+
+/** Render the ConfigMap and Job as a kubectl List: format "json" or "yaml". */
+GKX_API int gkx_run_render(gkx_run *run, const char *format, const char **out,
+                           gkx_error *err);
+
+/** The script's exit code, or -1 when it did not end by itself. */
+GKX_API int gkx_run_exit_code(const gkx_run *run);
+
+/**
+ * Why the run ended: "Completed", "Error", "OOMKilled", "DeadlineExceeded",
+ * "Interrupted", or a start failure such as "ImagePullBackOff"; "" before.
+ */
+GKX_API const char *gkx_run_reason(const gkx_run *run);
+
+/** The name shared by the Job and the ConfigMap, and their namespace. */
+GKX_API const char *gkx_run_name(const gkx_run *run);
+GKX_API const char *gkx_run_namespace(const gkx_run *run);
+
+/** Release a run. Accepts NULL. Does not contact the cluster. */
+GKX_API void gkx_run_free(gkx_run *run);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,265 @@
+/* Kubernetes REST calls over the client's transport: URL building, the
+ * request/response cycle, and turning a Status body into an error. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "internal.h"
+
+#define API_DEFAULT_TIMEOUT_MS 30000L
+#define API_MAX_RESPONSE (16u * 1024u * 1024u)
+
+static int put_escaped(gkx_buf *out, const char *s)
+{
+	/* libcurl's escaper; a NULL handle is allowed since curl 7.82. */
+	char *e = curl_easy_escape(NULL, s, 0);
+	int rc;
+
+	if (!e)
+		return GKX_ENOMEM;
+	rc = gkx__buf_puts(out, e);
+	curl_free(e);
+	return rc;
+}
+
+int gkx__api_path(gkx_buf *out, const char *group_version, const char *ns,
+                  const char *resource, const char *name, const char *sub)
+{
+	int core = !strcmp(group_version, "v1");
+
+	if (gkx__buf_printf(out, "/%s/%s", core ? "api" : "apis", group_version) < 0)
+		return GKX_ENOMEM;
+	if (ns && (gkx__buf_puts(out, "/namespaces/") < 0 || put_escaped(out, ns) < 0))
+		return GKX_ENOMEM;
+	if (gkx__buf_printf(out, "/%s", resource) < 0)
+		return GKX_ENOMEM;
+	if (name && (gkx__buf_puts(out, "/") < 0 || put_escaped(out, name) < 0))
+		return GKX_ENOMEM;
+	if (sub && gkx__buf_printf(out, "/%s", sub) < 0)
+		return GKX_ENOMEM;
+	return 0;
+}
+
+int gkx__api_query(gkx_buf *url, const char *key, const char *value)
+{
+	const char *sep = (url->ptr && strchr(url->ptr, '?')) ? "&" : "?";
+
+	if (gkx__buf_printf(url, "%s%s=", sep, key) < 0)
+		return GKX_ENOMEM;
+	return put_escaped(url, value);
+}
+
+static int code_for_status(long status)
+{
+	switch (status) {
+	case 401: return GKX_EUNAUTHORIZED;
+	case 403: return GKX_EFORBIDDEN;
+	case 404: return GKX_ENOTFOUND;
+	case 409: return GKX_ECONFLICT;
+	case 410: return GKX_EGONE;
+	case 413: return GKX_ETOOBIG;
+	default: return GKX_EAPI;
+	}
+}
+
+int gkx__api_status_error(gkx_error *err, long http_status, const char *body, size_t len,
+                          const char *what)
+{
+	int code = code_for_status(http_status);
+	cJSON *j = (body && len) ? cJSON_ParseWithLength(body, len) : NULL;
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(j, "kind");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(j, "message");
+	const cJSON *reason = cJSON_GetObjectItemCaseSensitive(j, "reason");
+
+	if (cJSON_IsString(kind) && !strcmp(kind->valuestring, "Status") && cJSON_IsString(msg)) {
+		gkx__error_set(err, code, "%s: %s", what, msg->valuestring);
+		if (err && cJSON_IsString(reason))
+			snprintf(err->reason, sizeof(err->reason), "%s", reason->valuestring);
+	} else {
+		gkx__error_set(err, code, "%s: the server answered HTTP %ld", what, http_status);
+	}
+	if (err)
+		err->http_status = http_status;
+	cJSON_Delete(j);
+	return code;
+}
+
+static int collect(const char *data, size_t len, void *ud)
+{
+	gkx_buf *b = ud;
+
+	if (b->len + len > API_MAX_RESPONSE)
+		return 1;
+	return gkx__buf_put(b, data, len) < 0;
+}
+
+static int build_url(gkx_client *c, gkx_buf *url, const char *path_query)
+{
+	return gkx__buf_printf(url, "%s%s", c->cfg->server, path_query);
+}
+
+static void fill_request(gkx_client *c, gkx_http_request *req, const char *method,
+                         const char *url)
+{
+	memset(req, 0, sizeof(*req));
+	req->method = method;
+	req->url = url;
+	req->authorization = c->authorization;
+	req->tls = &c->tls;
+}
+
+int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
+                  const char *content_type, const char *body, gkx_buf *resp,
+                  const char *what, gkx_error *err)
+{
+	gkx_http_request req;
+	gkx_buf url = GKX_BUF_INIT, local = GKX_BUF_INIT;
+	gkx_buf *sink = resp ? resp : &local;
+	int rc;
+
+	if (build_url(c, &url, path_query) < 0)
+		return gkx__error_oom(err);
+	fill_request(c, &req, method, url.ptr);
+	req.content_type = content_type;
+	req.body = body;
+	req.body_len = body ? strlen(body) : 0;
+	req.timeout_ms = c->cfg->request_timeout_ms > 0 ? c->cfg->request_timeout_ms
+	                                                : API_DEFAULT_TIMEOUT_MS;
+	req.on_data = collect;
+	req.userdata = sink;
+	rc = c->tp->start(c->tp_state, &req);
+	if (rc < 0) {
+		gkx__buf_free(&url);
+		return gkx__error_set(err, rc, "%s: cannot start the request", what);
+	}
+	while (!req.done) {
+		if (c->cancel && *c->cancel) {
+			c->tp->cancel(c->tp_state, &req);
+			rc = gkx__error_set(err, GKX_ECANCELED, "%s: canceled", what);
+			goto out;
+		}
+		if ((rc = c->tp->wait(c->tp_state, 100)) < 0) {
+			c->tp->cancel(c->tp_state, &req);
+			gkx__error_set(err, rc, "%s: transport failure", what);
+			goto out;
+		}
+	}
+	if (req.error) {
+		rc = gkx__error_set(err, req.error, "%s: %s: %s", what, c->cfg->server, req.error_text);
+	} else if (req.status < 200 || req.status > 299) {
+		rc = gkx__api_status_error(err, req.status, sink->ptr, sink->len, what);
+	} else {
+		rc = 0;
+	}
+out:
+	gkx__buf_free(&url);
+	gkx__buf_free(&local);
+	return rc;
+}
+
+int gkx__api_stream_start(gkx_client *c, gkx_http_request *req, gkx_buf *url,
+                          const char *path_query, gkx_data_cb cb, void *ud, gkx_error *err)
+{
+	int rc;
+
+	if (build_url(c, url, path_query) < 0)
+		return gkx__error_oom(err);
+	fill_request(c, req, "GET", url->ptr);
+	req->on_data = cb;
+	req->userdata = ud;
+	rc = c->tp->start(c->tp_state, req);
+	return rc < 0 ? gkx__error_set(err, rc, "cannot start a stream to %s", c->cfg->server) : 0;
+}
+
+/* ---- the client handle ---- */
+
+static char *basic_auth(const char *user, const char *pass)
+{
+	gkx_buf raw = GKX_BUF_INIT, out = GKX_BUF_INIT;
+	int rc;
+
+	rc = gkx__buf_printf(&raw, "%s:%s", user, pass) < 0 || gkx__buf_puts(&out, "Basic ") < 0 ||
+	     gkx__base64_encode(&out, (const unsigned char *)raw.ptr, raw.len) < 0;
+	gkx__buf_free_secret(&raw);
+	if (rc) {
+		gkx__buf_free_secret(&out);
+		return NULL;
+	}
+	return out.ptr;
+}
+
+int gkx_client_new(gkx_client **out, const gkx_config *cfg, gkx_error *err)
+{
+	gkx_client *c;
+	int rc;
+
+	gkx_error_clear(err);
+	*out = NULL;
+	if (!cfg)
+		return gkx__error_set(err, GKX_EINVAL, "no config");
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return gkx__error_oom(err);
+	c->cfg = cfg;
+	c->tls.ca = (const unsigned char *)cfg->ca.ptr;
+	c->tls.ca_len = cfg->ca.len;
+	c->tls.cert = (const unsigned char *)cfg->cert.ptr;
+	c->tls.cert_len = cfg->cert.len;
+	c->tls.key = (const unsigned char *)cfg->key.ptr;
+	c->tls.key_len = cfg->key.len;
+	c->tls.server_name = cfg->tls_server_name;
+	c->tls.insecure = cfg->insecure;
+	if (cfg->token && *cfg->token) {
+		gkx_buf h = GKX_BUF_INIT;
+		if (gkx__buf_printf(&h, "Bearer %s", cfg->token) < 0) {
+			gkx_client_free(c);
+			return gkx__error_oom(err);
+		}
+		c->authorization = h.ptr;
+	} else if (cfg->username && cfg->password) {
+		c->authorization = basic_auth(cfg->username, cfg->password);
+		if (!c->authorization) {
+			gkx_client_free(c);
+			return gkx__error_oom(err);
+		}
+	}
+	if ((rc = gkx_client_set_transport(c, gkx_transport_curl(), NULL, err)) < 0) {
+		gkx_client_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+int gkx_client_set_transport(gkx_client *c, const gkx_transport *tp, void *arg, gkx_error *err)
+{
+	void *state = NULL;
+	int rc;
+
+	if (!c || !tp || tp->version != GKX_TRANSPORT_VERSION)
+		return gkx__error_set(err, GKX_EINVAL, "invalid transport");
+	if ((rc = tp->create(&state, arg)) < 0)
+		return gkx__error_set(err, rc, "cannot create the transport");
+	if (c->tp)
+		c->tp->destroy(c->tp_state);
+	c->tp = tp;
+	c->tp_state = state;
+	return 0;
+}
+
+void gkx_client_free(gkx_client *c)
+{
+	if (!c)
+		return;
+	if (c->tp)
+		c->tp->destroy(c->tp_state);
+	gkx__free_secret(c->authorization);
+	free(c);
+}
+
+const gkx_config *gkx_client_config(const gkx_client *c)
+{
+	return c->cfg;
+}

@@ -1,0 +1,152 @@
+/* Internal declarations shared by the library's modules. Not API. */
+#ifndef GKEXEC_INTERNAL_H
+#define GKEXEC_INTERNAL_H
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "gkexec/gkexec.h"
+
+#if defined(__GNUC__)
+#define GKX__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define GKX__PRINTF(f, a)
+#endif
+
+/* ---- buf.c: a growable byte buffer, always NUL-terminated ---- */
+typedef struct gkx_buf {
+	char *ptr;
+	size_t len;
+	size_t cap;
+} gkx_buf;
+
+#define GKX_BUF_INIT { NULL, 0, 0 }
+
+int gkx__buf_put(gkx_buf *b, const void *data, size_t len);
+int gkx__buf_puts(gkx_buf *b, const char *s);
+int gkx__buf_printf(gkx_buf *b, const char *fmt, ...) GKX__PRINTF(2, 3);
+/* Drop the first n bytes. */
+void gkx__buf_consume(gkx_buf *b, size_t n);
+void gkx__buf_free(gkx_buf *b);
+/* Zero the bytes before freeing: for buffers that held a secret. */
+void gkx__buf_free_secret(gkx_buf *b);
+void gkx__memzero(void *p, size_t n);
+char *gkx__strdup(const char *s);
+char *gkx__strndup(const char *s, size_t n);
+void gkx__free_secret(char *s);
+
+/* Read a whole file, at most `limit` bytes, else GKX_ETOOBIG. */
+int gkx__read_file(gkx_buf *out, const char *path, size_t limit, gkx_error *err);
+
+/* ---- error.c ---- */
+int gkx__error_set(gkx_error *err, int code, const char *fmt, ...) GKX__PRINTF(3, 4);
+/* Prefix an existing message ("<prefix>: <old message>"). */
+void gkx__error_prefix(gkx_error *err, const char *fmt, ...) GKX__PRINTF(2, 3);
+int gkx__error_oom(gkx_error *err);
+
+/* ---- base64.c ---- */
+int gkx__base64_decode(gkx_buf *out, const char *in, size_t len);
+int gkx__base64_encode(gkx_buf *out, const unsigned char *in, size_t len);
+
+/* ---- yaml.c: YAML <-> cJSON, bounded ---- */
+#define GKX_YAML_MAX_DEPTH 64
+#define GKX_YAML_MAX_NODES 100000
+/* Parse one YAML (or JSON) document into a cJSON tree. `what` names the input
+ * in error messages (a file name). Refuses aliases, excess depth and size. */
+int gkx__yaml_parse(cJSON **out, const char *data, size_t len, const char *what,
+                    gkx_error *err);
+/* Emit a cJSON tree as a YAML document. */
+int gkx__yaml_emit(gkx_buf *out, const cJSON *json, gkx_error *err);
+
+/* ---- config: the resolved view the client uses ---- */
+struct gkx_config {
+	char *server;          /* https://host:port, no trailing slash */
+	char *ns;
+	char *context;
+	char *cluster_name;
+	char *user_name;
+	gkx_buf ca, cert, key; /* PEM; key is a secret */
+	char *tls_server_name;
+	int insecure;
+	char *token;           /* secret */
+	char *username, *password; /* basic auth; secrets */
+	long request_timeout_ms;
+};
+
+/* ---- api.c: REST helpers over the transport ---- */
+struct gkx_client {
+	const gkx_config *cfg;
+	const gkx_transport *tp;
+	void *tp_state;
+	gkx_tls tls;
+	char *authorization; /* "Bearer ..." or "Basic ..."; a secret */
+	const volatile sig_atomic_t *cancel; /* borrowed from the current run */
+};
+
+/* Append the path for a namespaced collection or object, escaping each part:
+ * /api/v1/namespaces/NS/RESOURCE[/NAME[/SUB]] ("batch/v1" groups under /apis). */
+int gkx__api_path(gkx_buf *out, const char *group_version, const char *ns,
+                  const char *resource, const char *name, const char *sub);
+/* Append "&key=value" (or "?" first) with the value escaped. */
+int gkx__api_query(gkx_buf *url, const char *key, const char *value);
+
+/* Turn a non-2xx answer into err: the Status message when the body is one. */
+int gkx__api_status_error(gkx_error *err, long http_status, const char *body, size_t len,
+                          const char *what);
+
+/* A complete request: method, path-with-query, optional JSON body. The body
+ * of the answer lands in `resp` (may be NULL). */
+int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
+                  const char *content_type, const char *body, gkx_buf *resp,
+                  const char *what, gkx_error *err);
+
+/* Start a streaming GET (watch, logs) without waiting for it. */
+int gkx__api_stream_start(gkx_client *c, gkx_http_request *req, gkx_buf *url,
+                          const char *path_query, gkx_data_cb cb, void *ud, gkx_error *err);
+
+/* ---- watch.c: newline-delimited JSON events ---- */
+#define GKX_WATCH_MAX_EVENT (4u * 1024u * 1024u)
+typedef int (*gkx_event_fn)(const char *type, cJSON *object, void *ud);
+typedef struct gkx_watch_splitter {
+	gkx_buf pending;
+	gkx_event_fn fn;
+	void *ud;
+	int error; /* first failure, sticky */
+} gkx_watch_splitter;
+/* Feed bytes; complete lines become events. Returns 0 or a GKX_E* code. */
+int gkx__watch_feed(gkx_watch_splitter *w, const char *data, size_t len);
+void gkx__watch_reset(gkx_watch_splitter *w);
+
+/* ---- manifest.c: pure request builders ---- */
+typedef struct gkx_manifest_spec {
+	const char *name;
+	const char *ns;
+	const char *image;
+	const char *script_name;
+	const char *const *command; size_t ncommand;
+	const char *const *env; size_t nenv; /* KEY=VALUE */
+	const char *cpu_limit, *cpu_request;
+	const char *memory_limit, *memory_request;
+	long timeout_s, ttl_s;
+	const char *runtime_class;
+	const char *job_uid; /* for the ConfigMap's ownerReference, or NULL */
+} gkx_manifest_spec;
+
+cJSON *gkx__manifest_job(const gkx_manifest_spec *spec);
+/* files[0] is the script. */
+cJSON *gkx__manifest_configmap(const gkx_manifest_spec *spec, const gkx_file *files,
+                               size_t nfiles);
+/* The default command for a script name: python3 for .py, sh for .sh, ... */
+int gkx__manifest_command(const char *script_name, const char ***argv, size_t *argc);
+/* A "request" for a limit: a quarter of it, at least the unit's minimum. */
+int gkx__manifest_request_for(char *out, size_t outlen, const char *limit, int is_memory);
+int gkx__manifest_valid_quantity(const char *q);
+int gkx__manifest_valid_file_name(const char *name);
+
+/* ---- random.c ---- */
+int gkx__random_suffix(char *out, size_t n, gkx_error *err);
+
+#endif

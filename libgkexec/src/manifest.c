@@ -1,0 +1,382 @@
+/* Pure builders for what a run sends: the hardened Job and the ConfigMap
+ * that carries the code. No I/O; every field here is asserted by a test. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define RUN_AS_ID 1001
+#define TMP_SIZE "64Mi"
+#define EPHEMERAL_LIMIT "128Mi"
+#define LABEL_MANAGED_BY "app.kubernetes.io/managed-by"
+#define LABEL_RUN "sandbox-run.gkexec.dev/run"
+#define TOOL_NAME "kubectl-sandbox-run"
+
+static const struct {
+	const char *ext;
+	const char *interp;
+} interpreters[] = {
+	{".py", "python3"}, {".sh", "sh"}, {".bash", "bash"}, {".js", "node"},
+	{".rb", "ruby"},    {".pl", "perl"}, {NULL, NULL},
+};
+
+int gkx__manifest_command(const char *script_name, const char ***argv, size_t *argc)
+{
+	static const char *cmd[2];
+	size_t n = strlen(script_name), i;
+
+	for (i = 0; interpreters[i].ext; i++) {
+		size_t e = strlen(interpreters[i].ext);
+		if (n > e && !strcmp(script_name + n - e, interpreters[i].ext)) {
+			cmd[0] = interpreters[i].interp;
+			cmd[1] = NULL;
+			*argv = cmd;
+			*argc = 1;
+			return 0;
+		}
+	}
+	return GKX_EINVAL;
+}
+
+int gkx__manifest_valid_file_name(const char *name)
+{
+	const char *p;
+
+	if (!name || !*name || strlen(name) > 253 || !strcmp(name, ".") || !strcmp(name, ".."))
+		return 0;
+	for (p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '.' || *p == '-' || *p == '_'))
+			return 0;
+	return 1;
+}
+
+/* Quantities: digits, an optional fraction, an optional suffix. */
+static const struct {
+	const char *suffix;
+	double factor;
+} suffixes[] = {
+	{"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"Ti", 1099511627776.0},
+	{"k", 1e3},     {"M", 1e6},        {"G", 1e9},           {"T", 1e12},
+	{"m", 1e-3},    {"", 1.0},         {NULL, 0},
+};
+
+static int parse_quantity(const char *q, double *value)
+{
+	const char *p = q;
+	char *end;
+	size_t i;
+
+	if (!q || !(*p >= '0' && *p <= '9'))
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p == '.') {
+		p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	for (i = 0; suffixes[i].suffix; i++) {
+		if (!strcmp(p, suffixes[i].suffix)) {
+			*value = strtod(q, &end) * suffixes[i].factor;
+			return *value > 0;
+		}
+	}
+	return 0;
+}
+
+int gkx__manifest_valid_quantity(const char *q)
+{
+	double v;
+	return parse_quantity(q, &v);
+}
+
+int gkx__manifest_request_for(char *out, size_t outlen, const char *limit, int is_memory)
+{
+	double v;
+
+	if (!parse_quantity(limit, &v))
+		return GKX_EINVAL;
+	v /= 4;
+	if (is_memory) {
+		long long bytes = (long long)floor(v);
+		if (bytes % 1048576 == 0)
+			snprintf(out, outlen, "%lldMi", bytes / 1048576);
+		else if (bytes % 1024 == 0)
+			snprintf(out, outlen, "%lldKi", bytes / 1024);
+		else
+			snprintf(out, outlen, "%lld", bytes);
+	} else {
+		long long milli = (long long)floor(v * 1000 + 0.5);
+		snprintf(out, outlen, "%lldm", milli > 0 ? milli : 1);
+	}
+	return 0;
+}
+
+/* cJSON's Add* helpers return NULL on failure; a whole builder fails then. */
+#define OK(x)                 \
+	do {                      \
+		if (!(x))             \
+			goto fail;        \
+	} while (0)
+
+static cJSON *labels(const gkx_manifest_spec *s)
+{
+	cJSON *l = cJSON_CreateObject();
+
+	if (!l || !cJSON_AddStringToObject(l, LABEL_MANAGED_BY, TOOL_NAME) ||
+	    !cJSON_AddStringToObject(l, LABEL_RUN, s->name)) {
+		cJSON_Delete(l);
+		return NULL;
+	}
+	return l;
+}
+
+static cJSON *metadata(const gkx_manifest_spec *s)
+{
+	cJSON *m = cJSON_CreateObject();
+
+	OK(m);
+	OK(cJSON_AddStringToObject(m, "name", s->name));
+	OK(cJSON_AddStringToObject(m, "namespace", s->ns));
+	OK(cJSON_AddItemToObject(m, "labels", labels(s)));
+	return m;
+fail:
+	cJSON_Delete(m);
+	return NULL;
+}
+
+static cJSON *env_var(const char *name, size_t name_len, const char *value)
+{
+	cJSON *e = cJSON_CreateObject();
+	char *n = gkx__strndup(name, name_len);
+
+	OK(e && n);
+	OK(cJSON_AddStringToObject(e, "name", n));
+	OK(cJSON_AddStringToObject(e, "value", value));
+	free(n);
+	return e;
+fail:
+	free(n);
+	cJSON_Delete(e);
+	return NULL;
+}
+
+static cJSON *container(const gkx_manifest_spec *s)
+{
+	cJSON *c = cJSON_CreateObject(), *cmd, *env, *sc, *caps, *res, *lim, *req, *mounts, *m;
+	char path[512];
+	size_t i;
+	int is_python = strlen(s->script_name) > 3 &&
+	                !strcmp(s->script_name + strlen(s->script_name) - 3, ".py");
+
+	OK(c);
+	OK(cJSON_AddStringToObject(c, "name", "sandbox"));
+	OK(cJSON_AddStringToObject(c, "image", s->image));
+	OK(cJSON_AddStringToObject(c, "imagePullPolicy", "IfNotPresent"));
+	OK(cmd = cJSON_AddArrayToObject(c, "command"));
+	for (i = 0; i < s->ncommand; i++)
+		OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(s->command[i])));
+	snprintf(path, sizeof(path), "/app/%s", s->script_name);
+	OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(path)));
+	OK(cJSON_AddStringToObject(c, "workingDir", "/app"));
+
+	OK(env = cJSON_AddArrayToObject(c, "env"));
+	/* Unbuffered, so stdout and stderr reach the log in the order printed. */
+	if (is_python) {
+		OK(cJSON_AddItemToArray(env, env_var("PYTHONUNBUFFERED", 16, "1")));
+		OK(cJSON_AddItemToArray(env, env_var("PYTHONDONTWRITEBYTECODE", 23, "1")));
+	}
+	OK(cJSON_AddItemToArray(env, env_var("HOME", 4, "/tmp")));
+	for (i = 0; i < s->nenv; i++) {
+		const char *eq = strchr(s->env[i], '=');
+		OK(eq);
+		OK(cJSON_AddItemToArray(env, env_var(s->env[i], (size_t)(eq - s->env[i]), eq + 1)));
+	}
+
+	OK(sc = cJSON_AddObjectToObject(c, "securityContext"));
+	OK(cJSON_AddFalseToObject(sc, "allowPrivilegeEscalation"));
+	OK(cJSON_AddFalseToObject(sc, "privileged"));
+	OK(cJSON_AddTrueToObject(sc, "readOnlyRootFilesystem"));
+	OK(cJSON_AddTrueToObject(sc, "runAsNonRoot"));
+	OK(caps = cJSON_AddObjectToObject(sc, "capabilities"));
+	OK(cJSON_AddItemToObject(caps, "drop", cJSON_CreateArray()));
+	OK(cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(caps, "drop"), cJSON_CreateString("ALL")));
+
+	OK(res = cJSON_AddObjectToObject(c, "resources"));
+	OK(lim = cJSON_AddObjectToObject(res, "limits"));
+	OK(cJSON_AddStringToObject(lim, "cpu", s->cpu_limit));
+	OK(cJSON_AddStringToObject(lim, "memory", s->memory_limit));
+	OK(cJSON_AddStringToObject(lim, "ephemeral-storage", EPHEMERAL_LIMIT));
+	OK(req = cJSON_AddObjectToObject(res, "requests"));
+	OK(cJSON_AddStringToObject(req, "cpu", s->cpu_request));
+	OK(cJSON_AddStringToObject(req, "memory", s->memory_request));
+	OK(cJSON_AddStringToObject(req, "ephemeral-storage", TMP_SIZE));
+
+	OK(mounts = cJSON_AddArrayToObject(c, "volumeMounts"));
+	OK(m = cJSON_CreateObject());
+	OK(cJSON_AddItemToArray(mounts, m));
+	OK(cJSON_AddStringToObject(m, "name", "code"));
+	OK(cJSON_AddStringToObject(m, "mountPath", "/app"));
+	OK(cJSON_AddTrueToObject(m, "readOnly"));
+	OK(m = cJSON_CreateObject());
+	OK(cJSON_AddItemToArray(mounts, m));
+	OK(cJSON_AddStringToObject(m, "name", "tmp"));
+	OK(cJSON_AddStringToObject(m, "mountPath", "/tmp"));
+	return c;
+fail:
+	cJSON_Delete(c);
+	return NULL;
+}
+
+static cJSON *pod_spec(const gkx_manifest_spec *s)
+{
+	cJSON *p = cJSON_CreateObject(), *tol, *t, *sc, *seccomp, *cs, *vols, *v, *cm, *ed;
+
+	OK(p);
+	OK(cJSON_AddStringToObject(p, "runtimeClassName", s->runtime_class));
+	OK(tol = cJSON_AddArrayToObject(p, "tolerations"));
+	OK(t = cJSON_CreateObject());
+	OK(cJSON_AddItemToArray(tol, t));
+	OK(cJSON_AddStringToObject(t, "key", "sandbox.gke.io/runtime"));
+	OK(cJSON_AddStringToObject(t, "operator", "Equal"));
+	OK(cJSON_AddStringToObject(t, "value", "gvisor"));
+	OK(cJSON_AddStringToObject(t, "effect", "NoSchedule"));
+	OK(cJSON_AddStringToObject(p, "restartPolicy", "Never"));
+	OK(cJSON_AddFalseToObject(p, "automountServiceAccountToken"));
+	OK(cJSON_AddFalseToObject(p, "enableServiceLinks"));
+	OK(sc = cJSON_AddObjectToObject(p, "securityContext"));
+	OK(cJSON_AddTrueToObject(sc, "runAsNonRoot"));
+	OK(cJSON_AddNumberToObject(sc, "runAsUser", RUN_AS_ID));
+	OK(cJSON_AddNumberToObject(sc, "runAsGroup", RUN_AS_ID));
+	OK(seccomp = cJSON_AddObjectToObject(sc, "seccompProfile"));
+	OK(cJSON_AddStringToObject(seccomp, "type", "RuntimeDefault"));
+	OK(cs = cJSON_AddArrayToObject(p, "containers"));
+	OK(cJSON_AddItemToArray(cs, container(s)));
+
+	OK(vols = cJSON_AddArrayToObject(p, "volumes"));
+	OK(v = cJSON_CreateObject());
+	OK(cJSON_AddItemToArray(vols, v));
+	OK(cJSON_AddStringToObject(v, "name", "code"));
+	OK(cm = cJSON_AddObjectToObject(v, "configMap"));
+	OK(cJSON_AddStringToObject(cm, "name", s->name));
+	OK(cJSON_AddNumberToObject(cm, "defaultMode", 0444));
+	OK(v = cJSON_CreateObject());
+	OK(cJSON_AddItemToArray(vols, v));
+	OK(cJSON_AddStringToObject(v, "name", "tmp"));
+	OK(ed = cJSON_AddObjectToObject(v, "emptyDir"));
+	OK(cJSON_AddStringToObject(ed, "sizeLimit", TMP_SIZE));
+	return p;
+fail:
+	cJSON_Delete(p);
+	return NULL;
+}
+
+cJSON *gkx__manifest_job(const gkx_manifest_spec *s)
+{
+	cJSON *j = cJSON_CreateObject(), *spec, *tmpl, *tm;
+
+	OK(j);
+	OK(cJSON_AddStringToObject(j, "apiVersion", "batch/v1"));
+	OK(cJSON_AddStringToObject(j, "kind", "Job"));
+	OK(cJSON_AddItemToObject(j, "metadata", metadata(s)));
+	OK(spec = cJSON_AddObjectToObject(j, "spec"));
+	OK(cJSON_AddNumberToObject(spec, "backoffLimit", 0));
+	OK(cJSON_AddNumberToObject(spec, "activeDeadlineSeconds", (double)s->timeout_s));
+	OK(cJSON_AddNumberToObject(spec, "ttlSecondsAfterFinished", (double)s->ttl_s));
+	OK(tmpl = cJSON_AddObjectToObject(spec, "template"));
+	OK(tm = cJSON_AddObjectToObject(tmpl, "metadata"));
+	OK(cJSON_AddItemToObject(tm, "labels", labels(s)));
+	OK(cJSON_AddItemToObject(tmpl, "spec", pod_spec(s)));
+	return j;
+fail:
+	cJSON_Delete(j);
+	return NULL;
+}
+
+static int valid_utf8(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		size_t k, extra;
+		if (c < 0x80) {
+			if (c == 0)
+				return 0;
+			i++;
+			continue;
+		}
+		if ((c & 0xE0) == 0xC0 && c >= 0xC2)
+			extra = 1;
+		else if ((c & 0xF0) == 0xE0)
+			extra = 2;
+		else if ((c & 0xF8) == 0xF0 && c <= 0xF4)
+			extra = 3;
+		else
+			return 0;
+		if (extra > n - i - 1)
+			return 0;
+		for (k = 1; k <= extra; k++)
+			if (((unsigned char)s[i + k] & 0xC0) != 0x80)
+				return 0;
+		i += extra + 1;
+	}
+	return 1;
+}
+
+cJSON *gkx__manifest_configmap(const gkx_manifest_spec *s, const gkx_file *files, size_t nfiles)
+{
+	cJSON *cm = cJSON_CreateObject(), *meta, *data = NULL, *bin = NULL;
+	size_t i;
+
+	OK(cm);
+	OK(cJSON_AddStringToObject(cm, "apiVersion", "v1"));
+	OK(cJSON_AddStringToObject(cm, "kind", "ConfigMap"));
+	OK(meta = metadata(s));
+	OK(cJSON_AddItemToObject(cm, "metadata", meta));
+	if (s->job_uid) {
+		cJSON *refs, *r;
+		OK(refs = cJSON_AddArrayToObject(meta, "ownerReferences"));
+		OK(r = cJSON_CreateObject());
+		OK(cJSON_AddItemToArray(refs, r));
+		OK(cJSON_AddStringToObject(r, "apiVersion", "batch/v1"));
+		OK(cJSON_AddStringToObject(r, "kind", "Job"));
+		OK(cJSON_AddStringToObject(r, "name", s->name));
+		OK(cJSON_AddStringToObject(r, "uid", s->job_uid));
+	}
+	OK(cJSON_AddTrueToObject(cm, "immutable"));
+	for (i = 0; i < nfiles; i++) {
+		const gkx_file *f = &files[i];
+		if (valid_utf8(f->data, f->len)) {
+			char *text = gkx__strndup(f->data, f->len);
+			OK(text);
+			if (!data && !(data = cJSON_AddObjectToObject(cm, "data"))) {
+				free(text);
+				goto fail;
+			}
+			if (!cJSON_AddStringToObject(data, f->name, text)) {
+				free(text);
+				goto fail;
+			}
+			free(text);
+		} else {
+			gkx_buf b64 = GKX_BUF_INIT;
+			OK(bin || (bin = cJSON_AddObjectToObject(cm, "binaryData")));
+			if (gkx__base64_encode(&b64, (const unsigned char *)f->data, f->len) < 0 ||
+			    !cJSON_AddStringToObject(bin, f->name, b64.ptr)) {
+				gkx__buf_free(&b64);
+				goto fail;
+			}
+			gkx__buf_free(&b64);
+		}
+	}
+	return cm;
+fail:
+	cJSON_Delete(cm);
+	return NULL;
+}

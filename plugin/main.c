@@ -1,0 +1,283 @@
+/* kubectl-sandbox_run: the kubectl plugin. It owns what is process-wide
+ * (curl's global init, signals, the terminal, the exit status) and leaves
+ * everything that talks to Kubernetes to libgkexec. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <gkexec/gkexec.h>
+
+#include "options.h"
+
+#define PLUGIN_VERSION GKX_VERSION
+
+static gkx_run *volatile current_run;
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+	if (current_run)
+		gkx_run_cancel(current_run);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+typedef struct {
+	char *data;
+	size_t len, cap;
+} text;
+
+static int text_put(text *t, const char *data, size_t len)
+{
+	if (t->len + len + 1 > t->cap) {
+		size_t cap = (t->cap ? t->cap * 2 : 4096) + len;
+		char *p = realloc(t->data, cap);
+		if (!p)
+			return -1;
+		t->data = p;
+		t->cap = cap;
+	}
+	memcpy(t->data + t->len, data, len);
+	t->len += len;
+	t->data[t->len] = '\0';
+	return 0;
+}
+
+static int read_all(FILE *f, text *out)
+{
+	char chunk[65536];
+	size_t n;
+
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (out->len + n > GKX_MAX_CODE_BYTES + 1 || text_put(out, chunk, n) < 0)
+			return -1;
+	}
+	if (!out->data && text_put(out, "", 0) < 0)
+		return -1;
+	return ferror(f) ? -1 : 0;
+}
+
+static int write_out(const char *data, size_t len, void *ud)
+{
+	(void)ud;
+	while (len) {
+		ssize_t n = write(STDOUT_FILENO, data, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return 0; /* a closed stdout must not stop the sandbox's cleanup */
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int collect_out(const char *data, size_t len, void *ud)
+{
+	return text_put(ud, data, len) < 0;
+}
+
+static void on_phase(gkx_phase phase, const char *detail, void *ud)
+{
+	static const char *const names[] = {"", "creating", "waiting for a node", "starting",
+	                                    "running", "cleaning up"};
+	(void)ud;
+	if ((int)phase >= 1 && (int)phase <= 5)
+		fprintf(stderr, "sandbox-run: %s%s%s\n", names[phase], *detail ? " " : "", detail);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+static int fail(const char *what, const gkx_error *err)
+{
+	fprintf(stderr, "error: %s%s%s\n", what ? what : "", what ? ": " : "",
+	        err->message[0] ? err->message : gkx_strerror(err->code));
+	return EXIT_TOOL_FAILED;
+}
+
+static int print_result(const gkx_run *run, const text *out, int rc, const gkx_error *err)
+{
+	cJSON *j = cJSON_CreateObject();
+	char *s;
+
+	if (!j)
+		return -1;
+	cJSON_AddStringToObject(j, "apiVersion", "sandbox-run.gkexec.dev/v1alpha1");
+	cJSON_AddStringToObject(j, "kind", "RunResult");
+	cJSON_AddStringToObject(j, "name", gkx_run_name(run));
+	cJSON_AddStringToObject(j, "namespace", gkx_run_namespace(run));
+	if (gkx_run_exit_code(run) >= 0)
+		cJSON_AddNumberToObject(j, "exitCode", gkx_run_exit_code(run));
+	else
+		cJSON_AddNullToObject(j, "exitCode");
+	cJSON_AddStringToObject(j, "reason", gkx_run_reason(run));
+	cJSON_AddStringToObject(j, "output", out->data ? out->data : "");
+	if (rc < 0)
+		cJSON_AddStringToObject(j, "error", err->message);
+	s = cJSON_Print(j);
+	if (s)
+		printf("%s\n", s);
+	cJSON_free(s);
+	cJSON_Delete(j);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	options o;
+	gkx_config_options co;
+	gkx_run_options ro;
+	gkx_config *cfg = NULL;
+	gkx_client *client = NULL;
+	gkx_run *run = NULL;
+	gkx_error err;
+	text script = {NULL, 0, 0}, output = {NULL, 0, 0};
+	const char *script_name;
+	int status, rc, json_result;
+
+	status = options_parse(&o, argc, argv);
+	if (status) {
+		options_free(&o);
+		return status;
+	}
+	if (o.help) {
+		options_usage();
+		options_free(&o);
+		return 0;
+	}
+	if (o.version) {
+		printf("kubectl-sandbox_run %s (libgkexec %s)\n", PLUGIN_VERSION, gkx_version());
+		options_free(&o);
+		return 0;
+	}
+	json_result = o.output && !strcmp(o.output, "json") && !o.dry_run;
+
+	if (!strcmp(o.file, "-")) {
+		script_name = "stdin.py";
+		rc = read_all(stdin, &script);
+	} else {
+		FILE *f = fopen(o.file, "rb");
+		script_name = base_name(o.file);
+		if (!f) {
+			fprintf(stderr, "error: cannot read %s: %s\n", o.file, strerror(errno));
+			options_free(&o);
+			return EXIT_TOOL_FAILED;
+		}
+		rc = read_all(f, &script);
+		fclose(f);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "error: cannot read %s, or it is larger than 1 MiB\n", o.file);
+		status = EXIT_TOOL_FAILED;
+		goto out;
+	}
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	gkx_config_options_init(&co);
+	gkx_config_options_from_env(&co);
+	co.kubeconfig = o.kubeconfig;
+	co.context = o.context;
+	co.cluster = o.cluster;
+	co.user = o.user;
+	co.ns = o.ns;
+	co.request_timeout_ms = o.request_timeout_ms;
+	if (gkx_config_load(&cfg, &co, &err) < 0 || gkx_client_new(&client, cfg, &err) < 0) {
+		status = fail(NULL, &err);
+		goto out;
+	}
+
+	gkx_run_options_init(&ro);
+	ro.script_name = script_name;
+	ro.script = script.data;
+	ro.script_len = script.len;
+	ro.args = o.args;
+	ro.nargs = o.nargs;
+	ro.env = o.env;
+	ro.nenv = o.nenv;
+	ro.image = o.image;
+	ro.cpu = o.cpu;
+	ro.memory = o.memory;
+	ro.timeout_s = o.timeout_s;
+	ro.keep = o.keep;
+	ro.on_output = json_result ? collect_out : write_out;
+	ro.output_userdata = json_result ? (void *)&output : NULL;
+	if (!o.quiet && (o.verbosity > 0 || isatty(STDERR_FILENO)))
+		ro.on_phase = on_phase;
+	if (gkx_run_new(&run, client, &ro, &err) < 0) {
+		status = fail(NULL, &err);
+		goto out;
+	}
+
+	if (o.dry_run) {
+		const char *doc;
+		if (gkx_run_render(run, o.output ? o.output : "yaml", &doc, &err) < 0) {
+			status = fail(NULL, &err);
+			goto out;
+		}
+		fputs(doc, stdout);
+		status = 0;
+		goto out;
+	}
+
+	current_run = run;
+	install_signals();
+	rc = gkx_run_execute(run, &err);
+	current_run = NULL;
+	if (json_result)
+		print_result(run, &output, rc, &err);
+
+	if (got_signal) {
+		status = 128 + got_signal;
+		fprintf(stderr, "sandbox-run: interrupted; %s/%s %s\n", gkx_run_namespace(run),
+		        gkx_run_name(run), rc == GKX_ECANCELED ? "deleted" : "may remain");
+	} else if (rc < 0) {
+		status = fail(NULL, &err);
+		if (o.keep)
+			fprintf(stderr, "sandbox-run: kept job/%s and configmap/%s in namespace %s\n",
+			        gkx_run_name(run), gkx_run_name(run), gkx_run_namespace(run));
+	} else if (!strcmp(gkx_run_reason(run), "DeadlineExceeded")) {
+		fprintf(stderr, "sandbox-run: the script exceeded its deadline and was stopped\n");
+		status = EXIT_TIMED_OUT;
+	} else {
+		status = gkx_run_exit_code(run);
+		if (!o.quiet && strcmp(gkx_run_reason(run), "Completed") &&
+		    strcmp(gkx_run_reason(run), "Error"))
+			fprintf(stderr, "sandbox-run: %s (exit code %d)\n", gkx_run_reason(run), status);
+		if (o.keep)
+			fprintf(stderr,
+			        "sandbox-run: kept; inspect with: kubectl -n %s get job,pod,configmap -l "
+			        "sandbox-run.gkexec.dev/run=%s\n",
+			        gkx_run_namespace(run), gkx_run_name(run));
+	}
+out:
+	gkx_run_free(run);
+	gkx_client_free(client);
+	gkx_config_free(cfg);
+	free(script.data);
+	free(output.data);
+	options_free(&o);
+	curl_global_cleanup();
+	return status;
+}

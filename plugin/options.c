@@ -1,0 +1,271 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+void options_usage(void)
+{
+	fputs(
+"Run a script in a locked-down, throw-away Kubernetes Job and stream its output.\n"
+"\n"
+"The script runs as a non-root user with every capability dropped, a read-only\n"
+"root filesystem, no service-account token, the gVisor RuntimeClass and a hard\n"
+"deadline. The Job, its pod and the ConfigMap that carries the code are deleted\n"
+"when the run ends.\n"
+"\n"
+"Examples:\n"
+"  # Run a Python script in the current context's namespace\n"
+"  kubectl sandbox-run hello.py\n"
+"\n"
+"  # Pass arguments to the script, with a 60 second deadline\n"
+"  kubectl sandbox-run --timeout=60s job.py -- --rows 10\n"
+"\n"
+"  # Read the script from stdin\n"
+"  echo 'print(1 + 1)' | kubectl sandbox-run -\n"
+"\n"
+"  # Show the ConfigMap and Job that would be created, and create nothing\n"
+"  kubectl sandbox-run --dry-run=client -o yaml hello.py\n"
+"\n"
+"Options:\n"
+"      --cpu='500m': CPU limit of the sandbox (the request is a quarter of it).\n"
+"      --dry-run='none': Must be \"none\" or \"client\". With \"client\", print the objects and create nothing.\n"
+"  -e, --env=[]: Environment variable KEY=VALUE for the script; repeatable.\n"
+"      --image='" "python:3.11-slim" "': Container image that runs the script.\n"
+"      --keep=false: Leave the Job and ConfigMap in the cluster for inspection.\n"
+"      --memory='512Mi': Memory limit of the sandbox (the request is a quarter of it).\n"
+"  -o, --output='': Output format: json or yaml with --dry-run=client; json for a run's result.\n"
+"  -q, --quiet=false: Print nothing but the script's output.\n"
+"      --timeout=5m0s: Hard deadline of the run (activeDeadlineSeconds), e.g. 30s, 5m, 1h.\n"
+"  -v, --v=0: Verbosity of the tool's own messages on stderr.\n"
+"      --version=false: Print the plugin's and libgkexec's versions.\n"
+"\n"
+"kubectl options:\n"
+"      --cluster='': The name of the kubeconfig cluster to use.\n"
+"      --context='': The name of the kubeconfig context to use.\n"
+"      --kubeconfig='': Path to the kubeconfig file to use.\n"
+"  -n, --namespace='': If present, the namespace scope for this request.\n"
+"      --request-timeout='0': How long to wait for a single API request, e.g. 10s; 0 waits as long as needed.\n"
+"      --user='': The name of the kubeconfig user to use.\n"
+"\n"
+"Exit status:\n"
+"  the script's own exit code when it ran to an end\n"
+"  124  the deadline (--timeout) stopped the script\n"
+"  125  the tool or the cluster failed before the script could finish\n"
+"  130, 143, 129  interrupted by SIGINT, SIGTERM or SIGHUP (after cleaning up)\n"
+"\n"
+"Usage:\n"
+"  kubectl sandbox-run [flags] FILE|- [-- ARGS...]\n",
+		stdout);
+}
+
+/* Durations as kubectl takes them: "90", "90s", "5m", "1h", "1m30s". */
+static int parse_duration_ms(const char *s, long *out)
+{
+	double total = 0;
+	const char *p = s;
+
+	if (!*p)
+		return -1;
+	while (*p) {
+		char *end;
+		double v;
+		errno = 0;
+		v = strtod(p, &end);
+		if (end == p || errno || v < 0)
+			return -1;
+		p = end;
+		if (!strncmp(p, "ms", 2)) { total += v; p += 2; }
+		else if (*p == 's') { total += v * 1000; p++; }
+		else if (*p == 'm') { total += v * 60000; p++; }
+		else if (*p == 'h') { total += v * 3600000; p++; }
+		else if (!*p && p == end && total == 0) { total = v * 1000; }
+		else return -1;
+	}
+	if (total > 1e12)
+		return -1;
+	*out = (long)total;
+	return 0;
+}
+
+typedef enum { T_STR, T_BOOL, T_LIST, T_DUR_MS, T_DUR_S, T_INT } ftype;
+
+typedef struct {
+	const char *lng;
+	char shrt;
+	ftype type;
+	size_t off; /* where in options */
+} flag;
+
+#define F(l, s, t, m) { l, s, t, offsetof(options, m) }
+static const flag flags[] = {
+	F("kubeconfig", 0, T_STR, kubeconfig), F("context", 0, T_STR, context),
+	F("cluster", 0, T_STR, cluster),       F("user", 0, T_STR, user),
+	F("namespace", 'n', T_STR, ns),        F("request-timeout", 0, T_DUR_MS, request_timeout_ms),
+	F("image", 0, T_STR, image),           F("cpu", 0, T_STR, cpu),
+	F("memory", 0, T_STR, memory),         F("timeout", 0, T_DUR_S, timeout_s),
+	F("env", 'e', T_LIST, env),            F("dry-run", 0, T_STR, dry_run),
+	F("output", 'o', T_STR, output),       F("keep", 0, T_BOOL, keep),
+	F("quiet", 'q', T_BOOL, quiet),        F("v", 'v', T_INT, verbosity),
+	F("help", 'h', T_BOOL, help),          F("version", 0, T_BOOL, version),
+	{ NULL, 0, T_STR, 0 },
+};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static int bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nSee 'kubectl sandbox-run --help' for usage.\n", stderr);
+	return EXIT_TOOL_FAILED;
+}
+
+static int set_flag(options *o, const flag *f, const char *name, const char *value)
+{
+	char *base = (char *)o + f->off;
+
+	switch (f->type) {
+	case T_STR:
+		*(const char **)base = value;
+		return 0;
+	case T_BOOL:
+		if (!value || !strcmp(value, "true"))
+			*(int *)base = 1;
+		else if (!strcmp(value, "false"))
+			*(int *)base = 0;
+		else
+			return bad("--%s takes true or false", name);
+		return 0;
+	case T_INT: {
+		char *end;
+		long v = strtol(value, &end, 10);
+		if (*end || end == value || v < 0 || v > 10)
+			return bad("--%s takes a number from 0 to 10", name);
+		*(int *)base = (int)v;
+		return 0;
+	}
+	case T_DUR_MS:
+	case T_DUR_S: {
+		long ms;
+		if (parse_duration_ms(value, &ms) < 0)
+			return bad("invalid duration for --%s (use forms like 30s, 5m, 1h)", name);
+		if (f->type == T_DUR_S) {
+			if (ms < 1000)
+				return bad("--%s must be at least 1s", name);
+			*(long *)base = (ms + 999) / 1000;
+		} else {
+			*(long *)base = ms;
+		}
+		return 0;
+	}
+	case T_LIST: {
+		const char ***list = (const char ***)base;
+		size_t *n = &o->nenv;
+		const char **p = realloc(*list, (*n + 1) * sizeof(*p));
+		if (!p)
+			return bad("out of memory at --%s", name);
+		p[(*n)++] = value;
+		*list = p;
+		return 0;
+	}
+	}
+	return 0;
+}
+
+static const flag *find_long(const char *name, size_t len)
+{
+	const flag *f;
+
+	for (f = flags; f->lng; f++)
+		if (strlen(f->lng) == len && !strncmp(f->lng, name, len))
+			return f;
+	return NULL;
+}
+
+static const flag *find_short(char c)
+{
+	const flag *f;
+
+	for (f = flags; f->lng; f++)
+		if (f->shrt == c)
+			return f;
+	return NULL;
+}
+
+int options_parse(options *o, int argc, char **argv)
+{
+	int i, rc;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const flag *f;
+		const char *value = NULL;
+
+		if (!strcmp(a, "--")) {
+			o->args = (const char **)argv + i + 1;
+			o->nargs = (size_t)(argc - i - 1);
+			break;
+		}
+		if (!strncmp(a, "--", 2)) {
+			const char *eq = strchr(a + 2, '=');
+			size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+			f = find_long(a + 2, len);
+			if (!f)
+				return bad("unknown flag: %s", a);
+			if (eq)
+				value = eq + 1;
+		} else if (a[0] == '-' && a[1] && !(a[1] == '-')) {
+			f = find_short(a[1]);
+			if (!f) {
+				char s[3] = {'-', a[1], 0};
+				return bad("unknown shorthand flag: %s", s);
+			}
+			if (a[2])
+				value = a[2] == '=' ? a + 3 : a + 2;
+		} else {
+			if (o->file)
+				return bad("unexpected argument \"%s\": pass arguments for the script after --", a);
+			o->file = a;
+			continue;
+		}
+		if (!value && f->type != T_BOOL) {
+			if (i + 1 >= argc)
+				return bad("flag needs an argument: --%s", f->lng);
+			value = argv[++i];
+		}
+		if ((rc = set_flag(o, f, f->lng, value)) != 0)
+			return rc;
+	}
+	if (o->help || o->version)
+		return 0;
+	if (o->dry_run) {
+		if (!strcmp(o->dry_run, "none"))
+			o->dry_run = NULL;
+		else if (strcmp(o->dry_run, "client"))
+			return bad("--dry-run must be \"none\" or \"client\", not \"%s\" (server dry-run is "
+			           "kubectl's: pipe -o yaml into kubectl apply --dry-run=server -f -)",
+			           o->dry_run);
+	}
+	if (o->output && strcmp(o->output, "json") && strcmp(o->output, "yaml"))
+		return bad("--output must be json or yaml, not \"%s\"", o->output);
+	if (o->output && !strcmp(o->output, "yaml") && !o->dry_run)
+		return bad("%s", "-o yaml prints manifests and needs --dry-run=client; use -o json for a run's result");
+	if (!o->file)
+		return bad("%s", "no script given: kubectl sandbox-run [flags] FILE|- [-- ARGS...]");
+	return 0;
+}
+
+void options_free(options *o)
+{
+	free(o->env);
+}

@@ -1,0 +1,29 @@
+/* Command-line options of kubectl-sandbox_run, parsed in kubectl's style. */
+#ifndef SANDBOX_RUN_OPTIONS_H
+#define SANDBOX_RUN_OPTIONS_H
+
+#include <stddef.h>
+
+#define EXIT_TOOL_FAILED 125
+#define EXIT_TIMED_OUT 124
+
+typedef struct {
+	const char *kubeconfig, *context, *cluster, *user, *ns;
+	long request_timeout_ms;
+	const char *image, *cpu, *memory;
+	long timeout_s;
+	const char **env; size_t nenv;
+	const char *file;          /* the script, or "-" for stdin */
+	const char **args; size_t nargs;
+	const char *dry_run;       /* "client" or NULL */
+	const char *output;        /* "json", "yaml" or NULL */
+	int keep, quiet, verbosity, help, version;
+} options;
+
+/* Returns 0, or prints a message naming the bad flag and returns the exit
+ * status to use. The arrays point into argv. */
+int options_parse(options *o, int argc, char **argv);
+void options_free(options *o);
+void options_usage(void);
+
+#endif

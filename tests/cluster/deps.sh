@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Install the Debian packages the build, the unit tests and the local
+# cluster need. Idempotent; safe to run on a machine that has them all.
+set -euo pipefail
+
+build_pkgs=(cmake make gcc g++ pkg-config libcurl4-openssl-dev libyaml-dev
+            libcjson-dev libcmocka-dev python3)
+cluster_pkgs=(etcd-server golang-go rsync containerd runc
+              containernetworking-plugins debootstrap
+              openssl iproute2 dpkg-dev ca-certificates curl)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-}" != "--build-only" ]; then
+    want+=("${cluster_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# kubectl 1.20 (Debian's kubernetes-client) is unpacked into the cache rather
+# than installed: some images already ship another package owning
+# /usr/bin/kubectl, and the tests want this exact version beside the cluster.
+if [ "${1:-}" != "--build-only" ]; then
+    . "$(dirname "$0")/lib.sh"
+    if [ ! -x "$KUBECTL" ]; then
+        tmp=$(mktemp -d)
+        (cd "$tmp" && apt-get download -q kubernetes-client >/dev/null)
+        mkdir -p "$GKX_CACHE/kubectl-1.20"
+        dpkg-deb -x "$tmp"/kubernetes-client_*.deb "$GKX_CACHE/kubectl-1.20"
+        rm -rf "$tmp"
+    fi
+fi
