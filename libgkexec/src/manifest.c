@@ -13,6 +13,7 @@
 #define LABEL_MANAGED_BY "app.kubernetes.io/managed-by"
 #define LABEL_RUN "sandbox-run.gkexec.dev/run"
 #define TOOL_NAME "kubectl-sandbox-run"
+#define GKX__MERGE_SCRIPT "exec \"$0\" \"$@\" 2>&1"
 
 static const struct {
 	const char *ext;
@@ -179,6 +180,13 @@ static cJSON *container(const gkx_manifest_spec *s)
 	OK(cJSON_AddStringToObject(c, "image", s->image));
 	OK(cJSON_AddStringToObject(c, "imagePullPolicy", "IfNotPresent"));
 	OK(cmd = cJSON_AddArrayToObject(c, "command"));
+	/* containerd copies stdout and stderr through two pipes, and the log
+	 * can record a later line of one before an earlier line of the other.
+	 * One pipe keeps the order the script printed in: sh joins them and
+	 * execs the interpreter, passing every argument through "$@" unquoted. */
+	OK(cJSON_AddItemToArray(cmd, cJSON_CreateString("/bin/sh")));
+	OK(cJSON_AddItemToArray(cmd, cJSON_CreateString("-c")));
+	OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(GKX__MERGE_SCRIPT)));
 	for (i = 0; i < s->ncommand; i++)
 		OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(s->command[i])));
 	snprintf(path, sizeof(path), "/app/%s", s->script_name);

@@ -40,6 +40,7 @@ struct gkx_run {
 
 	volatile sig_atomic_t cancelled;
 	int executed;
+	int created; /* a create was sent: cleanup deletes by name */
 	int exit_code;
 	char reason[64];
 	char *job_uid;
@@ -540,7 +541,7 @@ static int step(gkx_run *r, double deadline)
 			                      r->name);
 		}
 		if (r->cstate != C_TERMINATED && start_watch(r) < 0)
-			return r->err ? r->err->code : GKX_ERROR;
+			return r->err->code;
 	}
 	if (r->log.active && r->log.req.done) {
 		r->log.active = 0;
@@ -565,14 +566,14 @@ static int step(gkx_run *r, double deadline)
 	}
 	if (r->cstate == C_RUNNING && !r->log.active && !r->log_complete && r->pod[0])
 		if (start_log(r, 1) < 0)
-			return r->err ? r->err->code : GKX_ERROR;
+			return r->err->code;
 	if (r->cstate == C_TERMINATED && !r->log_complete) {
 		/* The follow stream would notice the exit only after the kubelet's
 		 * next check (up to a second): fetch the finished log instead. */
 		if (!r->log.active || !r->log_final) {
 			stop_stream(r, &r->log);
 			if (start_log(r, 0) < 0)
-				return r->err ? r->err->code : GKX_ERROR;
+				return r->err->code;
 		}
 	}
 	if (r->cstate == C_TERMINATED && r->log_complete) {
@@ -611,10 +612,18 @@ static int create_objects(gkx_run *r)
 		rc = gkx__error_oom(r->err);
 		goto out;
 	}
+	/* From here on the Job may exist even if no answer arrives (a cancel
+	 * or a dropped connection mid-request): cleanup deletes it by name. */
+	r->created = 1;
 	rc = gkx__api_call(r->client, "POST", pq.ptr, "application/json", body, &resp,
 	                   "creating Job", r->err);
-	if (rc < 0)
+	if (rc < 0) {
+		/* A refusal from the server means nothing exists; a 409 in
+		 * particular is somebody else's object, never to be deleted. */
+		if (rc != GKX_ETRANSPORT && rc != GKX_ETIMEOUT && rc != GKX_ECANCELED)
+			r->created = 0;
 		goto out;
+	}
 	answer = cJSON_ParseWithLength(resp.ptr, resp.len);
 	r->job_uid = gkx__strdup(cJSON_GetStringValue(path(answer, "metadata", "uid", NULL)));
 	if (!r->job_uid) {
@@ -650,7 +659,7 @@ static int cleanup(gkx_run *r, gkx_error *err)
 	int rc = 0, rc2;
 
 	r->client->cancel = NULL;
-	if (!r->job_uid || r->keep)
+	if (!r->created || r->keep)
 		return 0;
 	set_phase(r, GKX_PHASE_CLEANING, r->name);
 	if (gkx__api_path(&pq, "batch/v1", r->ns, "jobs", r->name, NULL) < 0 ||
@@ -672,10 +681,12 @@ static int cleanup(gkx_run *r, gkx_error *err)
 
 int gkx_run_execute(gkx_run *r, gkx_error *err)
 {
-	gkx_error cleanup_err;
+	gkx_error cleanup_err, local;
 	double deadline;
 	int rc = 0;
 
+	if (!err)
+		err = &local; /* the loop reads codes back from it */
 	gkx_error_clear(err);
 	if (r->executed)
 		return gkx__error_set(err, GKX_EINVAL, "a run executes once; make a new one");
@@ -702,7 +713,7 @@ int gkx_run_execute(gkx_run *r, gkx_error *err)
 	stop_stream(r, &r->watch);
 	stop_stream(r, &r->log);
 	if (rc < 0 && !r->reason[0])
-		set_reason(r, "Failed");
+		set_reason(r, rc == GKX_ECANCELED ? "Interrupted" : "Failed");
 	{
 		int crc;
 		gkx_error_clear(&cleanup_err);

@@ -1,0 +1,425 @@
+/* The run's state machine over the fake transport: what is sent, in which
+ * order, what the caller gets back, and that cleanup happens on every path. */
+#include <stdio.h>
+
+#include "testutil.h"
+
+#include "fake_transport.h"
+#include "internal.h"
+
+#define JOB_CREATED "{\"kind\":\"Job\",\"metadata\":{\"name\":\"x\",\"uid\":\"uid-123\"}}"
+#define CM_CREATED "{\"kind\":\"ConfigMap\"}"
+#define POD(type, state)                                                                        \
+	"{\"type\":\"" type "\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-1\"},"    \
+	"\"spec\":{\"nodeName\":\"n1\"},\"status\":{\"containerStatuses\":[{\"name\":\"sandbox\"," \
+	"\"state\":" state "}]}}}\n"
+#define RUNNING "{\"running\":{\"startedAt\":\"2026-01-01T00:00:00Z\"}}"
+#define TERMINATED(code, reason) "{\"terminated\":{\"exitCode\":" #code ",\"reason\":\"" reason "\"}}"
+#define PENDING_POD                                                                             \
+	"{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-1\"},"       \
+	"\"status\":{\"phase\":\"Pending\"}}}\n"
+
+typedef struct {
+	gkx_config *cfg;
+	gkx_client *client;
+	gkx_buf out;
+} fixture;
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+	gkx_config_options o;
+	gkx_error err;
+
+	fake_reset();
+	gkx_config_options_init(&o);
+	o.kubeconfig = GKX_FIXTURES "/kubeconfig/token.yaml";
+	o.ns = "sandbox";
+	assert_int_equal(gkx_config_load(&f->cfg, &o, &err), 0);
+	assert_int_equal(gkx_client_new(&f->client, f->cfg, &err), 0);
+	assert_int_equal(gkx_client_set_transport(f->client, &fake_transport, NULL, &err), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+
+	gkx_client_free(f->client);
+	gkx_config_free(f->cfg);
+	gkx__buf_free(&f->out);
+	free(f);
+	return 0;
+}
+
+static int capture(const char *data, size_t len, void *ud)
+{
+	return gkx__buf_put(ud, data, len) < 0;
+}
+
+static gkx_run *new_run(fixture *f, const char *code)
+{
+	gkx_run_options o;
+	gkx_run *run = NULL;
+	gkx_error err;
+
+	gkx_run_options_init(&o);
+	o.script_name = "hello.py";
+	o.script = code;
+	o.script_len = strlen(code);
+	o.on_output = capture;
+	o.output_userdata = &f->out;
+	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
+	return run;
+}
+
+static void expect_cleanup(void)
+{
+	fake_expect("DELETE", "/apis/batch/v1/namespaces/sandbox/jobs/sandbox-run-", 200, "{}");
+	fake_expect("DELETE", "/api/v1/namespaces/sandbox/configmaps/sandbox-run-", 200, "{}");
+}
+
+static void assert_methods(const char *const *want, size_t n)
+{
+	size_t i;
+
+	if (fake_count() != n) {
+		for (i = 0; i < fake_count(); i++)
+			print_message("request %lu: %s %s\n", (unsigned long)i, fake_request_at(i)->method,
+			              fake_request_at(i)->url);
+		fail_msg("%lu requests, want %lu", (unsigned long)fake_count(), (unsigned long)n);
+	}
+	for (i = 0; i < n; i++) {
+		char got[1200];
+		snprintf(got, sizeof(got), "%s %s", fake_request_at(i)->method, fake_request_at(i)->url);
+		if (!strstr(got, want[i]))
+			fail_msg("request %lu is \"%s\", want \"%s\"", (unsigned long)i, got, want[i]);
+	}
+	assert_int_equal(fake_unexpected(), 0);
+}
+
+static void test_script_exit_code_and_output(void **state)
+{
+	static const char *const want[] = {
+		"POST https://api.example.test/apis/batch/v1/namespaces/sandbox/jobs",
+		"POST https://api.example.test/api/v1/namespaces/sandbox/configmaps",
+		"GET https://api.example.test/api/v1/namespaces/sandbox/pods?labelSelector=job-name%3Dsandbox-run-",
+		"GET https://api.example.test/api/v1/namespaces/sandbox/pods/pod-1/log?container=sandbox",
+		"DELETE https://api.example.test/apis/batch/v1/namespaces/sandbox/jobs/sandbox-run-",
+		"DELETE https://api.example.test/api/v1/namespaces/sandbox/configmaps/sandbox-run-",
+	};
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "import sys; print('hi'); sys.exit(3)\n");
+	gkx_error err;
+	cJSON *job, *cm;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect("GET", "/pods?", 200, PENDING_POD POD("MODIFIED", TERMINATED(3, "Error")));
+	fake_expect("GET", "/log", 200, "hi\n");
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_int_equal(gkx_run_exit_code(run), 3);
+	assert_string_equal(gkx_run_reason(run), "Error");
+	assert_string_equal(f->out.ptr, "hi\n");
+	assert_methods(want, 6);
+	/* The watch asks for bookmarks; the log is not followed once the
+	 * container has ended; the Job goes with propagationPolicy=Background. */
+	assert_non_null(strstr(fake_request_at(2)->url, "watch=true"));
+	assert_non_null(strstr(fake_request_at(2)->url, "allowWatchBookmarks=true"));
+	assert_null(strstr(fake_request_at(3)->url, "follow"));
+	assert_non_null(strstr(fake_request_at(4)->url, "propagationPolicy=Background"));
+	/* What was created: the Job, then the ConfigMap owned by its uid. */
+	job = cJSON_Parse(fake_request_at(0)->body);
+	cm = cJSON_Parse(fake_request_at(1)->body);
+	assert_json_string(job, "kind", "Job");
+	assert_json_string(job, "metadata.namespace", "sandbox");
+	assert_json_string(cm, "metadata.ownerReferences.0.uid", "uid-123");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(at(cm, "data"), "hello.py")->valuestring,
+	                    "import sys; print('hi'); sys.exit(3)\n");
+	cJSON_Delete(job);
+	cJSON_Delete(cm);
+	gkx_run_free(run);
+}
+
+static void test_follow_then_resume_without_duplicates(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "print(1)");
+	gkx_error err;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	/* The first watch sees the container running and closes; the second
+	 * (a resumed watch) reports its end a few waits later. */
+	fake_expect("GET", "/pods?", 200, POD("ADDED", RUNNING));
+	fake_expect_delayed("GET", "/pods?", 200, POD("MODIFIED", TERMINATED(0, "Completed")), 3);
+	/* The followed log delivers part of a line and stays open... */
+	fake_expect_open("GET", "/log?container=sandbox&follow=true", 200, "line1\nli");
+	/* ...so the finished log is fetched and only what is new delivered. */
+	fake_expect("GET", "/log?container=sandbox", 200, "line1\nline2\n");
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_string_equal(f->out.ptr, "line1\nline2\n");
+	assert_int_equal(gkx_run_exit_code(run), 0);
+	assert_string_equal(gkx_run_reason(run), "Completed");
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_count(), 8);
+	gkx_run_free(run);
+}
+
+static void test_forbidden_job_creates_nothing(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "print(1)");
+	gkx_error err;
+
+	fake_expect("POST", "/jobs", 403,
+	            "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"jobs.batch is forbidden: "
+	            "User \\\"r\\\" cannot create resource \\\"jobs\\\" in API group \\\"batch\\\" in the "
+	            "namespace \\\"sandbox\\\"\",\"reason\":\"Forbidden\",\"code\":403}");
+	assert_int_equal(gkx_run_execute(run, &err), GKX_EFORBIDDEN);
+	assert_int_equal(err.code, GKX_EFORBIDDEN);
+	assert_int_equal(err.http_status, 403);
+	assert_string_equal(err.message, "creating Job: jobs.batch is forbidden: User \"r\" cannot create "
+	                                 "resource \"jobs\" in API group \"batch\" in the namespace \"sandbox\"");
+	assert_int_equal(fake_count(), 1); /* nothing was created, so nothing is deleted */
+	assert_int_equal(gkx_run_exit_code(run), -1);
+	gkx_run_free(run);
+}
+
+static void test_configmap_failure_deletes_job(void **state)
+{
+	static const char *const want[] = {"POST", "POST", "DELETE", "DELETE"};
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "print(1)");
+	gkx_error err;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 500, "{\"kind\":\"Status\",\"message\":\"etcd is sad\"}");
+	fake_expect("DELETE", "/jobs/", 200, "{}");
+	fake_expect("DELETE", "/configmaps/", 404, "{\"kind\":\"Status\",\"message\":\"not found\"}");
+	assert_int_equal(gkx_run_execute(run, &err), GKX_EAPI);
+	assert_string_equal(err.message, "creating ConfigMap: etcd is sad");
+	assert_methods(want, 4);
+	gkx_run_free(run);
+}
+
+static void test_image_pull_failure(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "print(1)");
+	gkx_error err;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect_open("GET", "/pods?", 200,
+	                 POD("MODIFIED", "{\"waiting\":{\"reason\":\"ImagePullBackOff\",\"message\":"
+	                                 "\"Back-off pulling image \\\"127.0.0.1:1/missing:1\\\"\"}}"));
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), GKX_ESTART);
+	assert_string_equal(gkx_run_reason(run), "ImagePullBackOff");
+	assert_non_null(strstr(err.message, "127.0.0.1:1/missing:1"));
+	assert_int_equal(fake_count(), 5); /* cleanup happened */
+	assert_int_equal(fake_unexpected(), 0);
+	gkx_run_free(run);
+}
+
+static int waits_before_cancel;
+
+static void cancel_later(void *ud)
+{
+	if (--waits_before_cancel == 0)
+		gkx_run_cancel(ud);
+}
+
+static void test_cancel_cleans_up(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "while True: pass");
+	gkx_error err;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect_open("GET", "/pods?", 200, POD("ADDED", RUNNING));
+	fake_expect_open("GET", "/log?container=sandbox&follow=true", 200, "tick\n");
+	expect_cleanup();
+	/* Like a SIGINT while the log streams: after the two creates, the
+	 * watch and the log have answered. */
+	waits_before_cancel = 5;
+	fake_on_wait(cancel_later, run);
+	assert_int_equal(gkx_run_execute(run, &err), GKX_ECANCELED);
+	assert_string_equal(gkx_run_reason(run), "Interrupted");
+	assert_string_equal(f->out.ptr, "tick\n");
+	assert_int_equal(fake_count(), 6);
+	assert_string_equal(fake_request_at(fake_count() - 2)->method, "DELETE");
+	assert_string_equal(fake_request_at(fake_count() - 1)->method, "DELETE");
+	gkx_run_free(run);
+}
+
+static void test_cancel_during_create_deletes_by_name(void **state)
+{
+	static const char *const want[] = {"POST", "DELETE", "DELETE"};
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "print(1)");
+	gkx_error err;
+
+	/* The Job's POST never answers before the cancel: it may exist. */
+	fake_expect_open("POST", "/jobs", 0, NULL);
+	expect_cleanup();
+	waits_before_cancel = 1;
+	fake_on_wait(cancel_later, run);
+	assert_int_equal(gkx_run_execute(run, &err), GKX_ECANCELED);
+	assert_string_equal(gkx_run_reason(run), "Interrupted");
+	assert_methods(want, 3);
+	assert_non_null(strstr(fake_request_at(1)->url, gkx_run_name(run)));
+	gkx_run_free(run);
+}
+
+static void test_keep_leaves_objects(void **state)
+{
+	fixture *f = *state;
+	gkx_run_options o;
+	gkx_run *run = NULL;
+	gkx_error err;
+
+	gkx_run_options_init(&o);
+	o.script_name = "a.sh";
+	o.script = "echo hi";
+	o.script_len = 7;
+	o.keep = 1;
+	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect("GET", "/pods?", 200, POD("ADDED", TERMINATED(0, "Completed")));
+	fake_expect("GET", "/log", 200, "hi\n");
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_int_equal(fake_count(), 4);
+	assert_int_equal(gkx_run_execute(run, &err), GKX_EINVAL); /* once only */
+	gkx_run_free(run);
+}
+
+static void test_pod_deleted_by_deadline(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "import time; time.sleep(999)");
+	gkx_error err;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect_open("GET", "/pods?", 200,
+	                 PENDING_POD "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"name\":\"pod-1\"}}}\n");
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_string_equal(gkx_run_reason(run), "DeadlineExceeded");
+	assert_int_equal(gkx_run_exit_code(run), -1);
+	gkx_run_free(run);
+}
+
+typedef struct {
+	const char *script_name;
+	size_t script_len;
+	const char *env;
+	const char *cpu;
+	const char *file_name;
+	int code;
+	const char *message_part;
+} bad_case;
+
+static void test_bad_options(void **state)
+{
+	static const bad_case cases[] = {
+		{"../x.py", 1, NULL, NULL, NULL, GKX_EINVAL, "plain file name"},
+		{"x.exe", 1, NULL, NULL, NULL, GKX_EINVAL, "cannot tell how to run"},
+		{"x.py", GKX_MAX_CODE_BYTES + 1, NULL, NULL, NULL, GKX_ETOOBIG, "at most 1048576"},
+		{"x.py", 1, "NOEQUALS", NULL, NULL, GKX_EINVAL, "not KEY=VALUE"},
+		{"x.py", 1, "=v", NULL, NULL, GKX_EINVAL, "not KEY=VALUE"},
+		{"x.py", 1, NULL, "a lot", NULL, GKX_EINVAL, "cpu \"a lot\""},
+		{"x.py", 1, NULL, NULL, "x.py", GKX_EINVAL, "given twice"},
+		{"x.py", 1, NULL, NULL, "a/b", GKX_EINVAL, "plain file name"},
+	};
+	fixture *f = *state;
+	char *big = calloc(1, GKX_MAX_CODE_BYTES + 2);
+	size_t i;
+
+	memset(big, 'x', GKX_MAX_CODE_BYTES + 1);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		gkx_run_options o;
+		gkx_run *run = (gkx_run *)1;
+		gkx_error err;
+		gkx_file file;
+		const char *env = cases[i].env;
+		int rc;
+
+		gkx_run_options_init(&o);
+		o.script_name = cases[i].script_name;
+		o.script = big;
+		o.script_len = cases[i].script_len;
+		if (env) {
+			o.env = &env;
+			o.nenv = 1;
+		}
+		o.cpu = cases[i].cpu;
+		if (cases[i].file_name) {
+			file.name = cases[i].file_name;
+			file.data = "d";
+			file.len = 1;
+			o.files = &file;
+			o.nfiles = 1;
+		}
+		rc = gkx_run_new(&run, f->client, &o, &err);
+		if (rc != cases[i].code || !strstr(err.message, cases[i].message_part))
+			fail_msg("case %lu: rc %d \"%s\"", (unsigned long)i, rc, err.message);
+		assert_null(run);
+	}
+	free(big);
+	assert_int_equal(fake_count(), 0);
+}
+
+static void test_render(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "print('hi')\n");
+	const char *doc;
+	gkx_error err;
+	cJSON *list;
+
+	assert_int_equal(gkx_run_render(run, "json", &doc, &err), 0);
+	list = cJSON_Parse(doc);
+	assert_json_string(list, "kind", "List");
+	assert_json_string(list, "items.0.kind", "ConfigMap");
+	assert_json_string(list, "items.1.kind", "Job");
+	assert_json_string(list, "items.1.metadata.namespace", "sandbox");
+	assert_json_string(list, "items.1.spec.template.spec.containers.0.image", GKX_DEFAULT_IMAGE);
+	assert_json_string(list, "items.1.spec.template.spec.containers.0.resources.limits.cpu", "500m");
+	assert_json_string(list, "items.1.spec.template.spec.containers.0.resources.limits.memory", "512Mi");
+	assert_json_number(list, "items.1.spec.activeDeadlineSeconds", 300);
+	assert_null(at(list, "items.0.metadata.ownerReferences"));
+	cJSON_Delete(list);
+	assert_int_equal(gkx_run_render(run, "yaml", &doc, &err), 0);
+	assert_non_null(strstr(doc, "kind: List"));
+	assert_non_null(strstr(doc, "runtimeClassName: gvisor"));
+	assert_non_null(strstr(doc, "hello.py: |\n"));
+	assert_int_equal(gkx_run_render(run, "xml", &doc, &err), GKX_EINVAL);
+	assert_int_equal(fake_count(), 0); /* rendering sends nothing */
+	gkx_run_free(run);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_script_exit_code_and_output, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_follow_then_resume_without_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forbidden_job_creates_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_configmap_failure_deletes_job, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image_pull_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_cleans_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_during_create_deletes_by_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keep_leaves_objects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pod_deleted_by_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_render, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
