@@ -219,6 +219,7 @@ int main(int argc, char **argv)
 	ro.image = o.image;
 	ro.cpu = o.cpu;
 	ro.memory = o.memory;
+	ro.runtime_class = o.runtime_class;
 	ro.timeout_s = o.timeout_s;
 	ro.keep = o.keep;
 	ro.on_output = json_result ? collect_out : write_out;

@@ -39,6 +39,7 @@ void options_usage(void)
 "      --memory='512Mi': Memory limit of the sandbox (the request is a quarter of it).\n"
 "  -o, --output='': Output format: json or yaml with --dry-run=client; json for a run's result.\n"
 "  -q, --quiet=false: Print nothing but the script's output.\n"
+"      --runtime-class='gvisor': RuntimeClass of the pod. Change it only on purpose: gvisor is the isolation.\n"
 "      --timeout=5m0s: Hard deadline of the run (activeDeadlineSeconds), e.g. 30s, 5m, 1h.\n"
 "  -v, --v=0: Verbosity of the tool's own messages on stderr.\n"
 "      --version=false: Print the plugin's and libgkexec's versions.\n"
@@ -107,6 +108,7 @@ static const flag flags[] = {
 	F("namespace", 'n', T_STR, ns),        F("request-timeout", 0, T_DUR_MS, request_timeout_ms),
 	F("image", 0, T_STR, image),           F("cpu", 0, T_STR, cpu),
 	F("memory", 0, T_STR, memory),         F("timeout", 0, T_DUR_S, timeout_s),
+	F("runtime-class", 0, T_STR, runtime_class),
 	F("env", 'e', T_LIST, env),            F("dry-run", 0, T_STR, dry_run),
 	F("output", 'o', T_STR, output),       F("keep", 0, T_BOOL, keep),
 	F("quiet", 'q', T_BOOL, quiet),        F("v", 'v', T_INT, verbosity),

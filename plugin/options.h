@@ -10,7 +10,7 @@
 typedef struct {
 	const char *kubeconfig, *context, *cluster, *user, *ns;
 	long request_timeout_ms;
-	const char *image, *cpu, *memory;
+	const char *image, *cpu, *memory, *runtime_class;
 	long timeout_s;
 	const char **env; size_t nenv;
 	const char *file;          /* the script, or "-" for stdin */

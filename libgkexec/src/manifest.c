@@ -8,6 +8,7 @@
 #include "internal.h"
 
 #define RUN_AS_ID 1001
+#define TERMINATION_GRACE_S 1
 #define TMP_SIZE "64Mi"
 #define EPHEMERAL_LIMIT "128Mi"
 #define LABEL_MANAGED_BY "app.kubernetes.io/managed-by"
@@ -255,6 +256,9 @@ static cJSON *pod_spec(const gkx_manifest_spec *s)
 	OK(cJSON_AddStringToObject(t, "value", "gvisor"));
 	OK(cJSON_AddStringToObject(t, "effect", "NoSchedule"));
 	OK(cJSON_AddStringToObject(p, "restartPolicy", "Never"));
+	/* Untrusted code needs no graceful shutdown, and a pod stuck pulling
+	 * its image otherwise lingers 30 s after its Job is deleted. */
+	OK(cJSON_AddNumberToObject(p, "terminationGracePeriodSeconds", TERMINATION_GRACE_S));
 	OK(cJSON_AddFalseToObject(p, "automountServiceAccountToken"));
 	OK(cJSON_AddFalseToObject(p, "enableServiceLinks"));
 	OK(sc = cJSON_AddObjectToObject(p, "securityContext"));

@@ -9,9 +9,14 @@
 
 #include "internal.h"
 
-#define CLIENT_GRACE_S 15     /* beyond activeDeadlineSeconds, then give up */
+/* Beyond activeDeadlineSeconds, the client gives up by itself: the 1.20 Job
+ * controller enforces the deadline only at its next sync of the Job, which
+ * for a quiet pod can be much later. */
+#define CLIENT_GRACE_S 2
 #define CLEANUP_TIMEOUT_MS 10000L
 #define WAIT_SLICE_MS 100
+#define EVENT_CHECK_AFTER_S 3.0 /* a pod normally appears well before this */
+#define EVENT_CHECK_EVERY_S 2.0
 
 enum { C_NONE, C_WAITING, C_RUNNING, C_TERMINATED };
 
@@ -61,6 +66,7 @@ struct gkx_run {
 	stream watch, log;
 	gkx_watch_splitter splitter;
 	size_t delivered, seen;
+	double created_at, next_event_check;
 	int log_final;    /* the current log request is the last one */
 	int log_complete; /* every byte of the log has been delivered */
 	int out_aborted;
@@ -337,6 +343,12 @@ out:
 
 /* ---- progress ---- */
 
+static void set_reason(gkx_run *r, const char *reason)
+{
+	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+}
+
+
 static void set_phase(gkx_run *r, int phase, const char *detail)
 {
 	if (phase == r->phase)
@@ -425,7 +437,7 @@ static int start_watch(gkx_run *r)
 	char secs[32];
 	int rc;
 
-	snprintf(secs, sizeof(secs), "%ld", r->timeout_s + 2 * CLIENT_GRACE_S);
+	snprintf(secs, sizeof(secs), "%ld", r->timeout_s + 60);
 	gkx__watch_reset(&r->splitter);
 	r->splitter.fn = on_pod_event;
 	r->splitter.ud = r;
@@ -513,9 +525,47 @@ static int is_start_failure(const char *reason)
 	return 0;
 }
 
-static void set_reason(gkx_run *r, const char *reason)
+
+/* A Job whose pod cannot be created (a missing RuntimeClass, a quota, an
+ * admission webhook) gets no pod at all: the Job controller only records
+ * FailedCreate events and retries. Ask for them while no pod has shown up. */
+static int check_job_events(gkx_run *r)
 {
-	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	gkx_buf pq = GKX_BUF_INIT, sel = GKX_BUF_INIT, resp = GKX_BUF_INIT;
+	cJSON *list = NULL;
+	const cJSON *ev;
+	int rc;
+
+	if (gkx__buf_printf(&sel, "involvedObject.kind=Job,involvedObject.name=%s", r->name) < 0 ||
+	    gkx__api_path(&pq, "v1", r->ns, "events", NULL, NULL) < 0 ||
+	    gkx__api_query(&pq, "fieldSelector", sel.ptr) < 0) {
+		rc = gkx__error_oom(r->err);
+		goto out;
+	}
+	rc = gkx__api_call(r->client, "GET", pq.ptr, NULL, NULL, &resp, "reading the Job's events", r->err);
+	if (rc == GKX_EFORBIDDEN) {
+		rc = 0; /* allowed to run Jobs but not to read events: keep waiting */
+		goto out;
+	}
+	if (rc < 0)
+		goto out;
+	list = cJSON_ParseWithLength(resp.ptr, resp.len);
+	cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(list, "items")) {
+		const char *reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "reason"));
+		const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "message"));
+		if (reason && !strcmp(reason, "FailedCreate")) {
+			set_reason(r, "FailedCreate");
+			rc = gkx__error_set(r->err, GKX_ESTART, "the Job cannot create its pod: %s",
+			                    msg ? msg : "(no message)");
+			break;
+		}
+	}
+out:
+	cJSON_Delete(list);
+	gkx__buf_free(&pq);
+	gkx__buf_free(&sel);
+	gkx__buf_free(&resp);
+	return rc;
 }
 
 /* Called after every wait: react to what the streams delivered. Returns 1
@@ -558,6 +608,12 @@ static int step(gkx_run *r, double deadline)
 			                             r->log.errbody.len, "reading the log");
 		}
 		/* Otherwise a follow that failed (container not ready yet): retried below. */
+	}
+	if (!r->pod[0] && now_s() >= r->next_event_check) {
+		int rc = check_job_events(r);
+		if (rc < 0)
+			return rc;
+		r->next_event_check = now_s() + EVENT_CHECK_EVERY_S;
 	}
 	if (r->cstate == C_WAITING && is_start_failure(r->waiting_reason)) {
 		set_reason(r, r->waiting_reason);
@@ -695,7 +751,9 @@ int gkx_run_execute(gkx_run *r, gkx_error *err)
 	r->client->cancel = &r->cancelled;
 	set_phase(r, GKX_PHASE_CREATING, r->name);
 	rc = create_objects(r);
-	deadline = now_s() + (double)r->timeout_s + CLIENT_GRACE_S;
+	r->created_at = now_s();
+	r->next_event_check = r->created_at + EVENT_CHECK_AFTER_S;
+	deadline = r->created_at + (double)r->timeout_s + CLIENT_GRACE_S;
 	if (rc == 0) {
 		set_phase(r, GKX_PHASE_SCHEDULING, NULL);
 		rc = start_watch(r);

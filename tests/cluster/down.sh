@@ -17,6 +17,7 @@ stop_pid() {
     rm -f "$f"
 }
 
+rm -f "$CLUSTER_DIR/env"
 # Reverse order of start: kubelet first so it stops creating containers.
 for c in kubelet kube-scheduler kube-controller-manager kube-apiserver etcd; do
     [ -f "$PIDS/$c.pid" ] && stop_pid "$PIDS/$c.pid"

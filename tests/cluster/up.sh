@@ -8,6 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
+rm -f "$CLUSTER_DIR/env" # a stale one would point the tests at a dead cluster
 [ "$(id -u)" = 0 ] || { log "the local cluster needs root; skipping"; exit 77; }
 for b in kube-apiserver kube-controller-manager kube-scheduler kubelet; do
     [ -x "$K8S_BIN/$b" ] || { log "$K8S_BIN/$b missing: run tests/cluster/build-k8s.sh"; exit 77; }

@@ -1,5 +1,6 @@
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "fake_transport.h"
 
@@ -186,6 +187,13 @@ static int f_wait(void *state, int timeout_ms)
 			drop(i);
 		}
 		return 0;
+	}
+	/* Nothing to deliver: pass the time, as a real wait would. */
+	{
+		struct timespec ts;
+		ts.tv_sec = timeout_ms / 1000;
+		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
 	}
 	return 0;
 }

@@ -78,6 +78,7 @@ static void test_job_hardening(void **state)
 	assert_json_string(pod, "tolerations.0.value", "gvisor");
 	assert_json_string(pod, "tolerations.0.effect", "NoSchedule");
 	assert_json_string(pod, "restartPolicy", "Never");
+	assert_json_number(pod, "terminationGracePeriodSeconds", 1);
 	assert_json_bool(pod, "automountServiceAccountToken", 0);
 	assert_json_bool(pod, "enableServiceLinks", 0);
 	assert_json_bool(pod, "securityContext.runAsNonRoot", 1);

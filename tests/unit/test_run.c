@@ -317,6 +317,31 @@ static void test_pod_deleted_by_deadline(void **state)
 	gkx_run_free(run);
 }
 
+static void test_pod_never_created(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "print(1)");
+	gkx_error err;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect_open("GET", "/pods?", 200, "");
+	/* After a few quiet seconds the run asks for the Job's events. */
+	fake_expect("GET", "/events?fieldSelector=involvedObject.kind%3DJob%2CinvolvedObject.name%3Dsandbox-run-",
+	            200,
+	            "{\"kind\":\"EventList\",\"items\":[{\"reason\":\"FailedCreate\",\"message\":"
+	            "\"Error creating: pods \\\"x\\\" is forbidden: pod rejected: RuntimeClass \\\"gvisor\\\" "
+	            "not found\"}]}");
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), GKX_ESTART);
+	assert_string_equal(gkx_run_reason(run), "FailedCreate");
+	assert_string_equal(err.message, "the Job cannot create its pod: Error creating: pods \"x\" is "
+	                                 "forbidden: pod rejected: RuntimeClass \"gvisor\" not found");
+	assert_int_equal(fake_count(), 6);
+	assert_int_equal(fake_unexpected(), 0);
+	gkx_run_free(run);
+}
+
 typedef struct {
 	const char *script_name;
 	size_t script_len;
@@ -418,6 +443,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cancel_during_create_deletes_by_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keep_leaves_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pod_deleted_by_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pod_never_created, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render, setup, teardown),
 	};
