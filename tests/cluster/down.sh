@@ -6,23 +6,36 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-stop_pid() {
-    local f=$1 pid
-    pid=$(cat "$f" 2>/dev/null) || return 0
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null
-    fi
-    rm -f "$f"
+# stop NAME...: TERM them all at once, wait up to 5 s together, then KILL.
+stop() {
+    local pids=() c pid
+    for c in "$@"; do
+        pid=$(cat "$PIDS/$c.pid" 2>/dev/null) || continue
+        kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+        rm -f "$PIDS/$c.pid"
+    done
+    for _ in $(seq 1 50); do
+        local left=0
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && left=1; done
+        [ "$left" = 0 ] && return 0
+        sleep 0.1
+    done
+    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+    return 0
 }
 
 rm -f "$CLUSTER_DIR/env"
-# Reverse order of start: kubelet first so it stops creating containers.
-for c in kubelet kube-scheduler kube-controller-manager kube-apiserver etcd; do
-    [ -f "$PIDS/$c.pid" ] && stop_pid "$PIDS/$c.pid"
-done
+# Kubernetes first, so that the kubelet stops creating containers; then the
+# runtime under it.
+stop kubelet kube-scheduler kube-controller-manager kube-apiserver etcd
 
+# Kill what still runs in our containerd (pods of tests that were cut short)
+# while it can still be asked, so no container outlives its shim.
+if [ -S "$CTRD_SOCK" ] && [ -f "$PIDS/containerd.pid" ]; then
+    for t in $(timeout 10 ctr --address "$CTRD_SOCK" -n k8s.io tasks ls -q 2>/dev/null); do
+        timeout 5 ctr --address "$CTRD_SOCK" -n k8s.io tasks kill -a -s SIGKILL "$t" >/dev/null 2>&1
+    done
+fi
 # containerd shims carry their containerd's address on their command line.
 if [ -d /proc ]; then
     for p in /proc/[0-9]*; do
@@ -32,7 +45,7 @@ if [ -d /proc ]; then
         esac
     done
 fi
-[ -f "$PIDS/containerd.pid" ] && stop_pid "$PIDS/containerd.pid"
+stop containerd
 
 # Unmount everything below our state directory, deepest first.
 if [ -d "$CLUSTER_DIR" ]; then

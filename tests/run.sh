@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The project's one test command. On a fresh Debian machine it installs what
+# is missing, builds with -Werror, runs the unit tests under AddressSanitizer
+# and UndefinedBehaviorSanitizer, then runs every test (unit and e2e) with
+# CTest, bringing a local one-node cluster up and down around the e2e tests.
+#
+#   tests/run.sh                      everything this machine can run
+#   GKX_E2E_KUBECONFIG=~/.kube/gke tests/run.sh
+#                                     the e2e tests against your own cluster
+#
+# Slow artefacts (Kubernetes binaries, images) are cached in /var/cache/gkexec.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+if [ "$(id -u)" = 0 ]; then
+    tests/cluster/deps.sh
+    if [ -z "${GKX_E2E_KUBECONFIG:-}" ]; then
+        tests/cluster/build-k8s.sh
+        tests/cluster/images.sh
+    fi
+else
+    echo "not root: using the packages already installed; the local cluster will be skipped" >&2
+fi
+
+echo "== unit tests under ASan and UBSan"
+cmake -S . -B build-asan -DGKX_WERROR=ON -DGKX_SANITIZE=ON -DGKX_E2E=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j "$jobs" >/dev/null
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan -L unit --output-on-failure
+
+echo "== all tests"
+cmake -S . -B build -DGKX_WERROR=ON >/dev/null
+cmake --build build -j "$jobs" >/dev/null
+ctest --test-dir build --output-on-failure
