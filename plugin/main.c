@@ -203,6 +203,11 @@ int main(int argc, char **argv)
 	co.user = o.user;
 	co.ns = o.ns;
 	co.request_timeout_ms = o.request_timeout_ms;
+	co.server = o.server;
+	co.token = o.token;
+	co.certificate_authority = o.certificate_authority;
+	co.insecure_skip_tls_verify = o.insecure_skip_tls_verify;
+	co.tls_server_name = o.tls_server_name;
 	if (gkx_config_load(&cfg, &co, &err) < 0 || gkx_client_new(&client, cfg, &err) < 0) {
 		status = fail(NULL, &err);
 		goto out;

@@ -45,11 +45,16 @@ void options_usage(void)
 "      --version=false: Print the plugin's and libgkexec's versions.\n"
 "\n"
 "kubectl options:\n"
+"      --certificate-authority='': Path to a cert file for the certificate authority.\n"
 "      --cluster='': The name of the kubeconfig cluster to use.\n"
 "      --context='': The name of the kubeconfig context to use.\n"
+"      --insecure-skip-tls-verify=false: If true, the server's certificate will not be checked for validity.\n"
 "      --kubeconfig='': Path to the kubeconfig file to use.\n"
 "  -n, --namespace='': If present, the namespace scope for this request.\n"
-"      --request-timeout='0': How long to wait for a single API request, e.g. 10s; 0 waits as long as needed.\n"
+"      --request-timeout='0': How long to wait for a single API request, e.g. 10s; 0 uses 30s.\n"
+"  -s, --server='': The address and port of the Kubernetes API server.\n"
+"      --tls-server-name='': Server name to use for server certificate validation.\n"
+"      --token='': Bearer token for authentication to the API server.\n"
 "      --user='': The name of the kubeconfig user to use.\n"
 "\n"
 "Exit status:\n"
@@ -106,6 +111,10 @@ static const flag flags[] = {
 	F("kubeconfig", 0, T_STR, kubeconfig), F("context", 0, T_STR, context),
 	F("cluster", 0, T_STR, cluster),       F("user", 0, T_STR, user),
 	F("namespace", 'n', T_STR, ns),        F("request-timeout", 0, T_DUR_MS, request_timeout_ms),
+	F("server", 's', T_STR, server),       F("token", 0, T_STR, token),
+	F("certificate-authority", 0, T_STR, certificate_authority),
+	F("insecure-skip-tls-verify", 0, T_BOOL, insecure_skip_tls_verify),
+	F("tls-server-name", 0, T_STR, tls_server_name),
 	F("image", 0, T_STR, image),           F("cpu", 0, T_STR, cpu),
 	F("memory", 0, T_STR, memory),         F("timeout", 0, T_DUR_S, timeout_s),
 	F("runtime-class", 0, T_STR, runtime_class),

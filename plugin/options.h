@@ -9,6 +9,8 @@
 
 typedef struct {
 	const char *kubeconfig, *context, *cluster, *user, *ns;
+	const char *server, *token, *certificate_authority, *tls_server_name;
+	int insecure_skip_tls_verify;
 	long request_timeout_ms;
 	const char *image, *cpu, *memory, *runtime_class;
 	long timeout_s;

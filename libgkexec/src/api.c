@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <time.h>
+
 #include <curl/curl.h>
 
 #include "internal.h"
@@ -108,6 +111,77 @@ static void fill_request(gkx_client *c, gkx_http_request *req, const char *metho
 	req->url = url;
 	req->authorization = c->authorization;
 	req->tls = &c->tls;
+	req->proxy = c->cfg->proxy_url;
+}
+
+static int set_bearer(gkx_client *c, const char *token, gkx_error *err)
+{
+	gkx_buf h = GKX_BUF_INIT;
+
+	if (gkx__buf_printf(&h, "Bearer %s", token) < 0)
+		return gkx__error_oom(err);
+	gkx__free_secret(c->authorization);
+	c->authorization = h.ptr;
+	return 0;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Credentials that change: an exec plugin's, fetched on first use and again
+ * when they expire or the server answers 401 (force); a token file, re-read
+ * when its modification time changes. */
+static int ensure_auth(gkx_client *c, int force, gkx_error *err)
+{
+	const gkx_config *cfg = c->cfg;
+	int rc;
+
+	if (cfg->exec) {
+		gkx_exec_cred fresh;
+		if (c->have_cred && !force && !(c->cred.expiry > 0 && wall_now() >= c->cred.expiry))
+			return 0;
+		if ((rc = gkx__exec_get(&fresh, cfg, err)) < 0)
+			return rc;
+		gkx__exec_cred_clear(&c->cred);
+		c->cred = fresh;
+		c->have_cred = 1;
+		if (c->cred.token && (rc = set_bearer(c, c->cred.token, err)) < 0)
+			return rc;
+		if (c->cred.cert.len) {
+			c->tls.cert = (const unsigned char *)c->cred.cert.ptr;
+			c->tls.cert_len = c->cred.cert.len;
+			c->tls.key = (const unsigned char *)c->cred.key.ptr;
+			c->tls.key_len = c->cred.key.len;
+		}
+		return 0;
+	}
+	if (cfg->token_file) {
+		struct stat st;
+		long mtime;
+		if (stat(cfg->token_file, &st) < 0)
+			return 0; /* keep the token we have; the server will say if it is stale */
+		mtime = (long)st.st_mtim.tv_sec * 1000000000L + st.st_mtim.tv_nsec;
+		if (mtime != c->token_mtime_ns || force) {
+			gkx_buf data = GKX_BUF_INIT;
+			if (gkx__read_file(&data, cfg->token_file, 1024 * 1024, NULL) == 0) {
+				size_t n = data.len;
+				while (n && (data.ptr[n - 1] == '\n' || data.ptr[n - 1] == '\r' || data.ptr[n - 1] == ' '))
+					n--;
+				data.ptr[n] = '\0';
+				if (n && (rc = set_bearer(c, data.ptr, err)) < 0) {
+					gkx__buf_free_secret(&data);
+					return rc;
+				}
+				c->token_mtime_ns = mtime;
+			}
+			gkx__buf_free_secret(&data);
+		}
+	}
+	return 0;
 }
 
 int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
@@ -119,8 +193,18 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
 	gkx_buf *sink = resp ? resp : &local;
 	int rc;
 
+	int retried = 0;
+
 	if (build_url(c, &url, path_query) < 0)
 		return gkx__error_oom(err);
+again:
+	if ((rc = ensure_auth(c, retried, err)) < 0) {
+		gkx__buf_free(&url);
+		return rc;
+	}
+	sink->len = 0;
+	if (sink->ptr)
+		sink->ptr[0] = '\0';
 	fill_request(c, &req, method, url.ptr);
 	req.content_type = content_type;
 	req.body = body;
@@ -148,6 +232,10 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
 	}
 	if (req.error) {
 		rc = gkx__error_set(err, req.error, "%s: %s: %s", what, c->cfg->server, req.error_text);
+	} else if (req.status == 401 && !retried && (c->cfg->exec || c->cfg->token_file)) {
+		/* Once: the credential may have been revoked or rotated early. */
+		retried = 1;
+		goto again;
 	} else if (req.status < 200 || req.status > 299) {
 		rc = gkx__api_status_error(err, req.status, sink->ptr, sink->len, what);
 	} else {
@@ -164,6 +252,8 @@ int gkx__api_stream_start(gkx_client *c, gkx_http_request *req, gkx_buf *url,
 {
 	int rc;
 
+	if ((rc = ensure_auth(c, 0, err)) < 0)
+		return rc;
 	if (build_url(c, url, path_query) < 0)
 		return gkx__error_oom(err);
 	fill_request(c, req, "GET", url->ptr);
@@ -212,12 +302,10 @@ int gkx_client_new(gkx_client **out, const gkx_config *cfg, gkx_error *err)
 	c->tls.server_name = cfg->tls_server_name;
 	c->tls.insecure = cfg->insecure;
 	if (cfg->token && *cfg->token) {
-		gkx_buf h = GKX_BUF_INIT;
-		if (gkx__buf_printf(&h, "Bearer %s", cfg->token) < 0) {
+		if ((rc = set_bearer(c, cfg->token, err)) < 0) {
 			gkx_client_free(c);
-			return gkx__error_oom(err);
+			return rc;
 		}
-		c->authorization = h.ptr;
 	} else if (cfg->username && cfg->password) {
 		c->authorization = basic_auth(cfg->username, cfg->password);
 		if (!c->authorization) {
@@ -256,6 +344,7 @@ void gkx_client_free(gkx_client *c)
 	if (c->tp)
 		c->tp->destroy(c->tp_state);
 	gkx__free_secret(c->authorization);
+	gkx__exec_cred_clear(&c->cred);
 	free(c);
 }
 

@@ -73,6 +73,15 @@ void gkx__buf_consume(gkx_buf *b, size_t n)
 		b->ptr[b->len] = '\0';
 }
 
+char *gkx__buf_detach(gkx_buf *b)
+{
+	char *p = b->ptr;
+
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
 void gkx__buf_free(gkx_buf *b)
 {
 	free(b->ptr);

@@ -31,6 +31,8 @@ int gkx__buf_printf(gkx_buf *b, const char *fmt, ...) GKX__PRINTF(2, 3);
 /* Drop the first n bytes. */
 void gkx__buf_consume(gkx_buf *b, size_t n);
 void gkx__buf_free(gkx_buf *b);
+/* Take the bytes out of the buffer, which is left empty; NULL if none. */
+char *gkx__buf_detach(gkx_buf *b);
 /* Zero the bytes before freeing: for buffers that held a secret. */
 void gkx__buf_free_secret(gkx_buf *b);
 void gkx__memzero(void *p, size_t n);
@@ -61,6 +63,42 @@ int gkx__yaml_parse(cJSON **out, const char *data, size_t len, const char *what,
 /* Emit a cJSON tree as a YAML document. */
 int gkx__yaml_emit(gkx_buf *out, const cJSON *json, gkx_error *err);
 
+/* ---- exec_credential.c: client.authentication.k8s.io exec plugins ---- */
+enum { GKX_INTERACTIVE_NEVER, GKX_INTERACTIVE_IFAVAILABLE, GKX_INTERACTIVE_ALWAYS };
+
+typedef struct gkx_exec_config {
+	char *api_version;
+	char *command;      /* resolved against the kubeconfig's directory when it has a '/' */
+	char **args;        /* NULL-terminated */
+	char **env;         /* "NAME=VALUE", NULL-terminated */
+	char *install_hint; /* terminal escape sequences already stripped */
+	char *user, *file;  /* for messages */
+	int provide_cluster_info;
+	int interactive_mode;
+} gkx_exec_config;
+
+typedef struct gkx_exec_cred {
+	char *token;        /* a secret */
+	gkx_buf cert, key;  /* PEM; the key is a secret */
+	double expiry;      /* seconds since the epoch; 0: never */
+} gkx_exec_cred;
+
+#define GKX_EXEC_MAX_OUTPUT (1024u * 1024u)
+
+int gkx__exec_config_parse(gkx_exec_config **out, const cJSON *exec, const char *file,
+                           const char *user, gkx_error *err);
+void gkx__exec_config_free(gkx_exec_config *ec);
+/* Parse an ExecCredential a plugin printed; pure, for tests and fuzzing. */
+int gkx__exec_credential_parse(gkx_exec_cred *out, const char *json, size_t len,
+                               const char *api_version, gkx_error *err);
+void gkx__exec_cred_clear(gkx_exec_cred *c);
+/* Run the plugin and parse what it prints. */
+int gkx__exec_get(gkx_exec_cred *out, const gkx_config *cfg, gkx_error *err);
+/* RFC 3339 time to seconds since the epoch. */
+int gkx__parse_time(const char *s, double *out);
+/* Copy of s without terminal escape sequences and control characters. */
+char *gkx__strip_control(const char *s);
+
 /* ---- config: the resolved view the client uses ---- */
 struct gkx_config {
 	char *server;          /* https://host:port, no trailing slash */
@@ -73,8 +111,16 @@ struct gkx_config {
 	int insecure;
 	char *token;           /* secret */
 	char *username, *password; /* basic auth; secrets */
+	char *token_file;      /* re-read when it changes (tokenFile, in-cluster) */
+	char *proxy_url;
 	long request_timeout_ms;
+	gkx_exec_config *exec;
+	char *exec_cluster_config; /* the cluster's client.authentication.k8s.io/exec extension, JSON */
+	char **environ;        /* for exec plugins; NULL-terminated, or NULL */
+	int stdin_is_terminal;
 };
+
+int gkx__config_read_token(gkx_config *cfg, const char *path, gkx_error *err);
 
 /* ---- api.c: REST helpers over the transport ---- */
 struct gkx_client {
@@ -83,6 +129,10 @@ struct gkx_client {
 	void *tp_state;
 	gkx_tls tls;
 	char *authorization; /* "Bearer ..." or "Basic ..."; a secret */
+	gkx_exec_cred cred;  /* from the exec plugin, when there is one */
+	int have_cred;
+	char *file_token;    /* from token_file */
+	long token_mtime_ns;
 	const volatile sig_atomic_t *cancel; /* borrowed from the current run */
 };
 

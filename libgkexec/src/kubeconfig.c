@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
+
+extern char **environ;
 
 #define KUBECONFIG_MAX_BYTES (16u * 1024u * 1024u)
 #define MAX_FILES 64
@@ -270,6 +273,17 @@ static int trim_token(char **dst, const char *src, size_t n, gkx_error *err)
 	return *dst ? 0 : gkx__error_oom(err);
 }
 
+int gkx__config_read_token(gkx_config *cfg, const char *path, gkx_error *err)
+{
+	gkx_buf data = GKX_BUF_INIT;
+	int rc = gkx__read_file(&data, path, 1024 * 1024, err);
+
+	if (rc == 0)
+		rc = trim_token(&cfg->token, data.ptr, data.len, err);
+	gkx__buf_free_secret(&data);
+	return rc;
+}
+
 static int resolve_user(gkx_config *cfg, const named *u, gkx_error *err)
 {
 	const char *token = str_field(u->body, "token");
@@ -290,10 +304,12 @@ static int resolve_user(gkx_config *cfg, const named *u, gkx_error *err)
 		                      "exec credential plugin",
 		                      u->file, u->name, name ? name : "?");
 	}
-	if (cJSON_GetObjectItemCaseSensitive(u->body, "exec"))
-		return gkx__error_set(err, GKX_ECONFIG,
-		                      "%s: user \"%s\": exec credential plugins are not supported yet",
-		                      u->file, u->name);
+	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(u->body, "exec"))) {
+		rc = gkx__exec_config_parse(&cfg->exec, cJSON_GetObjectItemCaseSensitive(u->body, "exec"),
+		                            u->file, u->name, err);
+		if (rc < 0)
+			return rc;
+	}
 	if ((have_cert = load_material(&cfg->cert, u, "client-certificate", "user", err)) < 0)
 		return have_cert;
 	if ((have_key = load_material(&cfg->key, u, "client-key", "user", err)) < 0)
@@ -307,16 +323,14 @@ static int resolve_user(gkx_config *cfg, const named *u, gkx_error *err)
 		if ((rc = trim_token(&cfg->token, token, strlen(token), err)) < 0)
 			return rc;
 	} else if (token_file && *token_file) {
-		gkx_buf path = GKX_BUF_INIT, data = GKX_BUF_INIT;
+		gkx_buf path = GKX_BUF_INIT;
 		if (resolve_path(&path, u->file, token_file) < 0)
 			return gkx__error_oom(err);
-		rc = gkx__read_file(&data, path.ptr, 1024 * 1024, err);
+		/* Read now to fail early; the client re-reads it when it changes. */
+		rc = gkx__config_read_token(cfg, path.ptr, err);
 		if (rc < 0)
 			gkx__error_prefix(err, "%s: user \"%s\": tokenFile", u->file, u->name);
-		else
-			rc = trim_token(&cfg->token, data.ptr, data.len, err);
-		gkx__buf_free(&path);
-		gkx__buf_free_secret(&data);
+		cfg->token_file = gkx__buf_detach(&path);
 		if (rc < 0)
 			return rc == GKX_ENOMEM ? rc : GKX_ECONFIG;
 	}
@@ -338,7 +352,28 @@ static int resolve_cluster(gkx_config *cfg, const named *c, gkx_error *err)
 		return rc;
 	if (sni && (rc = set_str(&cfg->tls_server_name, sni, err)) < 0)
 		return rc;
+	const char *proxy = str_field(c->body, "proxy-url");
+	const cJSON *ext;
+
 	cfg->insecure = bool_field(c->body, "insecure-skip-tls-verify");
+	if (proxy && *proxy) {
+		if (strncmp(proxy, "http://", 7) && strncmp(proxy, "https://", 8) &&
+		    strncmp(proxy, "socks5://", 9))
+			return gkx__error_set(err, GKX_ECONFIG,
+			                      "%s: cluster \"%s\": proxy-url \"%s\" must use http, https or socks5",
+			                      c->file, c->name, proxy);
+		if ((rc = set_str(&cfg->proxy_url, proxy, err)) < 0)
+			return rc;
+	}
+	/* The exec plugin's per-cluster config, passed on with provideClusterInfo. */
+	cJSON_ArrayForEach(ext, cJSON_GetObjectItemCaseSensitive(c->body, "extensions")) {
+		const char *name = str_field(ext, "name");
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(ext, "extension");
+		if (name && !strcmp(name, "client.authentication.k8s.io/exec") && e) {
+			cJSON_free(cfg->exec_cluster_config);
+			cfg->exec_cluster_config = cJSON_PrintUnformatted(e);
+		}
+	}
 	rc = load_material(&cfg->ca, c, "certificate-authority", "cluster", err);
 	return rc < 0 ? rc : 0;
 }
@@ -355,6 +390,10 @@ static int apply_overrides(gkx_config *cfg, const gkx_config_options *o, gkx_err
 		/* A token given on the command line replaces every other credential. */
 		gkx__buf_free_secret(&cfg->cert);
 		gkx__buf_free_secret(&cfg->key);
+		gkx__exec_config_free(cfg->exec);
+		cfg->exec = NULL;
+		free(cfg->token_file);
+		cfg->token_file = NULL;
 	}
 	if (o->certificate_authority && *o->certificate_authority) {
 		gkx__buf_free(&cfg->ca);
@@ -393,7 +432,7 @@ static int validate(gkx_config *cfg, gkx_error *err)
 		                      "cluster \"%s\": specifying a root certificates file with the insecure "
 		                      "flag is not allowed",
 		                      cfg->cluster_name);
-	if (!strncmp(cfg->server, "http://", 7) && (cfg->token || cfg->password || cfg->key.len))
+	if (!strncmp(cfg->server, "http://", 7) && (cfg->token || cfg->password || cfg->key.len || cfg->exec))
 		return gkx__error_set(err, GKX_ECONFIG,
 		                      "refusing to send credentials over plain http to %s; use https",
 		                      cfg->server);
@@ -410,6 +449,75 @@ void gkx_config_options_from_env(gkx_config_options *opts)
 {
 	opts->kubeconfig_env = getenv("KUBECONFIG");
 	opts->home = getenv("HOME");
+	opts->exec_environ = (const char *const *)environ;
+	opts->stdin_is_terminal = isatty(STDIN_FILENO);
+	opts->incluster_host = getenv("KUBERNETES_SERVICE_HOST");
+	opts->incluster_port = getenv("KUBERNETES_SERVICE_PORT");
+}
+
+/* A pod's own service account, as client-go's InClusterConfig reads it. */
+static int load_in_cluster(gkx_config *cfg, const gkx_config_options *o, gkx_error *err)
+{
+	const char *dir = o->serviceaccount_dir ? o->serviceaccount_dir
+	                                        : "/var/run/secrets/kubernetes.io/serviceaccount";
+	gkx_buf path = GKX_BUF_INIT, ns = GKX_BUF_INIT;
+	int rc, v6 = strchr(o->incluster_host, ':') != NULL;
+
+	if (gkx__buf_printf(&path, "https://%s%s%s:%s", v6 ? "[" : "", o->incluster_host, v6 ? "]" : "",
+	                    o->incluster_port) < 0)
+		return gkx__error_oom(err);
+	free(cfg->server);
+	cfg->server = gkx__buf_detach(&path);
+	if ((rc = set_str(&cfg->context, "", err)) < 0 || (rc = set_str(&cfg->cluster_name, "in-cluster", err)) < 0 ||
+	    (rc = set_str(&cfg->user_name, "", err)) < 0)
+		return rc;
+	if (gkx__buf_printf(&path, "%s/token", dir) < 0)
+		return gkx__error_oom(err);
+	rc = gkx__config_read_token(cfg, path.ptr, err);
+	if (rc < 0) {
+		gkx__error_prefix(err, "in-cluster config (KUBERNETES_SERVICE_HOST is set)");
+		gkx__buf_free(&path);
+		return GKX_ECONFIG;
+	}
+	cfg->token_file = gkx__buf_detach(&path);
+	if (gkx__buf_printf(&path, "%s/ca.crt", dir) < 0)
+		return gkx__error_oom(err);
+	rc = gkx__read_file(&cfg->ca, path.ptr, KUBECONFIG_MAX_BYTES, err);
+	gkx__buf_free(&path);
+	if (rc < 0) {
+		gkx__error_prefix(err, "in-cluster config");
+		return GKX_ECONFIG;
+	}
+	if (gkx__buf_printf(&path, "%s/namespace", dir) < 0)
+		return gkx__error_oom(err);
+	if (gkx__read_file(&ns, path.ptr, 4096, NULL) == 0 && ns.len) {
+		size_t n = ns.len;
+		while (n && (ns.ptr[n - 1] == '\n' || ns.ptr[n - 1] == ' '))
+			n--;
+		ns.ptr[n] = '\0';
+		if (n)
+			rc = set_str(&cfg->ns, ns.ptr, err);
+	}
+	gkx__buf_free(&path);
+	gkx__buf_free(&ns);
+	return rc;
+}
+
+static int copy_environ(gkx_config *cfg, const char *const *env, gkx_error *err)
+{
+	size_t n = 0, i;
+
+	if (!env)
+		return 0;
+	while (env[n])
+		n++;
+	cfg->environ = calloc(n + 1, sizeof(*cfg->environ));
+	if (!cfg->environ)
+		return gkx__error_oom(err);
+	for (i = 0; i < n; i++)
+		if (!(cfg->environ[i] = gkx__strdup(env[i])))
+			return gkx__error_oom(err);
+	return 0;
 }
 
 int gkx_config_load(gkx_config **out, const gkx_config_options *o, gkx_error *err)
@@ -443,6 +551,17 @@ int gkx_config_load(gkx_config **out, const gkx_config_options *o, gkx_error *er
 		cl_name = str_field(ctx->body, "cluster");
 		us_name = str_field(ctx->body, "user");
 		ns = str_field(ctx->body, "namespace");
+	} else if (m.nfiles == 0 && !(o->server && *o->server) && o->incluster_host && *o->incluster_host &&
+	           o->incluster_port && *o->incluster_port) {
+		if ((rc = set_str(&cfg->ns, o->ns && *o->ns ? o->ns : "default", err)) < 0 ||
+		    (rc = load_in_cluster(cfg, o, err)) < 0 || (rc = apply_overrides(cfg, o, err)) < 0 ||
+		    (rc = copy_environ(cfg, o->exec_environ, err)) < 0 || (rc = validate(cfg, err)) < 0)
+			goto fail;
+		if (o->ns && *o->ns && (rc = set_str(&cfg->ns, o->ns, err)) < 0)
+			goto fail;
+		merged_free(&m);
+		*out = cfg;
+		return 0;
 	} else if (!(o->server && *o->server)) {
 		if (m.nfiles == 0)
 			rc = gkx__error_set(err, GKX_ECONFIG,
@@ -488,8 +607,10 @@ int gkx_config_load(gkx_config **out, const gkx_config_options *o, gkx_error *er
 		if (us->body && (rc = resolve_user(cfg, us, err)) < 0)
 			goto fail;
 	}
-	if ((rc = apply_overrides(cfg, o, err)) < 0 || (rc = validate(cfg, err)) < 0)
+	if ((rc = apply_overrides(cfg, o, err)) < 0 || (rc = validate(cfg, err)) < 0 ||
+	    (rc = copy_environ(cfg, o->exec_environ, err)) < 0)
 		goto fail;
+	cfg->stdin_is_terminal = o->stdin_is_terminal;
 	merged_free(&m);
 	*out = cfg;
 	return 0;
@@ -515,6 +636,16 @@ void gkx_config_free(gkx_config *cfg)
 	gkx__free_secret(cfg->token);
 	gkx__free_secret(cfg->username);
 	gkx__free_secret(cfg->password);
+	free(cfg->token_file);
+	free(cfg->proxy_url);
+	gkx__exec_config_free(cfg->exec);
+	cJSON_free(cfg->exec_cluster_config);
+	if (cfg->environ) {
+		size_t i;
+		for (i = 0; cfg->environ[i]; i++)
+			gkx__free_secret(cfg->environ[i]);
+		free(cfg->environ);
+	}
 	free(cfg);
 }
 

@@ -16,6 +16,8 @@ typedef struct {
 typedef struct {
 	CURL *easy;
 	struct curl_slist *headers;
+	struct curl_slist *connect_to;
+	char *url; /* the URL as sent, when tls-server-name rewrote it */
 	gkx_http_request *req;
 	char errbuf[CURL_ERROR_SIZE];
 	int aborted_by_callback;
@@ -65,6 +67,8 @@ static void xfer_free(curl_xfer *x)
 			gkx__memzero(h->data, strlen(h->data));
 	}
 	curl_slist_free_all(x->headers);
+	curl_slist_free_all(x->connect_to);
+	curl_free(x->url);
 	free(x);
 }
 
@@ -113,9 +117,38 @@ static int set_tls(CURL *e, const gkx_tls *tls)
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	/* tls-server-name (SNI and verification name) is applied by the
-	 * credentials work through CURLOPT_CONNECT_TO; see the kubeconfig issue. */
 	return 0;
+}
+
+/* tls-server-name: curl takes the name to send in SNI and to verify from the
+ * URL, so the URL names it and CURLOPT_CONNECT_TO sends the connection to
+ * the real host. */
+static int set_server_name(curl_xfer *x, const char *url, const char *name)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL;
+	gkx_buf rule = GKX_BUF_INIT;
+	int rc = GKX_ETRANSPORT;
+
+	if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_HOST, name, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &x->url, 0) != CURLUE_OK ||
+	    gkx__buf_printf(&rule, "%s:%s:%s:%s", name, port, host, port) < 0)
+		goto out;
+	x->connect_to = curl_slist_append(NULL, rule.ptr);
+	if (!x->connect_to)
+		goto out;
+	curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
+	curl_easy_setopt(x->easy, CURLOPT_CONNECT_TO, x->connect_to);
+	rc = 0;
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	gkx__buf_free(&rule);
+	return rc;
 }
 
 static int t_start(void *state, gkx_http_request *req)
@@ -153,6 +186,9 @@ static int t_start(void *state, gkx_http_request *req)
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	if (req->timeout_ms > 0)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+	/* Without proxy-url, curl honours HTTPS_PROXY and NO_PROXY as kubectl does. */
+	if (req->proxy)
+		curl_easy_setopt(e, CURLOPT_PROXY, req->proxy);
 	if (req->body) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
@@ -160,7 +196,9 @@ static int t_start(void *state, gkx_http_request *req)
 	if (add_header(x, "Accept", "application/json") < 0 ||
 	    (req->content_type && add_header(x, "Content-Type", req->content_type) < 0) ||
 	    (req->authorization && add_header(x, "Authorization", req->authorization) < 0) ||
-	    set_tls(e, req->tls) < 0) {
+	    set_tls(e, req->tls) < 0 ||
+	    (req->tls && req->tls->server_name && *req->tls->server_name &&
+	     set_server_name(x, req->url, req->tls->server_name) < 0)) {
 		xfer_free(x);
 		return GKX_ETRANSPORT;
 	}

@@ -27,6 +27,14 @@ typedef struct gkx_config_options {
 	const char *tls_server_name;       /**< --tls-server-name */
 	int insecure_skip_tls_verify;      /**< --insecure-skip-tls-verify */
 	long request_timeout_ms;           /**< --request-timeout; 0: none */
+	/** The environment an exec credential plugin inherits ("NAME=VALUE",
+	 * NULL-terminated), as kubectl passes its own; NULL: only the plugin's
+	 * `env` entries and KUBERNETES_EXEC_INFO. */
+	const char *const *exec_environ;
+	int stdin_is_terminal;             /**< for exec plugins' interactiveMode */
+	const char *incluster_host;        /**< KUBERNETES_SERVICE_HOST */
+	const char *incluster_port;        /**< KUBERNETES_SERVICE_PORT */
+	const char *serviceaccount_dir;    /**< default /var/run/secrets/kubernetes.io/serviceaccount */
 } gkx_config_options;
 
 #define GKX_CONFIG_OPTIONS_VERSION 1
@@ -35,8 +43,10 @@ typedef struct gkx_config_options {
 GKX_API void gkx_config_options_init(gkx_config_options *opts);
 
 /**
- * Set opts->kubeconfig_env and opts->home from the KUBECONFIG and HOME
- * environment variables. The pointers borrow the environment's strings.
+ * Fill what kubectl takes from its process: opts->kubeconfig_env (KUBECONFIG),
+ * opts->home (HOME), opts->exec_environ (the whole environment, for exec plugins),
+ * opts->stdin_is_terminal, and the in-cluster service host and port. The
+ * pointers borrow the environment's strings.
  */
 GKX_API void gkx_config_options_from_env(gkx_config_options *opts);
 
@@ -49,6 +59,8 @@ typedef struct gkx_config gkx_config;
 
 /**
  * Load and merge kubeconfig files as kubectl does, then apply the overrides.
+ * With no kubeconfig file at all and the in-cluster host and port set, use
+ * the pod's service account (token, CA and namespace files).
  * On success *out is yours to release with gkx_config_free(). Fails with
  * GKX_ECONFIG (a message names the file, and for YAML errors the line and
  * column), GKX_EIO or GKX_ENOMEM.

@@ -40,6 +40,7 @@ typedef struct gkx_http_request {
 	const char *content_type;  /**< for the body, or NULL */
 	const char *body; size_t body_len;
 	const gkx_tls *tls;
+	const char *proxy;         /**< proxy URL (http, https, socks5) or NULL */
 	long timeout_ms;           /**< whole request; 0 for none (streams) */
 	gkx_data_cb on_data; void *userdata;
 	/* Set by the transport. */
