@@ -117,6 +117,15 @@ static int fail(const char *what, const gkx_error *err)
 	return EXIT_TOOL_FAILED;
 }
 
+/* Seconds from the start of the run, to the millisecond; null if never. */
+static void add_seconds(cJSON *obj, const char *name, double s)
+{
+	if (s < 0)
+		cJSON_AddNullToObject(obj, name);
+	else
+		cJSON_AddNumberToObject(obj, name, (double)(long)(s * 1000 + 0.5) / 1000);
+}
+
 static int print_result(const gkx_run *run, const text *out, int rc, const gkx_error *err)
 {
 	cJSON *j = cJSON_CreateObject();
@@ -134,6 +143,18 @@ static int print_result(const gkx_run *run, const text *out, int rc, const gkx_e
 		cJSON_AddNullToObject(j, "exitCode");
 	cJSON_AddStringToObject(j, "reason", gkx_run_reason(run));
 	cJSON_AddStringToObject(j, "output", out->data ? out->data : "");
+	cJSON_AddBoolToObject(j, "outputTruncated", gkx_run_output_truncated(run));
+	{
+		gkx_run_timings t;
+		cJSON *tj = cJSON_AddObjectToObject(j, "timings");
+		gkx_run_get_timings(run, &t);
+		add_seconds(tj, "created", t.created);
+		add_seconds(tj, "scheduled", t.scheduled);
+		add_seconds(tj, "started", t.started);
+		add_seconds(tj, "ended", t.ended);
+		add_seconds(tj, "finished", t.finished);
+	}
+	cJSON_AddNumberToObject(j, "apiRequests", gkx_run_request_count(run));
 	if (rc < 0)
 		cJSON_AddStringToObject(j, "error", err->message);
 	s = cJSON_Print(j);
@@ -153,7 +174,8 @@ int main(int argc, char **argv)
 	gkx_client *client = NULL;
 	gkx_run *run = NULL;
 	gkx_error err;
-	text script = {NULL, 0, 0}, output = {NULL, 0, 0};
+	text script = {NULL, 0, 0}, output = {NULL, 0, 0}, *bodies = NULL;
+	gkx_file *extra = NULL;
 	const char *script_name;
 	int status, rc, json_result;
 
@@ -194,6 +216,32 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	if (o.nfiles) {
+		size_t i;
+		extra = calloc(o.nfiles, sizeof(*extra));
+		bodies = calloc(o.nfiles, sizeof(*bodies));
+		if (!extra || !bodies) {
+			fprintf(stderr, "error: out of memory\n");
+			status = EXIT_TOOL_FAILED;
+			goto out;
+		}
+		for (i = 0; i < o.nfiles; i++) {
+			FILE *f = fopen(o.files[i], "rb");
+			if (!f || read_all(f, &bodies[i]) < 0) {
+				fprintf(stderr, "error: cannot read %s%s%s\n", o.files[i], f ? "" : ": ",
+				        f ? ", or it is larger than 1 MiB" : strerror(errno));
+				if (f)
+					fclose(f);
+				status = EXIT_TOOL_FAILED;
+				goto out;
+			}
+			fclose(f);
+			extra[i].name = base_name(o.files[i]);
+			extra[i].data = bodies[i].data;
+			extra[i].len = bodies[i].len;
+		}
+	}
+
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	gkx_config_options_init(&co);
 	gkx_config_options_from_env(&co);
@@ -225,6 +273,11 @@ int main(int argc, char **argv)
 	ro.cpu = o.cpu;
 	ro.memory = o.memory;
 	ro.runtime_class = o.runtime_class;
+	ro.files = extra;
+	ro.nfiles = o.nfiles;
+	ro.workdir = o.workdir;
+	ro.start_timeout_s = o.start_timeout_s;
+	ro.limit_bytes = (size_t)o.limit_bytes;
 	ro.timeout_s = o.timeout_s;
 	ro.keep = o.keep;
 	ro.on_output = json_result ? collect_out : write_out;
@@ -253,6 +306,8 @@ int main(int argc, char **argv)
 	current_run = NULL;
 	if (json_result)
 		print_result(run, &output, rc, &err);
+	if (gkx_run_output_truncated(run) && !o.quiet)
+		fprintf(stderr, "sandbox-run: output truncated at %ld bytes (--limit-bytes)\n", o.limit_bytes);
 
 	if (got_signal) {
 		status = 128 + got_signal;
@@ -283,6 +338,13 @@ out:
 	gkx_config_free(cfg);
 	free(script.data);
 	free(output.data);
+	if (bodies) {
+		size_t i;
+		for (i = 0; i < o.nfiles; i++)
+			free(bodies[i].data);
+	}
+	free(bodies);
+	free(extra);
 	options_free(&o);
 	curl_global_cleanup();
 	return status;

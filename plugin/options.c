@@ -34,15 +34,20 @@ void options_usage(void)
 "      --cpu='500m': CPU limit of the sandbox (the request is a quarter of it).\n"
 "      --dry-run='none': Must be \"none\" or \"client\". With \"client\", print the objects and create nothing.\n"
 "  -e, --env=[]: Environment variable KEY=VALUE for the script; repeatable.\n"
+"  -f, --file=[]: Another file to place beside the script (same directory); repeatable. 1 MiB in all.\n"
 "      --image='" "python:3.11-slim" "': Container image that runs the script.\n"
 "      --keep=false: Leave the Job and ConfigMap in the cluster for inspection.\n"
+"      --limit-bytes=0: Show at most this much output (e.g. 64Ki); the rest is dropped and the cut is reported.\n"
 "      --memory='512Mi': Memory limit of the sandbox (the request is a quarter of it).\n"
 "  -o, --output='': Output format: json or yaml with --dry-run=client; json for a run's result.\n"
 "  -q, --quiet=false: Print nothing but the script's output.\n"
 "      --runtime-class='gvisor': RuntimeClass of the pod. Change it only on purpose: gvisor is the isolation.\n"
+"      --start-timeout=2m0s: Give up if the script is not running by then (unschedulable, image pull,\n"
+"                            mounts); never more than --timeout.\n"
 "      --timeout=5m0s: Hard deadline of the run (activeDeadlineSeconds), e.g. 30s, 5m, 1h.\n"
 "  -v, --v=0: Verbosity of the tool's own messages on stderr.\n"
 "      --version=false: Print the plugin's and libgkexec's versions.\n"
+"      --workdir='/app': Working directory of the script (/app holds the code, read-only; /tmp is writable).\n"
 "\n"
 "kubectl options:\n"
 "      --certificate-authority='': Path to a cert file for the certificate authority.\n"
@@ -97,7 +102,7 @@ static int parse_duration_ms(const char *s, long *out)
 	return 0;
 }
 
-typedef enum { T_STR, T_BOOL, T_LIST, T_DUR_MS, T_DUR_S, T_INT } ftype;
+typedef enum { T_STR, T_BOOL, T_LIST, T_DUR_MS, T_DUR_S, T_INT, T_BYTES } ftype;
 
 typedef struct {
 	const char *lng;
@@ -119,6 +124,9 @@ static const flag flags[] = {
 	F("memory", 0, T_STR, memory),         F("timeout", 0, T_DUR_S, timeout_s),
 	F("runtime-class", 0, T_STR, runtime_class),
 	F("env", 'e', T_LIST, env),            F("dry-run", 0, T_STR, dry_run),
+	F("file", 'f', T_LIST, files),         F("workdir", 0, T_STR, workdir),
+	F("start-timeout", 0, T_DUR_S, start_timeout_s),
+	F("limit-bytes", 0, T_BYTES, limit_bytes),
 	F("output", 'o', T_STR, output),       F("keep", 0, T_BOOL, keep),
 	F("quiet", 'q', T_BOOL, quiet),        F("v", 'v', T_INT, verbosity),
 	F("help", 'h', T_BOOL, help),          F("version", 0, T_BOOL, version),
@@ -178,9 +186,17 @@ static int set_flag(options *o, const flag *f, const char *name, const char *val
 		}
 		return 0;
 	}
+	case T_BYTES: {
+		char *end;
+		long v = strtol(value, &end, 10);
+		if (end == value || v <= 0 || (*end && strcmp(end, "Ki") && strcmp(end, "Mi")))
+			return bad("--%s takes a positive number of bytes, optionally with Ki or Mi", name);
+		*(long *)base = v * (!strcmp(end, "Ki") ? 1024L : !strcmp(end, "Mi") ? 1048576L : 1L);
+		return 0;
+	}
 	case T_LIST: {
 		const char ***list = (const char ***)base;
-		size_t *n = &o->nenv;
+		size_t *n = list == &o->env ? &o->nenv : &o->nfiles;
 		const char **p = realloc(*list, (*n + 1) * sizeof(*p));
 		if (!p)
 			return bad("out of memory at --%s", name);
@@ -279,4 +295,5 @@ int options_parse(options *o, int argc, char **argv)
 void options_free(options *o)
 {
 	free(o->env);
+	free(o->files);
 }

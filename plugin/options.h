@@ -15,6 +15,10 @@ typedef struct {
 	const char *image, *cpu, *memory, *runtime_class;
 	long timeout_s;
 	const char **env; size_t nenv;
+	const char **files; size_t nfiles; /* -f/--file: extra files beside the script */
+	const char *workdir;
+	long start_timeout_s;
+	long limit_bytes;
 	const char *file;          /* the script, or "-" for stdin */
 	const char **args; size_t nargs;
 	const char *dry_run;       /* "client" or NULL */

@@ -13,6 +13,8 @@
 
 #define API_DEFAULT_TIMEOUT_MS 30000L
 #define API_MAX_RESPONSE (16u * 1024u * 1024u)
+#define API_MAX_ATTEMPTS 5
+#define API_MAX_RETRY_AFTER_S 10L
 
 static int put_escaped(gkx_buf *out, const char *s)
 {
@@ -184,6 +186,41 @@ static int ensure_auth(gkx_client *c, int force, gkx_error *err)
 	return 0;
 }
 
+/* Let time pass while other streams keep flowing; 0, or GKX_ECANCELED. */
+int gkx__api_pause(gkx_client *c, long ms)
+{
+	while (ms > 0) {
+		long slice = ms < 100 ? ms : 100;
+		if (c->cancel && *c->cancel)
+			return GKX_ECANCELED;
+		if (c->tp->wait(c->tp_state, (int)slice) < 0) {
+			struct timespec ts = {0, 0};
+			ts.tv_nsec = slice * 1000000L;
+			nanosleep(&ts, NULL);
+		}
+		ms -= slice;
+	}
+	return 0;
+}
+
+static int retryable(const gkx_http_request *req)
+{
+	if (req->error)
+		return req->error == GKX_ETRANSPORT || req->error == GKX_ETIMEOUT;
+	return req->status == 429 || req->status == 500 || req->status == 502 || req->status == 503 ||
+	       req->status == 504;
+}
+
+/* How long before attempt n+1: the server's Retry-After when it gave one
+ * (bounded), else 200 ms doubling. */
+static long backoff_ms(const gkx_http_request *req, int attempt)
+{
+	if (req->retry_after_s > 0)
+		return (req->retry_after_s > API_MAX_RETRY_AFTER_S ? API_MAX_RETRY_AFTER_S : req->retry_after_s) *
+		       1000L;
+	return 200L << attempt;
+}
+
 int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
                   const char *content_type, const char *body, gkx_buf *resp,
                   const char *what, gkx_error *err)
@@ -191,57 +228,68 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
 	gkx_http_request req;
 	gkx_buf url = GKX_BUF_INIT, local = GKX_BUF_INIT;
 	gkx_buf *sink = resp ? resp : &local;
-	int rc;
+	int rc = 0, refreshed = 0, attempt = 0;
 
-	int retried = 0;
-
+	c->last_attempts = 0;
 	if (build_url(c, &url, path_query) < 0)
 		return gkx__error_oom(err);
-again:
-	if ((rc = ensure_auth(c, retried, err)) < 0) {
-		gkx__buf_free(&url);
-		return rc;
-	}
-	sink->len = 0;
-	if (sink->ptr)
-		sink->ptr[0] = '\0';
-	fill_request(c, &req, method, url.ptr);
-	req.content_type = content_type;
-	req.body = body;
-	req.body_len = body ? strlen(body) : 0;
-	req.timeout_ms = c->cfg->request_timeout_ms > 0 ? c->cfg->request_timeout_ms
-	                                                : API_DEFAULT_TIMEOUT_MS;
-	req.on_data = collect;
-	req.userdata = sink;
-	rc = c->tp->start(c->tp_state, &req);
-	if (rc < 0) {
-		gkx__buf_free(&url);
-		return gkx__error_set(err, rc, "%s: cannot start the request", what);
-	}
-	while (!req.done) {
-		if (c->cancel && *c->cancel) {
-			c->tp->cancel(c->tp_state, &req);
-			rc = gkx__error_set(err, GKX_ECANCELED, "%s: canceled", what);
-			goto out;
+	for (;;) {
+		if ((rc = ensure_auth(c, refreshed == 1, err)) < 0)
+			break;
+		if (refreshed == 1)
+			refreshed = 2;
+		sink->len = 0;
+		if (sink->ptr)
+			sink->ptr[0] = '\0';
+		fill_request(c, &req, method, url.ptr);
+		req.content_type = content_type;
+		req.body = body;
+		req.body_len = body ? strlen(body) : 0;
+		req.timeout_ms = c->cfg->request_timeout_ms > 0 ? c->cfg->request_timeout_ms
+		                                                : API_DEFAULT_TIMEOUT_MS;
+		req.on_data = collect;
+		req.userdata = sink;
+		c->requests++;
+		c->last_attempts++;
+		if ((rc = c->tp->start(c->tp_state, &req)) < 0) {
+			rc = gkx__error_set(err, rc, "%s: cannot start the request", what);
+			break;
 		}
-		if ((rc = c->tp->wait(c->tp_state, 100)) < 0) {
-			c->tp->cancel(c->tp_state, &req);
-			gkx__error_set(err, rc, "%s: transport failure", what);
-			goto out;
+		while (!req.done && rc == 0) {
+			if (c->cancel && *c->cancel) {
+				c->tp->cancel(c->tp_state, &req);
+				rc = gkx__error_set(err, GKX_ECANCELED, "%s: canceled", what);
+			} else if ((rc = c->tp->wait(c->tp_state, 100)) < 0) {
+				c->tp->cancel(c->tp_state, &req);
+				gkx__error_set(err, rc, "%s: transport failure", what);
+			}
 		}
+		if (rc < 0)
+			break;
+		if (req.status == 401 && !req.error && !refreshed && (c->cfg->exec || c->cfg->token_file)) {
+			/* Once: the credential may have been revoked or rotated early. */
+			refreshed = 1;
+			continue;
+		}
+		/* Every request we send is idempotent: reads, deletes, and creates
+		 * of client-chosen names (the caller treats a 409 after a retry as
+		 * its own object), so failures that may pass are tried again. */
+		if (retryable(&req) && attempt + 1 < API_MAX_ATTEMPTS) {
+			if ((rc = gkx__api_pause(c, backoff_ms(&req, attempt))) < 0) {
+				rc = gkx__error_set(err, rc, "%s: canceled", what);
+				break;
+			}
+			attempt++;
+			continue;
+		}
+		if (req.error)
+			rc = gkx__error_set(err, req.error, "%s: %s: %s", what, c->cfg->server, req.error_text);
+		else if (req.status < 200 || req.status > 299)
+			rc = gkx__api_status_error(err, req.status, sink->ptr, sink->len, what);
+		else
+			rc = 0;
+		break;
 	}
-	if (req.error) {
-		rc = gkx__error_set(err, req.error, "%s: %s: %s", what, c->cfg->server, req.error_text);
-	} else if (req.status == 401 && !retried && (c->cfg->exec || c->cfg->token_file)) {
-		/* Once: the credential may have been revoked or rotated early. */
-		retried = 1;
-		goto again;
-	} else if (req.status < 200 || req.status > 299) {
-		rc = gkx__api_status_error(err, req.status, sink->ptr, sink->len, what);
-	} else {
-		rc = 0;
-	}
-out:
 	gkx__buf_free(&url);
 	gkx__buf_free(&local);
 	return rc;
@@ -259,6 +307,7 @@ int gkx__api_stream_start(gkx_client *c, gkx_http_request *req, gkx_buf *url,
 	fill_request(c, req, "GET", url->ptr);
 	req->on_data = cb;
 	req->userdata = ud;
+	c->requests++;
 	rc = c->tp->start(c->tp_state, req);
 	return rc < 0 ? gkx__error_set(err, rc, "cannot start a stream to %s", c->cfg->server) : 0;
 }

@@ -134,6 +134,8 @@ struct gkx_client {
 	char *file_token;    /* from token_file */
 	long token_mtime_ns;
 	const volatile sig_atomic_t *cancel; /* borrowed from the current run */
+	unsigned requests;   /* sent, retries included */
+	int last_attempts;   /* how many tries the last gkx__api_call made */
 };
 
 /* Append the path for a namespaced collection or object, escaping each part:
@@ -152,6 +154,9 @@ int gkx__api_status_error(gkx_error *err, long http_status, const char *body, si
 int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
                   const char *content_type, const char *body, gkx_buf *resp,
                   const char *what, gkx_error *err);
+
+/* Wait about `ms` while the transport keeps other streams going. */
+int gkx__api_pause(gkx_client *c, long ms);
 
 /* Start a streaming GET (watch, logs) without waiting for it. */
 int gkx__api_stream_start(gkx_client *c, gkx_http_request *req, gkx_buf *url,
@@ -182,6 +187,7 @@ typedef struct gkx_manifest_spec {
 	const char *memory_limit, *memory_request;
 	long timeout_s, ttl_s;
 	const char *runtime_class;
+	const char *workdir;  /* NULL: /app */
 	const char *job_uid; /* for the ConfigMap's ownerReference, or NULL */
 } gkx_manifest_spec;
 

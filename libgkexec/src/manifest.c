@@ -192,7 +192,7 @@ static cJSON *container(const gkx_manifest_spec *s)
 		OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(s->command[i])));
 	snprintf(path, sizeof(path), "/app/%s", s->script_name);
 	OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(path)));
-	OK(cJSON_AddStringToObject(c, "workingDir", "/app"));
+	OK(cJSON_AddStringToObject(c, "workingDir", s->workdir ? s->workdir : "/app"));
 
 	OK(env = cJSON_AddArrayToObject(c, "env"));
 	/* Unbuffered, so stdout and stderr reach the log in the order printed. */

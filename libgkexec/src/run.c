@@ -7,71 +7,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "run_internal.h"
 
 /* Beyond activeDeadlineSeconds, the client gives up by itself: the 1.20 Job
  * controller enforces the deadline only at its next sync of the Job, which
  * for a quiet pod can be much later. */
 #define CLIENT_GRACE_S 2
-#define CLEANUP_TIMEOUT_MS 10000L
 #define WAIT_SLICE_MS 100
-#define EVENT_CHECK_AFTER_S 3.0 /* a pod normally appears well before this */
-#define EVENT_CHECK_EVERY_S 2.0
-
-enum { C_NONE, C_WAITING, C_RUNNING, C_TERMINATED };
-
-typedef struct {
-	gkx_http_request req;
-	gkx_buf url;
-	gkx_buf errbody; /* the body of a non-200 answer: a Status */
-	int active;
-} stream;
-
-struct gkx_run {
-	gkx_client *client;
-	char name[64];
-	char *ns, *image, *cpu, *memory, *runtime_class;
-	char cpu_req[32], mem_req[32];
-	char **cmd, **env;
-	size_t ncmd, nenv;
-	gkx_file *files; /* files[0] is the script */
-	size_t nfiles;
-	long timeout_s, ttl_s;
-	int keep;
-	gkx_output_cb on_output;
-	void *output_ud;
-	gkx_phase_cb on_phase;
-	void *phase_ud;
-
-	volatile sig_atomic_t cancelled;
-	int executed;
-	int created; /* a create was sent: cleanup deletes by name */
-	int exit_code;
-	char reason[64];
-	char *job_uid;
-	gkx_buf rendered;
-
-	/* What the watch has told us. */
-	int phase;
-	int cstate;
-	int pod_deleted;
-	char pod[254];
-	char waiting_reason[64];
-	char waiting_message[512];
-	char term_reason[64];
-	int term_exit;
-
-	/* The log: every stream reads the container's log from its start and
-	 * skips what was already delivered, so a resumed stream never repeats. */
-	stream watch, log;
-	gkx_watch_splitter splitter;
-	size_t delivered, seen;
-	double created_at, next_event_check;
-	int log_final;    /* the current log request is the last one */
-	int log_complete; /* every byte of the log has been delivered */
-	int out_aborted;
-	gkx_error *err;
-};
+#define DEFAULT_START_TIMEOUT_S 120
 
 void gkx_run_options_init(gkx_run_options *o)
 {
@@ -154,8 +97,10 @@ static int validate_options(const gkx_run_options *o, gkx_error *err)
 	if (o->memory && !gkx__manifest_valid_quantity(o->memory))
 		return gkx__error_set(err, GKX_EINVAL,
 		                      "memory \"%s\" is not a quantity such as 256Mi or 1Gi", o->memory);
-	if (o->timeout_s < 0 || o->ttl_s < 0)
-		return gkx__error_set(err, GKX_EINVAL, "timeout and ttl must not be negative");
+	if (o->timeout_s < 0 || o->ttl_s < 0 || o->start_timeout_s < 0)
+		return gkx__error_set(err, GKX_EINVAL, "timeouts and ttl must not be negative");
+	if (o->workdir && *o->workdir && o->workdir[0] != '/')
+		return gkx__error_set(err, GKX_EINVAL, "workdir \"%s\" must be an absolute path", o->workdir);
 	return 0;
 }
 
@@ -192,6 +137,11 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *o, gkx
 	r->memory = gkx__strdup(o->memory ? o->memory : "512Mi");
 	r->runtime_class = gkx__strdup(o->runtime_class && *o->runtime_class ? o->runtime_class : "gvisor");
 	r->timeout_s = o->timeout_s ? o->timeout_s : 300;
+	r->start_timeout_s = o->start_timeout_s ? o->start_timeout_s
+	                                        : (r->timeout_s < DEFAULT_START_TIMEOUT_S ? r->timeout_s
+	                                                                                  : DEFAULT_START_TIMEOUT_S);
+	r->limit_bytes = o->limit_bytes;
+	r->workdir = gkx__strdup(o->workdir && *o->workdir ? o->workdir : "/app");
 	r->ttl_s = o->ttl_s ? o->ttl_s : 600;
 	r->keep = o->keep;
 	r->on_output = o->on_output;
@@ -205,7 +155,7 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *o, gkx
 	r->nfiles = 1 + o->nfiles;
 	r->files = calloc(r->nfiles, sizeof(*r->files));
 	if (!r->ns || !r->image || !r->cpu || !r->memory || !r->runtime_class || !r->cmd || !r->env ||
-	    !r->files)
+	    !r->files || !r->workdir)
 		goto oom;
 	/* Arguments after the script become part of the command line. */
 	if (o->nargs) {
@@ -259,6 +209,7 @@ static void build_spec(const gkx_run *r, gkx_manifest_spec *s)
 	s->timeout_s = r->timeout_s;
 	s->ttl_s = r->ttl_s;
 	s->runtime_class = r->runtime_class;
+	s->workdir = r->workdir;
 	s->job_uid = r->job_uid;
 }
 
@@ -341,15 +292,14 @@ out:
 	return rc;
 }
 
-/* ---- progress ---- */
+/* ---- shared with run_watch.c and run_log.c ---- */
 
-static void set_reason(gkx_run *r, const char *reason)
+void gkx__run_set_reason(gkx_run *r, const char *reason)
 {
 	snprintf(r->reason, sizeof(r->reason), "%s", reason);
 }
 
-
-static void set_phase(gkx_run *r, int phase, const char *detail)
+void gkx__run_set_phase(gkx_run *r, int phase, const char *detail)
 {
 	if (phase == r->phase)
 		return;
@@ -358,352 +308,132 @@ static void set_phase(gkx_run *r, int phase, const char *detail)
 		r->on_phase((gkx_phase)phase, detail ? detail : "", r->phase_ud);
 }
 
-static double now_s(void)
+double gkx__run_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* ---- the pod watch ---- */
-
-static const cJSON *path(const cJSON *j, const char *a, const char *b, const char *c)
-{
-	j = cJSON_GetObjectItemCaseSensitive(j, a);
-	if (b)
-		j = cJSON_GetObjectItemCaseSensitive(j, b);
-	if (c)
-		j = cJSON_GetObjectItemCaseSensitive(j, c);
-	return j;
-}
-
-static void copy_str(char *dst, size_t n, const cJSON *j)
-{
-	snprintf(dst, n, "%s", cJSON_IsString(j) ? j->valuestring : "");
-}
-
-static int on_pod_event(const char *type, cJSON *pod, void *ud)
-{
-	gkx_run *r = ud;
-	const cJSON *cs, *state;
-
-	if (!strcmp(type, "BOOKMARK"))
-		return 0;
-	if (!strcmp(type, "ERROR")) {
-		const cJSON *code = cJSON_GetObjectItemCaseSensitive(pod, "code");
-		return cJSON_IsNumber(code) && code->valueint == 410 ? GKX_EGONE : GKX_EPROTO;
-	}
-	copy_str(r->pod, sizeof(r->pod), path(pod, "metadata", "name", NULL));
-	if (!strcmp(type, "DELETED") || cJSON_GetObjectItemCaseSensitive(
-	                                    cJSON_GetObjectItemCaseSensitive(pod, "metadata"),
-	                                    "deletionTimestamp"))
-		r->pod_deleted = 1;
-	if (r->cstate == C_NONE && cJSON_IsString(path(pod, "spec", "nodeName", NULL)))
-		set_phase(r, GKX_PHASE_STARTING, r->image);
-	cs = cJSON_GetArrayItem(path(pod, "status", "containerStatuses", NULL), 0);
-	if (!cs)
-		return 0;
-	if ((state = path(cs, "state", "terminated", NULL)) != NULL) {
-		const cJSON *code = cJSON_GetObjectItemCaseSensitive(state, "exitCode");
-		r->cstate = C_TERMINATED;
-		r->term_exit = cJSON_IsNumber(code) ? code->valueint : -1;
-		copy_str(r->term_reason, sizeof(r->term_reason),
-		         cJSON_GetObjectItemCaseSensitive(state, "reason"));
-	} else if (path(cs, "state", "running", NULL)) {
-		r->cstate = C_RUNNING;
-		set_phase(r, GKX_PHASE_RUNNING, NULL);
-	} else if ((state = path(cs, "state", "waiting", NULL)) != NULL) {
-		r->cstate = C_WAITING;
-		copy_str(r->waiting_reason, sizeof(r->waiting_reason),
-		         cJSON_GetObjectItemCaseSensitive(state, "reason"));
-		copy_str(r->waiting_message, sizeof(r->waiting_message),
-		         cJSON_GetObjectItemCaseSensitive(state, "message"));
-	}
-	return 0;
-}
-
-static int watch_data(const char *data, size_t len, void *ud)
-{
-	gkx_run *r = ud;
-
-	if (r->watch.req.status != 200)
-		return gkx__buf_put(&r->watch.errbody, data, len) < 0;
-	return gkx__watch_feed(&r->splitter, data, len) < 0;
-}
-
-static int start_watch(gkx_run *r)
-{
-	gkx_buf pq = GKX_BUF_INIT, sel = GKX_BUF_INIT;
-	char secs[32];
-	int rc;
-
-	snprintf(secs, sizeof(secs), "%ld", r->timeout_s + 60);
-	gkx__watch_reset(&r->splitter);
-	r->splitter.fn = on_pod_event;
-	r->splitter.ud = r;
-	gkx__buf_free(&r->watch.errbody);
-	gkx__buf_free(&r->watch.url);
-	if (gkx__buf_printf(&sel, "job-name=%s", r->name) < 0 ||
-	    gkx__api_path(&pq, "v1", r->ns, "pods", NULL, NULL) < 0 ||
-	    gkx__api_query(&pq, "labelSelector", sel.ptr) < 0 ||
-	    gkx__api_query(&pq, "watch", "true") < 0 ||
-	    gkx__api_query(&pq, "allowWatchBookmarks", "true") < 0 ||
-	    gkx__api_query(&pq, "timeoutSeconds", secs) < 0) {
-		rc = gkx__error_oom(r->err);
-	} else {
-		rc = gkx__api_stream_start(r->client, &r->watch.req, &r->watch.url, pq.ptr, watch_data, r,
-		                           r->err);
-	}
-	gkx__buf_free(&pq);
-	gkx__buf_free(&sel);
-	r->watch.active = rc == 0;
-	return rc;
-}
-
-/* ---- the log ---- */
-
-static int log_data(const char *data, size_t len, void *ud)
-{
-	gkx_run *r = ud;
-	size_t skip = 0;
-
-	if (r->log.req.status != 200)
-		return gkx__buf_put(&r->log.errbody, data, len) < 0;
-	if (r->seen < r->delivered)
-		skip = r->delivered - r->seen < len ? r->delivered - r->seen : len;
-	r->seen += len;
-	if (len > skip) {
-		if (r->on_output && r->on_output(data + skip, len - skip, r->output_ud)) {
-			r->out_aborted = 1;
-			return 1;
-		}
-		r->delivered += len - skip;
-	}
-	return 0;
-}
-
-static int start_log(gkx_run *r, int follow)
-{
-	gkx_buf pq = GKX_BUF_INIT;
-	int rc;
-
-	r->seen = 0;
-	r->log_final = !follow;
-	gkx__buf_free(&r->log.url);
-	gkx__buf_free(&r->log.errbody);
-	if (gkx__api_path(&pq, "v1", r->ns, "pods", r->pod, "log") < 0 ||
-	    gkx__api_query(&pq, "container", "sandbox") < 0 ||
-	    (follow && gkx__api_query(&pq, "follow", "true") < 0)) {
-		rc = gkx__error_oom(r->err);
-	} else {
-		rc = gkx__api_stream_start(r->client, &r->log.req, &r->log.url, pq.ptr, log_data, r, r->err);
-	}
-	gkx__buf_free(&pq);
-	r->log.active = rc == 0;
-	return rc;
-}
-
-static void stop_stream(gkx_run *r, stream *s)
+void gkx__run_stop_stream(gkx_run *r, gkx_stream *s)
 {
 	if (s->active && !s->req.done)
 		r->client->tp->cancel(r->client->tp_state, &s->req);
 	s->active = 0;
 }
 
-/* ---- the loop ---- */
-
-static int is_start_failure(const char *reason)
-{
-	static const char *const fatal[] = {"ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName",
-	                                    "CreateContainerConfigError", "CreateContainerError",
-	                                    "RunContainerError", NULL};
-	size_t i;
-
-	for (i = 0; fatal[i]; i++)
-		if (!strcmp(reason, fatal[i]))
-			return 1;
-	return 0;
-}
-
-
-/* A Job whose pod cannot be created (a missing RuntimeClass, a quota, an
- * admission webhook) gets no pod at all: the Job controller only records
- * FailedCreate events and retries. Ask for them while no pod has shown up. */
-static int check_job_events(gkx_run *r)
-{
-	gkx_buf pq = GKX_BUF_INIT, sel = GKX_BUF_INIT, resp = GKX_BUF_INIT;
-	cJSON *list = NULL;
-	const cJSON *ev;
-	int rc;
-
-	if (gkx__buf_printf(&sel, "involvedObject.kind=Job,involvedObject.name=%s", r->name) < 0 ||
-	    gkx__api_path(&pq, "v1", r->ns, "events", NULL, NULL) < 0 ||
-	    gkx__api_query(&pq, "fieldSelector", sel.ptr) < 0) {
-		rc = gkx__error_oom(r->err);
-		goto out;
-	}
-	rc = gkx__api_call(r->client, "GET", pq.ptr, NULL, NULL, &resp, "reading the Job's events", r->err);
-	if (rc == GKX_EFORBIDDEN) {
-		rc = 0; /* allowed to run Jobs but not to read events: keep waiting */
-		goto out;
-	}
-	if (rc < 0)
-		goto out;
-	list = cJSON_ParseWithLength(resp.ptr, resp.len);
-	cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(list, "items")) {
-		const char *reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "reason"));
-		const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "message"));
-		if (reason && !strcmp(reason, "FailedCreate")) {
-			set_reason(r, "FailedCreate");
-			rc = gkx__error_set(r->err, GKX_ESTART, "the Job cannot create its pod: %s",
-			                    msg ? msg : "(no message)");
-			break;
-		}
-	}
-out:
-	cJSON_Delete(list);
-	gkx__buf_free(&pq);
-	gkx__buf_free(&sel);
-	gkx__buf_free(&resp);
-	return rc;
-}
-
 /* Called after every wait: react to what the streams delivered. Returns 1
  * when the run is over, 0 to keep waiting, or a negative error. */
 static int step(gkx_run *r, double deadline)
 {
+	double now;
+	int rc;
+
 	if (r->cancelled) {
-		set_reason(r, "Interrupted");
+		gkx__run_set_reason(r, "Interrupted");
 		return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s", r->name);
 	}
-	if (r->watch.active && r->watch.req.done) {
-		r->watch.active = 0;
-		if (r->splitter.error == GKX_EGONE || r->watch.req.status == 410) {
-			/* Our watch starts without a resourceVersion, so a relist is a restart. */
-		} else if (r->watch.req.error && r->watch.req.error != GKX_ETIMEOUT) {
-			return gkx__error_set(r->err, r->watch.req.error, "watching pods of %s: %s", r->name,
-			                      r->watch.req.error_text);
-		} else if (r->watch.req.status != 200) {
-			return gkx__api_status_error(r->err, r->watch.req.status, r->watch.errbody.ptr,
-			                             r->watch.errbody.len, "watching pods");
-		} else if (r->splitter.error) {
-			return gkx__error_set(r->err, r->splitter.error, "watching pods of %s: bad event",
-			                      r->name);
-		}
-		if (r->cstate != C_TERMINATED && start_watch(r) < 0)
-			return r->err->code;
-	}
-	if (r->log.active && r->log.req.done) {
-		r->log.active = 0;
-		if (r->out_aborted)
-			return gkx__error_set(r->err, GKX_ECANCELED, "the output reader stopped the run");
-		if (r->log.req.status == 200 && !r->log.req.error) {
-			/* A follow stream ends when the container does; either way the
-			 * log is whole. */
-			r->log_complete = 1;
-		} else if (r->log_final && r->pod_deleted) {
-			r->log_complete = 1; /* the pod and its log are gone */
-		} else if (r->log_final) {
-			return gkx__api_status_error(r->err, r->log.req.status, r->log.errbody.ptr,
-			                             r->log.errbody.len, "reading the log");
-		}
-		/* Otherwise a follow that failed (container not ready yet): retried below. */
-	}
-	if (!r->pod[0] && now_s() >= r->next_event_check) {
-		int rc = check_job_events(r);
-		if (rc < 0)
-			return rc;
-		r->next_event_check = now_s() + EVENT_CHECK_EVERY_S;
-	}
-	if (r->cstate == C_WAITING && is_start_failure(r->waiting_reason)) {
-		set_reason(r, r->waiting_reason);
-		return gkx__error_set(r->err, GKX_ESTART, "%s: %s (image %s)", r->waiting_reason,
-		                      r->waiting_message, r->image);
-	}
-	if (r->cstate == C_RUNNING && !r->log.active && !r->log_complete && r->pod[0])
-		if (start_log(r, 1) < 0)
-			return r->err->code;
-	if (r->cstate == C_TERMINATED && !r->log_complete) {
-		/* The follow stream would notice the exit only after the kubelet's
-		 * next check (up to a second): fetch the finished log instead. */
-		if (!r->log.active || !r->log_final) {
-			stop_stream(r, &r->log);
-			if (start_log(r, 0) < 0)
-				return r->err->code;
-		}
-	}
+	if ((rc = gkx__run_watch_step(r)) < 0 || (rc = gkx__run_log_step(r)) < 0)
+		return rc;
+	now = gkx__run_now();
 	if (r->cstate == C_TERMINATED && r->log_complete) {
 		r->exit_code = r->term_exit;
-		set_reason(r, r->term_reason[0] ? r->term_reason : (r->term_exit ? "Error" : "Completed"));
-		if (r->pod_deleted && now_s() + CLIENT_GRACE_S >= deadline && strcmp(r->reason, "OOMKilled")) {
+		gkx__run_set_reason(r, r->term_reason[0] ? r->term_reason
+		                                         : (r->term_exit ? "Error" : "Completed"));
+		/* Killed at the deadline by the Job controller, not ended by itself. */
+		if (r->pod_deleted && now + CLIENT_GRACE_S >= deadline && strcmp(r->reason, "OOMKilled")) {
 			r->exit_code = -1;
-			set_reason(r, "DeadlineExceeded");
+			gkx__run_set_reason(r, "DeadlineExceeded");
 		}
 		return 1;
 	}
 	if (r->pod_deleted && r->cstate != C_TERMINATED && !r->log.active) {
 		/* The Job controller deletes the pod when activeDeadlineSeconds fires. */
-		set_reason(r, "DeadlineExceeded");
+		gkx__run_set_reason(r, "DeadlineExceeded");
 		return 1;
 	}
-	if (now_s() > deadline) {
-		set_reason(r, "DeadlineExceeded");
+	if (now > deadline) {
+		gkx__run_set_reason(r, "DeadlineExceeded");
 		return 1;
 	}
+	if ((r->cstate == C_NONE || r->cstate == C_WAITING) && now - r->t0 > (double)r->start_timeout_s)
+		return gkx__run_start_failure(r);
 	return 0;
+}
+
+/* POST one object; *answer gets the server's copy. A create is retried on
+ * a dropped connection or a 5xx, and our names are random: a 409 on a retry
+ * is our own first attempt having landed, so the object is read back. */
+static int create(gkx_run *r, const char *gv, const char *resource, cJSON *obj, const char *what,
+                  cJSON **answer)
+{
+	gkx_buf pq = GKX_BUF_INIT, resp = GKX_BUF_INIT;
+	char *body = obj ? cJSON_PrintUnformatted(obj) : NULL;
+	int rc;
+
+	*answer = NULL;
+	if (!body || gkx__api_path(&pq, gv, r->ns, resource, NULL, NULL) < 0) {
+		rc = gkx__error_oom(r->err);
+		goto out;
+	}
+	rc = gkx__api_call(r->client, "POST", pq.ptr, "application/json", body, &resp, what, r->err);
+	if (rc == GKX_ECONFLICT && r->client->last_attempts > 1) {
+		gkx__buf_free(&pq);
+		if (gkx__api_path(&pq, gv, r->ns, resource, r->name, NULL) < 0) {
+			rc = gkx__error_oom(r->err);
+			goto out;
+		}
+		rc = gkx__api_call(r->client, "GET", pq.ptr, NULL, NULL, &resp, what, r->err);
+	}
+	if (rc == 0 && !(*answer = cJSON_ParseWithLength(resp.ptr, resp.len)))
+		rc = gkx__error_set(r->err, GKX_EPROTO, "%s: the answer is not JSON", what);
+out:
+	cJSON_free(body);
+	gkx__buf_free(&pq);
+	gkx__buf_free(&resp);
+	return rc;
 }
 
 static int create_objects(gkx_run *r)
 {
-	gkx_buf pq = GKX_BUF_INIT, resp = GKX_BUF_INIT;
-	cJSON *obj = NULL, *answer = NULL;
-	char *body = NULL;
+	cJSON *obj, *answer = NULL;
+	const char *uid;
 	int rc;
 
 	/* The Job first, then the ConfigMap already owned by it: no moment
 	 * exists in which a killed client would leave an unowned ConfigMap. The
-	 * pod cannot start before its ConfigMap exists; the kubelet waits. */
-	if (!(obj = make_job(r)) || !(body = cJSON_PrintUnformatted(obj)) ||
-	    gkx__api_path(&pq, "batch/v1", r->ns, "jobs", NULL, NULL) < 0) {
-		rc = gkx__error_oom(r->err);
-		goto out;
-	}
-	/* From here on the Job may exist even if no answer arrives (a cancel
-	 * or a dropped connection mid-request): cleanup deletes it by name. */
+	 * pod cannot start before its ConfigMap exists; the kubelet waits. From
+	 * the Job's POST on, cleanup deletes by name even if no answer came. */
 	r->created = 1;
-	rc = gkx__api_call(r->client, "POST", pq.ptr, "application/json", body, &resp,
-	                   "creating Job", r->err);
+	obj = make_job(r);
+	/* A create is not abandoned half-way: a cancel that cut the POST short
+	 * could not know whether the Job exists, and a Job created after our
+	 * DELETE would outlive the run. The cancel takes effect right after. */
+	r->client->cancel = NULL;
+	rc = create(r, "batch/v1", "jobs", obj, "creating Job", &answer);
+	r->client->cancel = &r->cancelled;
+	cJSON_Delete(obj);
 	if (rc < 0) {
 		/* A refusal from the server means nothing exists; a 409 in
 		 * particular is somebody else's object, never to be deleted. */
 		if (rc != GKX_ETRANSPORT && rc != GKX_ETIMEOUT && rc != GKX_ECANCELED)
 			r->created = 0;
-		goto out;
+		return rc;
 	}
-	answer = cJSON_ParseWithLength(resp.ptr, resp.len);
-	r->job_uid = gkx__strdup(cJSON_GetStringValue(path(answer, "metadata", "uid", NULL)));
-	if (!r->job_uid) {
-		rc = gkx__error_set(r->err, GKX_EPROTO, "creating Job: the answer has no uid");
-		goto out;
-	}
-	cJSON_Delete(obj);
-	cJSON_free(body);
-	body = NULL;
-	gkx__buf_free(&pq);
-	gkx__buf_free(&resp);
-	if (!(obj = make_configmap(r)) || !(body = cJSON_PrintUnformatted(obj)) ||
-	    gkx__api_path(&pq, "v1", r->ns, "configmaps", NULL, NULL) < 0) {
-		rc = gkx__error_oom(r->err);
-		goto out;
-	}
-	rc = gkx__api_call(r->client, "POST", pq.ptr, "application/json", body, NULL,
-	                   "creating ConfigMap", r->err);
-out:
+	uid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(answer, "metadata"), "uid"));
+	r->job_uid = gkx__strdup(uid);
+	cJSON_Delete(answer);
+	if (!r->job_uid)
+		return gkx__error_set(r->err, uid ? GKX_ENOMEM : GKX_EPROTO, "creating Job: no uid in the answer");
+	if (r->cancelled)
+		return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s", r->name);
+	obj = make_configmap(r);
+	r->client->cancel = NULL;
+	rc = create(r, "v1", "configmaps", obj, "creating ConfigMap", &answer);
+	r->client->cancel = &r->cancelled;
 	cJSON_Delete(obj);
 	cJSON_Delete(answer);
-	cJSON_free(body);
-	gkx__buf_free(&pq);
-	gkx__buf_free(&resp);
 	return rc;
 }
 
@@ -717,7 +447,7 @@ static int cleanup(gkx_run *r, gkx_error *err)
 	r->client->cancel = NULL;
 	if (!r->created || r->keep)
 		return 0;
-	set_phase(r, GKX_PHASE_CLEANING, r->name);
+	gkx__run_set_phase(r, GKX_PHASE_CLEANING, r->name);
 	if (gkx__api_path(&pq, "batch/v1", r->ns, "jobs", r->name, NULL) < 0 ||
 	    gkx__api_query(&pq, "propagationPolicy", "Background") < 0)
 		return gkx__error_oom(err);
@@ -739,7 +469,7 @@ int gkx_run_execute(gkx_run *r, gkx_error *err)
 {
 	gkx_error cleanup_err, local;
 	double deadline;
-	int rc = 0;
+	int rc = 0, crc;
 
 	if (!err)
 		err = &local; /* the loop reads codes back from it */
@@ -748,15 +478,18 @@ int gkx_run_execute(gkx_run *r, gkx_error *err)
 		return gkx__error_set(err, GKX_EINVAL, "a run executes once; make a new one");
 	r->executed = 1;
 	r->err = err;
+	r->t0 = gkx__run_now();
+	r->requests_before = r->client->requests;
+	r->timings.created = r->timings.scheduled = r->timings.started = r->timings.ended = -1;
+	r->timings.finished = -1;
 	r->client->cancel = &r->cancelled;
-	set_phase(r, GKX_PHASE_CREATING, r->name);
+	gkx__run_set_phase(r, GKX_PHASE_CREATING, r->name);
 	rc = create_objects(r);
-	r->created_at = now_s();
-	r->next_event_check = r->created_at + EVENT_CHECK_AFTER_S;
-	deadline = r->created_at + (double)r->timeout_s + CLIENT_GRACE_S;
+	deadline = r->t0 + (double)r->timeout_s + CLIENT_GRACE_S;
 	if (rc == 0) {
-		set_phase(r, GKX_PHASE_SCHEDULING, NULL);
-		rc = start_watch(r);
+		r->timings.created = gkx__run_now() - r->t0;
+		gkx__run_set_phase(r, GKX_PHASE_SCHEDULING, NULL);
+		rc = gkx__run_watch_start(r);
 	}
 	while (rc == 0) {
 		rc = r->client->tp->wait(r->client->tp_state, WAIT_SLICE_MS);
@@ -768,20 +501,17 @@ int gkx_run_execute(gkx_run *r, gkx_error *err)
 	}
 	if (rc == 1)
 		rc = 0;
-	stop_stream(r, &r->watch);
-	stop_stream(r, &r->log);
+	gkx__run_stop_stream(r, &r->watch);
+	gkx__run_stop_stream(r, &r->log);
 	if (rc < 0 && !r->reason[0])
-		set_reason(r, rc == GKX_ECANCELED ? "Interrupted" : "Failed");
-	{
-		int crc;
-		gkx_error_clear(&cleanup_err);
-		crc = cleanup(r, &cleanup_err);
-		if (crc < 0 && rc == 0) {
-			rc = crc;
-			if (err)
-				*err = cleanup_err;
-		}
+		gkx__run_set_reason(r, rc == GKX_ECANCELED ? "Interrupted" : "Failed");
+	gkx_error_clear(&cleanup_err);
+	crc = cleanup(r, &cleanup_err);
+	if (crc < 0 && rc == 0) {
+		rc = crc;
+		*err = cleanup_err;
 	}
+	r->timings.finished = gkx__run_now() - r->t0;
 	r->err = NULL;
 	return rc;
 }
@@ -796,6 +526,17 @@ int gkx_run_exit_code(const gkx_run *r) { return r->exit_code; }
 const char *gkx_run_reason(const gkx_run *r) { return r->reason; }
 const char *gkx_run_name(const gkx_run *r) { return r->name; }
 const char *gkx_run_namespace(const gkx_run *r) { return r->ns; }
+int gkx_run_output_truncated(const gkx_run *r) { return r->truncated; }
+unsigned gkx_run_request_count(const gkx_run *r) { return r->client->requests - r->requests_before; }
+
+void gkx_run_get_timings(const gkx_run *r, gkx_run_timings *out)
+{
+	if (!r->executed) {
+		out->created = out->scheduled = out->started = out->ended = out->finished = -1;
+		return;
+	}
+	*out = r->timings;
+}
 
 void gkx_run_free(gkx_run *r)
 {
@@ -808,6 +549,7 @@ void gkx_run_free(gkx_run *r)
 	free(r->cpu);
 	free(r->memory);
 	free(r->runtime_class);
+	free(r->workdir);
 	free_strv(r->cmd);
 	free_strv(r->env);
 	if (r->files) {

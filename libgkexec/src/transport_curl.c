@@ -163,6 +163,7 @@ static int t_start(void *state, gkx_http_request *req)
 	req->done = 0;
 	req->status = 0;
 	req->error = 0;
+	req->retry_after_s = 0;
 	req->error_text[0] = '\0';
 	e = x->easy = curl_easy_init();
 	if (!e) {
@@ -216,8 +217,13 @@ static void finish(curl_state *s, curl_xfer *x, CURLcode res)
 	gkx_http_request *req = x->req;
 	long status = 0;
 
+	curl_off_t retry_after = 0;
+
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	req->status = status;
+	/* curl parses Retry-After, both as seconds and as an HTTP date. */
+	if (curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK)
+		req->retry_after_s = (long)retry_after;
 	if (res != CURLE_OK && !(res == CURLE_WRITE_ERROR && x->aborted_by_callback)) {
 		req->error = res == CURLE_OPERATION_TIMEDOUT ? GKX_ETIMEOUT : GKX_ETRANSPORT;
 		snprintf(req->error_text, sizeof(req->error_text), "%s",

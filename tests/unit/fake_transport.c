@@ -12,6 +12,7 @@ typedef struct {
 	int error;
 	int open;
 	int delay;
+	long retry_after;
 	int used;
 } expectation;
 
@@ -72,6 +73,15 @@ void fake_expect_delayed(const char *method, const char *url_part, long status, 
 	e->delay = waits;
 }
 
+void fake_expect_retry_after(const char *method, const char *url_part, long status, const char *body,
+                             long secs)
+{
+	expectation *e = add(method, url_part);
+	e->status = status;
+	e->body = body;
+	e->retry_after = secs;
+}
+
 size_t fake_count(void) { return nrequests; }
 const fake_request *fake_request_at(size_t i) { return &requests[i]; }
 size_t fake_unexpected(void) { return unexpected; }
@@ -103,6 +113,7 @@ static int f_start(void *state, gkx_http_request *req)
 	req->done = 0;
 	req->status = 0;
 	req->error = 0;
+	req->retry_after_s = 0;
 	for (i = 0; i < nexpects; i++) {
 		expectation *e = &expects[i];
 		if (!e->used && !strcmp(e->method, req->method) && strstr(req->url, e->url_part)) {
@@ -172,6 +183,7 @@ static int f_wait(void *state, int timeout_ms)
 			return 0;
 		}
 		req->status = e->status;
+		req->retry_after_s = e->retry_after;
 		if (e->body && *e->body && req->on_data) {
 			size_t n = strlen(e->body), half = n / 2;
 			if (req->on_data(e->body, half, req->userdata) ||

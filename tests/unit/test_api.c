@@ -1,4 +1,6 @@
 /* URL building, Status errors, and requests through the fake transport. */
+#include <time.h>
+
 #include "testutil.h"
 
 #include "fake_transport.h"
@@ -92,10 +94,63 @@ static void test_call_sends_bearer_and_parses(void **state)
 	assert_string_equal(err.message, "deleting Job: jobs.batch \"j\" is forbidden");
 	assert_null(strstr(err.message, "0123456789"));
 
-	/* No answer at all: a transport error names the server. */
-	fake_expect_error("GET", "/x", GKX_ETRANSPORT);
+	/* No answer at all, five times: a transport error names the server. */
+	{
+		int i;
+		for (i = 0; i < 5; i++)
+			fake_expect_error("GET", "/x", GKX_ETRANSPORT);
+	}
 	assert_int_equal(gkx__api_call(c, "GET", "/x", NULL, NULL, NULL, "probing", &err), GKX_ETRANSPORT);
 	assert_non_null(strstr(err.message, "https://api.example.test"));
+	assert_int_equal(c->last_attempts, 5);
+	assert_int_equal(fake_unexpected(), 0);
+	gkx_client_free(c);
+	gkx_config_free(cfg);
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_retries(void **state)
+{
+	gkx_config *cfg = token_config();
+	gkx_client *c = NULL;
+	gkx_error err;
+	double t;
+	int i;
+
+	(void)state;
+	fake_reset();
+	assert_int_equal(gkx_client_new(&c, cfg, &err), 0);
+	assert_int_equal(gkx_client_set_transport(c, &fake_transport, NULL, &err), 0);
+	/* 429 with Retry-After: 1 waits about a second, then succeeds. */
+	fake_expect_retry_after("GET", "/a", 429, "{\"kind\":\"Status\",\"message\":\"slow down\"}", 1);
+	fake_expect("GET", "/a", 200, "{}");
+	t = mono();
+	assert_int_equal(gkx__api_call(c, "GET", "/a", NULL, NULL, NULL, "a", &err), 0);
+	assert_true(mono() - t >= 0.9);
+	assert_int_equal(c->last_attempts, 2);
+	/* 500, 502, 503, 504, then success: every one of them is retried. */
+	fake_expect("DELETE", "/b", 500, "{}");
+	fake_expect("DELETE", "/b", 502, "{}");
+	fake_expect("DELETE", "/b", 503, "{}");
+	fake_expect("DELETE", "/b", 504, "{}");
+	fake_expect("DELETE", "/b", 200, "{}");
+	assert_int_equal(gkx__api_call(c, "DELETE", "/b", NULL, NULL, NULL, "b", &err), 0);
+	assert_int_equal(c->last_attempts, 5);
+	/* ...but not forever. */
+	for (i = 0; i < 5; i++)
+		fake_expect("GET", "/c", 503, "{\"kind\":\"Status\",\"message\":\"overloaded\"}");
+	assert_int_equal(gkx__api_call(c, "GET", "/c", NULL, NULL, NULL, "c", &err), GKX_EAPI);
+	assert_string_equal(err.message, "c: overloaded");
+	/* A 4xx other than 429 is an answer, not a hiccup. */
+	fake_expect("GET", "/d", 422, "{\"kind\":\"Status\",\"message\":\"invalid\"}");
+	assert_int_equal(gkx__api_call(c, "GET", "/d", NULL, NULL, NULL, "d", &err), GKX_EAPI);
+	assert_int_equal(c->last_attempts, 1);
 	assert_int_equal(fake_unexpected(), 0);
 	gkx_client_free(c);
 	gkx_config_free(cfg);
@@ -182,6 +237,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_paths_are_escaped),    cmocka_unit_test(test_status_errors),
 		cmocka_unit_test(test_call_sends_bearer_and_parses), cmocka_unit_test(test_basic_auth_header),
+		cmocka_unit_test(test_retries),
 		cmocka_unit_test(test_watch_splitter),       cmocka_unit_test(test_strerror_and_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

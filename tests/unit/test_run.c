@@ -74,6 +74,24 @@ static gkx_run *new_run(fixture *f, const char *code)
 	return run;
 }
 
+/* Like new_run, with a hook to change the options. */
+static gkx_run *new_run_with(fixture *f, const char *code, void (*tweak)(gkx_run_options *))
+{
+	gkx_run_options o;
+	gkx_run *run = NULL;
+	gkx_error err;
+
+	gkx_run_options_init(&o);
+	o.script_name = "hello.py";
+	o.script = code;
+	o.script_len = strlen(code);
+	o.on_output = capture;
+	o.output_userdata = &f->out;
+	tweak(&o);
+	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
+	return run;
+}
+
 static void expect_cleanup(void)
 {
 	fake_expect("DELETE", "/apis/batch/v1/namespaces/sandbox/jobs/sandbox-run-", 200, "{}");
@@ -197,12 +215,39 @@ static void test_configmap_failure_deletes_job(void **state)
 	gkx_error err;
 
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
-	fake_expect("POST", "/configmaps", 500, "{\"kind\":\"Status\",\"message\":\"etcd is sad\"}");
+	fake_expect("POST", "/configmaps", 422, "{\"kind\":\"Status\",\"message\":\"etcd is sad\"}");
 	fake_expect("DELETE", "/jobs/", 200, "{}");
 	fake_expect("DELETE", "/configmaps/", 404, "{\"kind\":\"Status\",\"message\":\"not found\"}");
 	assert_int_equal(gkx_run_execute(run, &err), GKX_EAPI);
 	assert_string_equal(err.message, "creating ConfigMap: etcd is sad");
 	assert_methods(want, 4);
+	gkx_run_free(run);
+}
+
+static void test_create_retried_after_a_reset(void **state)
+{
+	static const char *const want[] = {"POST", "POST", "GET", "POST", "GET", "GET", "DELETE", "DELETE"};
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "print(1)");
+	gkx_error err;
+	cJSON *cm;
+
+	/* The first POST's connection drops after the server created the Job;
+	 * the retry gets 409, and the run reads its own Job back. */
+	fake_expect_error("POST", "/jobs", GKX_ETRANSPORT);
+	fake_expect("POST", "/jobs", 409, "{\"kind\":\"Status\",\"reason\":\"AlreadyExists\",\"message\":\"exists\"}");
+	fake_expect("GET", "/apis/batch/v1/namespaces/sandbox/jobs/sandbox-run-", 200,
+	            "{\"kind\":\"Job\",\"metadata\":{\"uid\":\"uid-from-get\"}}");
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect("GET", "/pods?", 200, POD("ADDED", TERMINATED(0, "Completed")));
+	fake_expect("GET", "/log", 200, "1\n");
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_methods(want, 8);
+	cm = cJSON_Parse(fake_request_at(3)->body);
+	assert_json_string(cm, "metadata.ownerReferences.0.uid", "uid-from-get");
+	cJSON_Delete(cm);
+	assert_int_equal(gkx_run_request_count(run), 8);
 	gkx_run_free(run);
 }
 
@@ -227,6 +272,13 @@ static void test_image_pull_failure(void **state)
 }
 
 static int waits_before_cancel;
+static int waits_before_cancel_run;
+
+static void cancel_run_later(void *ud)
+{
+	if (--waits_before_cancel_run == 0)
+		gkx_run_cancel(ud);
+}
 
 static void cancel_later(void *ud)
 {
@@ -258,15 +310,17 @@ static void test_cancel_cleans_up(void **state)
 	gkx_run_free(run);
 }
 
-static void test_cancel_during_create_deletes_by_name(void **state)
+static void test_cancel_during_create(void **state)
 {
 	static const char *const want[] = {"POST", "DELETE", "DELETE"};
 	fixture *f = *state;
 	gkx_run *run = new_run(f, "print(1)");
 	gkx_error err;
 
-	/* The Job's POST never answers before the cancel: it may exist. */
-	fake_expect_open("POST", "/jobs", 0, NULL);
+	/* The cancel arrives while the Job's POST is in flight: the POST is
+	 * let finish (so that the run knows the Job exists), no ConfigMap is
+	 * created, and both are deleted by name. */
+	fake_expect_delayed("POST", "/jobs", 201, JOB_CREATED, 3);
 	expect_cleanup();
 	waits_before_cancel = 1;
 	fake_on_wait(cancel_later, run);
@@ -339,6 +393,110 @@ static void test_pod_never_created(void **state)
 	                                 "forbidden: pod rejected: RuntimeClass \"gvisor\" not found");
 	assert_int_equal(fake_count(), 6);
 	assert_int_equal(fake_unexpected(), 0);
+	gkx_run_free(run);
+}
+
+#define POD_RV(type, rv, state)                                                                   \
+	"{\"type\":\"" type "\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-1\","             \
+	"\"resourceVersion\":\"" rv "\"},\"spec\":{\"nodeName\":\"n1\"},\"status\":{\"containerStatuses\":"  \
+	"[{\"name\":\"sandbox\",\"state\":" state "}]}}}\n"
+
+static void test_watch_resumes_and_relists(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "print(1)");
+	gkx_error err;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	/* The first watch closes (its timeout, an apiserver restart)... */
+	fake_expect("GET", "/pods?", 200, POD_RV("ADDED", "10", "{\"waiting\":{\"reason\":\"ContainerCreating\"}}"));
+	/* ...the next resumes from resourceVersion 10 and is told it expired... */
+	fake_expect("GET", "&resourceVersion=10", 200,
+	            "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,\"reason\":\"Expired\"}}\n");
+	/* ...so the third starts over without one. */
+	fake_expect("GET", "/pods?", 200, POD_RV("ADDED", "12", TERMINATED(0, "Completed")));
+	fake_expect("GET", "/log", 200, "1\n");
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_string_equal(gkx_run_reason(run), "Completed");
+	assert_int_equal(fake_count(), 8);
+	assert_null(strstr(fake_request_at(2)->url, "resourceVersion="));
+	assert_non_null(strstr(fake_request_at(3)->url, "resourceVersion=10"));
+	assert_null(strstr(fake_request_at(4)->url, "resourceVersion="));
+	assert_string_equal(f->out.ptr, "1\n");
+	assert_int_equal(fake_unexpected(), 0);
+	gkx_run_free(run);
+}
+
+static void test_dropped_log_resumes(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "print(1)");
+	gkx_error err;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect_open("GET", "/pods?", 200, POD("ADDED", RUNNING));
+	/* The follow stream drops; a new one repeats the log from its start. */
+	fake_expect_error("GET", "/log?container=sandbox&follow=true", GKX_ETRANSPORT);
+	fake_expect("GET", "/log?container=sandbox&follow=true", 200, "a\nb\n");
+	/* The second ends cleanly while the pod still runs (a proxy closed
+	 * it): it is followed again, and only the new line comes out. */
+	fake_expect_open("GET", "/log?container=sandbox&follow=true", 200, "a\nb\nc\n");
+	expect_cleanup();
+	/* The pod never ends here: cancel once the third stream delivered. */
+	waits_before_cancel_run = 12;
+	fake_on_wait(cancel_run_later, run);
+	assert_int_equal(gkx_run_execute(run, &err), GKX_ECANCELED);
+	assert_string_equal(f->out.ptr, "a\nb\nc\n");
+	assert_int_equal(fake_unexpected(), 0);
+	gkx_run_free(run);
+}
+
+static void limit_5(gkx_run_options *o) { o->limit_bytes = 5; }
+
+static void test_output_limit(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run_with(f, "print('hello world')", limit_5);
+	gkx_error err;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect("GET", "/pods?", 200, POD("ADDED", TERMINATED(0, "Completed")));
+	fake_expect("GET", "/log", 200, "hello world\n");
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_string_equal(f->out.ptr, "hello");
+	assert_int_equal(gkx_run_output_truncated(run), 1);
+	assert_int_equal(gkx_run_exit_code(run), 0);
+	gkx_run_free(run);
+}
+
+static void start_in_1s(gkx_run_options *o) { o->start_timeout_s = 1; }
+
+static void test_start_timeout_unschedulable(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run_with(f, "print(1)", start_in_1s);
+	gkx_error err;
+	gkx_run_timings t;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect_open("GET", "/pods?", 200,
+	                 "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"pod-1\"},\"status\":{"
+	                 "\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":"
+	                 "\"False\",\"reason\":\"Unschedulable\",\"message\":\"0/1 nodes are available: 1 "
+	                 "Insufficient cpu.\"}]}}}\n");
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), GKX_ESTART);
+	assert_string_equal(gkx_run_reason(run), "Unschedulable");
+	assert_string_equal(err.message, "the pod was not scheduled within 1 s: Unschedulable: 0/1 nodes are "
+	                                 "available: 1 Insufficient cpu.");
+	gkx_run_get_timings(run, &t);
+	assert_true(t.created >= 0 && t.scheduled < 0 && t.started < 0 && t.finished >= 1.0);
 	gkx_run_free(run);
 }
 
@@ -438,12 +596,17 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_follow_then_resume_without_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forbidden_job_creates_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_configmap_failure_deletes_job, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_retried_after_a_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image_pull_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_cleans_up, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cancel_during_create_deletes_by_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_during_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keep_leaves_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pod_deleted_by_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pod_never_created, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_resumes_and_relists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dropped_log_resumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_timeout_unschedulable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render, setup, teardown),
 	};

@@ -45,6 +45,9 @@ typedef struct gkx_run_options {
 	long timeout_s;              /**< activeDeadlineSeconds, default 300 */
 	long ttl_s;                  /**< ttlSecondsAfterFinished, default 600 */
 	const char *runtime_class;   /**< default "gvisor" */
+	const char *workdir;         /**< working directory, default "/app" (the code) */
+	long start_timeout_s;        /**< give up if not running by then; default min(timeout, 120) */
+	size_t limit_bytes;          /**< deliver at most this much output; 0: no limit */
 	int keep;                    /**< leave the objects in the cluster */
 	gkx_output_cb on_output; void *output_userdata; /**< the script's output as it arrives */
 	gkx_phase_cb on_phase; void *phase_userdata;    /**< progress, optional */
@@ -96,6 +99,24 @@ GKX_API int gkx_run_exit_code(const gkx_run *run);
  * "Interrupted", or a start failure such as "ImagePullBackOff"; "" before.
  */
 GKX_API const char *gkx_run_reason(const gkx_run *run);
+
+/** 1 when output beyond limit_bytes was dropped. */
+GKX_API int gkx_run_output_truncated(const gkx_run *run);
+
+/** Seconds from the start of gkx_run_execute() until each moment; a moment
+ * that never came is -1. */
+typedef struct gkx_run_timings {
+	double created;   /**< the Job and the ConfigMap exist */
+	double scheduled; /**< the pod was bound to a node */
+	double started;   /**< the container was seen running (or ended) */
+	double ended;     /**< the container's end was seen */
+	double finished;  /**< cleanup done: the call returns */
+} gkx_run_timings;
+
+GKX_API void gkx_run_get_timings(const gkx_run *run, gkx_run_timings *out);
+
+/** The number of HTTP requests the run sent, retries included. */
+GKX_API unsigned gkx_run_request_count(const gkx_run *run);
 
 /** The name shared by the Job and the ConfigMap, and their namespace. */
 GKX_API const char *gkx_run_name(const gkx_run *run);

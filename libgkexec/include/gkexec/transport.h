@@ -47,6 +47,7 @@ typedef struct gkx_http_request {
 	int done;                  /**< 1 once the request has ended */
 	long status;               /**< HTTP status, set before the first on_data call */
 	int error;                 /**< 0, or a GKX_E* code when no answer came */
+	long retry_after_s;        /**< the Retry-After header, in seconds; 0 if none */
 	char error_text[256];      /**< why, when error is set */
 	void *transport_data;      /**< private to the transport */
 } gkx_http_request;

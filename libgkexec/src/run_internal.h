@@ -1,0 +1,89 @@
+/* The run's state, shared by run.c (lifecycle), run_watch.c (what the pod
+ * and the Job say) and run_log.c (the output). Not API. */
+#ifndef GKEXEC_RUN_INTERNAL_H
+#define GKEXEC_RUN_INTERNAL_H
+
+#include "internal.h"
+
+enum { C_NONE, C_WAITING, C_RUNNING, C_TERMINATED };
+
+typedef struct {
+	gkx_http_request req;
+	gkx_buf url;
+	gkx_buf errbody; /* the body of a non-200 answer: a Status */
+	int active;
+} gkx_stream;
+
+struct gkx_run {
+	gkx_client *client;
+	char name[64];
+	char *ns, *image, *cpu, *memory, *runtime_class, *workdir;
+	char cpu_req[32], mem_req[32];
+	char **cmd, **env; /* cmd: interpreter, then (from ncmd on) the script's arguments */
+	size_t ncmd, nenv;
+	gkx_file *files;   /* files[0] is the script */
+	size_t nfiles;
+	long timeout_s, ttl_s, start_timeout_s;
+	size_t limit_bytes;
+	int keep;
+	gkx_output_cb on_output;
+	void *output_ud;
+	gkx_phase_cb on_phase;
+	void *phase_ud;
+
+	volatile sig_atomic_t cancelled;
+	int executed;
+	int created;       /* a create was sent: cleanup deletes by name */
+	int exit_code;
+	char reason[64];
+	char *job_uid;
+	gkx_buf rendered;
+	gkx_error *err;    /* never NULL while executing */
+	double t0;         /* when execute began (monotonic seconds) */
+	gkx_run_timings timings;
+	unsigned requests_before;
+
+	/* What the watch has told us. */
+	int phase;
+	int cstate;
+	int pod_deleted;
+	char pod[254];
+	char rv[64];                /* last resourceVersion seen, to resume from */
+	int watch_failures;         /* consecutive; reset by any event */
+	char waiting_reason[64];
+	char waiting_message[512];
+	char sched_message[512];    /* PodScheduled=False: the scheduler's reason */
+	char term_reason[64];
+	int term_exit;
+	double next_event_check;
+	gkx_stream watch;
+	gkx_watch_splitter splitter;
+
+	/* The log. Every request reads the container's log from its start and
+	 * skips what was already delivered, so a resumed stream never repeats. */
+	gkx_stream log;
+	size_t delivered, seen; /* log bytes consumed; bytes of the current request */
+	size_t given;           /* bytes handed to on_output (at most limit_bytes) */
+	int log_final;    /* the current log request is the last one */
+	int log_complete; /* every byte of the log has been delivered */
+	int log_failures;
+	int out_aborted;
+	int truncated;
+};
+
+void gkx__run_set_reason(gkx_run *r, const char *reason);
+void gkx__run_set_phase(gkx_run *r, int phase, const char *detail);
+double gkx__run_now(void);
+void gkx__run_stop_stream(gkx_run *r, gkx_stream *s);
+
+/* run_watch.c */
+int gkx__run_watch_start(gkx_run *r);
+/* After a wait: restart a watch that ended; fail on what cannot start. */
+int gkx__run_watch_step(gkx_run *r);
+/* Why the pod has not started, for the start timeout's message. */
+int gkx__run_start_failure(gkx_run *r);
+
+/* run_log.c */
+int gkx__run_log_step(gkx_run *r);
+
+#endif

@@ -1,0 +1,97 @@
+/* The script's output. While the container runs, its log is followed; once
+ * the watch reports the container's end, the finished log is fetched (the
+ * kubelet notices the end of a followed log only at its next check, up to a
+ * second later). Each request starts at the log's beginning and skips the
+ * bytes already delivered: a dropped stream resumes without repeating. */
+#include <string.h>
+
+#include "run_internal.h"
+
+#define LOG_MAX_FAILURES 5
+
+static int log_data(const char *data, size_t len, void *ud)
+{
+	gkx_run *r = ud;
+	size_t skip = 0, fresh, give;
+
+	if (r->log.req.status != 200)
+		return gkx__buf_put(&r->log.errbody, data, len) < 0;
+	if (r->seen < r->delivered)
+		skip = r->delivered - r->seen < len ? r->delivered - r->seen : len;
+	r->seen += len;
+	fresh = len - skip;
+	give = fresh;
+	/* Past --limit-bytes the bytes are read and dropped; `delivered` still
+	 * counts them, so that a resumed stream skips them too. */
+	if (r->limit_bytes && r->given + give > r->limit_bytes) {
+		r->truncated = 1;
+		give = r->limit_bytes > r->given ? r->limit_bytes - r->given : 0;
+	}
+	if (give && r->on_output && r->on_output(data + skip, give, r->output_ud)) {
+		r->out_aborted = 1;
+		return 1;
+	}
+	r->given += give;
+	r->delivered += fresh;
+	return 0;
+}
+
+static int start_log(gkx_run *r, int follow)
+{
+	gkx_buf pq = GKX_BUF_INIT;
+	int rc;
+
+	r->seen = 0;
+	r->log_final = !follow;
+	gkx__buf_free(&r->log.url);
+	gkx__buf_free(&r->log.errbody);
+	if (gkx__api_path(&pq, "v1", r->ns, "pods", r->pod, "log") < 0 ||
+	    gkx__api_query(&pq, "container", "sandbox") < 0 ||
+	    (follow && gkx__api_query(&pq, "follow", "true") < 0)) {
+		rc = gkx__error_oom(r->err);
+	} else {
+		rc = gkx__api_stream_start(r->client, &r->log.req, &r->log.url, pq.ptr, log_data, r, r->err);
+	}
+	gkx__buf_free(&pq);
+	r->log.active = rc == 0;
+	return rc;
+}
+
+int gkx__run_log_step(gkx_run *r)
+{
+	if (r->log.active && r->log.req.done) {
+		gkx_http_request *q = &r->log.req;
+		int ok = q->status == 200 && !q->error;
+		r->log.active = 0;
+		if (r->out_aborted)
+			return gkx__error_set(r->err, GKX_ECANCELED, "the output reader stopped the run");
+		if (ok && (r->log_final || r->cstate == C_TERMINATED)) {
+			r->log_complete = 1;
+		} else if (r->log_final && r->pod_deleted && (q->status == 404 || q->status == 400)) {
+			r->log_complete = 1; /* the pod, and its log, are gone */
+		} else if (!ok) {
+			/* Not ready yet (400 while the container starts), or dropped:
+			 * try again, a bounded number of times. */
+			if (++r->log_failures > LOG_MAX_FAILURES) {
+				if (q->error)
+					return gkx__error_set(r->err, q->error, "reading the log of %s: %s", r->pod,
+					                      q->error_text);
+				return gkx__api_status_error(r->err, q->status, r->log.errbody.ptr, r->log.errbody.len,
+				                             "reading the log");
+			}
+			if (gkx__api_pause(r->client, 100L << r->log_failures) < 0)
+				return gkx__error_set(r->err, GKX_ECANCELED, "interrupted");
+		}
+		/* A follow that ended cleanly while the container still runs (a
+		 * proxy closed it) is simply followed again below. */
+	}
+	if (r->log_complete)
+		return 0;
+	if (r->cstate == C_RUNNING && !r->log.active && r->pod[0])
+		return start_log(r, 1) < 0 ? r->err->code : 0;
+	if (r->cstate == C_TERMINATED && (!r->log.active || !r->log_final)) {
+		gkx__run_stop_stream(r, &r->log);
+		return start_log(r, 0) < 0 ? r->err->code : 0;
+	}
+	return 0;
+}
