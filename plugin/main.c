@@ -104,6 +104,20 @@ static void on_phase(gkx_phase phase, const char *detail, void *ud)
 		fprintf(stderr, "sandbox-run: %s%s%s\n", names[phase], *detail ? " " : "", detail);
 }
 
+/* -v=6 and up: each API request, as kubectl's round-tripper logs them. The
+ * library passes no headers, so no credential can appear here. */
+static void on_trace(const char *method, const char *url, long status, int error, size_t bytes,
+                     double seconds, void *ud)
+{
+	(void)ud;
+	if (error)
+		fprintf(stderr, "sandbox-run: %s %s -> %s after %.0f ms\n", method, url, gkx_strerror(error),
+		        seconds * 1000);
+	else
+		fprintf(stderr, "sandbox-run: %s %s %ld in %.0f ms, %lu bytes\n", method, url, status,
+		        seconds * 1000, (unsigned long)bytes);
+}
+
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
@@ -261,6 +275,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	if (o.verbosity >= 6)
+		gkx_client_set_trace(client, on_trace, NULL);
 	gkx_run_options_init(&ro);
 	ro.script_name = script_name;
 	ro.script = script.data;

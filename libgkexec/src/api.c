@@ -91,6 +91,49 @@ int gkx__api_status_error(gkx_error *err, long http_status, const char *body, si
 	return code;
 }
 
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The library's own wrapper around every body callback: counts bytes for
+ * the trace, then hands them on. */
+static int counting_cb(const char *data, size_t len, void *ud)
+{
+	gkx_http_request *req = ud;
+
+	req->bytes += len;
+	return req->lib_cb ? req->lib_cb(data, len, req->lib_ud) : 0;
+}
+
+int gkx__api_start(gkx_client *c, gkx_http_request *req)
+{
+	req->bytes = 0;
+	req->started = mono_now();
+	req->lib_cb = req->on_data;
+	req->lib_ud = req->userdata;
+	req->on_data = counting_cb;
+	req->userdata = req;
+	c->requests++;
+	return c->tp->start(c->tp_state, req);
+}
+
+void gkx__api_finished(gkx_client *c, const gkx_http_request *req, int cancelled)
+{
+	if (c->trace)
+		c->trace(req->method, req->url, cancelled ? 0 : req->status,
+		         cancelled ? GKX_ECANCELED : req->error, req->bytes, mono_now() - req->started,
+		         c->trace_ud);
+}
+
+void gkx_client_set_trace(gkx_client *c, gkx_trace_cb cb, void *userdata)
+{
+	c->trace = cb;
+	c->trace_ud = userdata;
+}
+
 static int collect(const char *data, size_t len, void *ud)
 {
 	gkx_buf *b = ud;
@@ -249,9 +292,8 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
 		                                                : API_DEFAULT_TIMEOUT_MS;
 		req.on_data = collect;
 		req.userdata = sink;
-		c->requests++;
 		c->last_attempts++;
-		if ((rc = c->tp->start(c->tp_state, &req)) < 0) {
+		if ((rc = gkx__api_start(c, &req)) < 0) {
 			rc = gkx__error_set(err, rc, "%s: cannot start the request", what);
 			break;
 		}
@@ -264,6 +306,7 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
 				gkx__error_set(err, rc, "%s: transport failure", what);
 			}
 		}
+		gkx__api_finished(c, &req, rc < 0);
 		if (rc < 0)
 			break;
 		if (req.status == 401 && !req.error && !refreshed && (c->cfg->exec || c->cfg->token_file)) {
@@ -307,8 +350,7 @@ int gkx__api_stream_start(gkx_client *c, gkx_http_request *req, gkx_buf *url,
 	fill_request(c, req, "GET", url->ptr);
 	req->on_data = cb;
 	req->userdata = ud;
-	c->requests++;
-	rc = c->tp->start(c->tp_state, req);
+	rc = gkx__api_start(c, req);
 	return rc < 0 ? gkx__error_set(err, rc, "cannot start a stream to %s", c->cfg->server) : 0;
 }
 

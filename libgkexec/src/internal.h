@@ -135,6 +135,8 @@ struct gkx_client {
 	long token_mtime_ns;
 	const volatile sig_atomic_t *cancel; /* borrowed from the current run */
 	unsigned requests;   /* sent, retries included */
+	gkx_trace_cb trace;
+	void *trace_ud;
 	int last_attempts;   /* how many tries the last gkx__api_call made */
 };
 
@@ -154,6 +156,11 @@ int gkx__api_status_error(gkx_error *err, long http_status, const char *body, si
 int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
                   const char *content_type, const char *body, gkx_buf *resp,
                   const char *what, gkx_error *err);
+
+/* Start a request through the transport, counting it; and report its end
+ * (done or cancelled) to the trace callback. */
+int gkx__api_start(gkx_client *c, gkx_http_request *req);
+void gkx__api_finished(gkx_client *c, const gkx_http_request *req, int cancelled);
 
 /* Wait about `ms` while the transport keeps other streams going. */
 int gkx__api_pause(gkx_client *c, long ms);

@@ -317,8 +317,10 @@ double gkx__run_now(void)
 
 void gkx__run_stop_stream(gkx_run *r, gkx_stream *s)
 {
-	if (s->active && !s->req.done)
+	if (s->active && !s->req.done) {
 		r->client->tp->cancel(r->client->tp_state, &s->req);
+		gkx__api_finished(r->client, &s->req, 1);
+	}
 	s->active = 0;
 }
 

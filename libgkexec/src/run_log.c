@@ -1,8 +1,9 @@
-/* The script's output. While the container runs, its log is followed; once
- * the watch reports the container's end, the finished log is fetched (the
- * kubelet notices the end of a followed log only at its next check, up to a
- * second later). Each request starts at the log's beginning and skips the
- * bytes already delivered: a dropped stream resumes without repeating. */
+/* The script's output. While the container runs, its log is followed. If
+ * the watch reports the container's end first, the finished log is fetched
+ * instead (the kubelet notices the end of a followed log only at its next
+ * check, up to a second later). Each request starts at the log's beginning
+ * and skips the bytes already delivered: a dropped stream resumes without
+ * repeating. */
 #include <string.h>
 
 #include "run_internal.h"
@@ -63,9 +64,15 @@ int gkx__run_log_step(gkx_run *r)
 		gkx_http_request *q = &r->log.req;
 		int ok = q->status == 200 && !q->error;
 		r->log.active = 0;
+		gkx__api_finished(r->client, q, 0);
 		if (r->out_aborted)
 			return gkx__error_set(r->err, GKX_ECANCELED, "the output reader stopped the run");
-		if (ok && (r->log_final || r->cstate == C_TERMINATED)) {
+		if (ok) {
+			/* The kubelet ends a followed log only once the container has
+			 * stopped, so a follow that ends cleanly holds the whole log,
+			 * even if the watch has not reported the end yet (the kubelet
+			 * updates the pod's status up to a second later). A cut
+			 * connection is an error, not a clean end, and is resumed. */
 			r->log_complete = 1;
 		} else if (r->log_final && r->pod_deleted && (q->status == 404 || q->status == 400)) {
 			r->log_complete = 1; /* the pod, and its log, are gone */
@@ -82,8 +89,6 @@ int gkx__run_log_step(gkx_run *r)
 			if (gkx__api_pause(r->client, 100L << r->log_failures) < 0)
 				return gkx__error_set(r->err, GKX_ECANCELED, "interrupted");
 		}
-		/* A follow that ended cleanly while the container still runs (a
-		 * proxy closed it) is simply followed again below. */
 	}
 	if (r->log_complete)
 		return 0;

@@ -194,6 +194,7 @@ int gkx__run_watch_step(gkx_run *r)
 	if (r->watch.active && r->watch.req.done) {
 		gkx_http_request *q = &r->watch.req;
 		r->watch.active = 0;
+		gkx__api_finished(r->client, q, 0);
 		if (r->splitter.error == GKX_EGONE || q->status == 410) {
 			r->rv[0] = '\0'; /* expired: start over with a fresh list */
 		} else if (q->error || (q->status >= 500 || q->status == 429) || r->splitter.error) {

@@ -5,7 +5,8 @@ It sits between the plugin and a real API server, forwards every request
 (with the client's Authorization header), and, as the rules file says,
 answers with an injected status, resets the connection, cuts a streamed
 response short, or ends a watch with a 410 ERROR event. Every request is
-logged as one line "METHOD PATH -> STATUS|FAULT" so tests can count them.
+logged when it arrives, as "> METHOD PATH", and again when it ends, as
+"< METHOD PATH -> STATUS|FAULT", so tests can count and inspect them.
 
 The rules file is JSON, a list of rules, re-read on every request so that a
 test can change faults between runs:
@@ -60,10 +61,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
-    def note(self, what):
+    def note(self, what, mark="<"):
         with lock:
             with open(self.server.log_path, "a") as f:
-                f.write(f"{self.command} {self.path} -> {what}\n")
+                f.write(f"{mark} {self.command} {self.path}" + (f" -> {what}" if what else "") + "\n")
 
     def reset(self):
         # SO_LINGER with a zero timeout turns close() into a TCP RST.
@@ -80,6 +81,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def handle_any(self):
         line = f"{self.command} {self.path}"
+        self.note("", ">")
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         rule = pick_rule(self.server.rules_path, line)

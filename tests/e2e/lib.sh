@@ -74,6 +74,31 @@ expect_no_leftovers() {
     "$K" -n "$NS" delete jobs,configmaps -l "$SELECTOR" --wait=false >/dev/null 2>&1
 }
 
+# runner_token: a ServiceAccount in $NS allowed to run sandboxes (ClusterRole
+# edit), its token in $RUNNER_TOKEN; removed by cleanup_runner.
+RUNNER_SA=gkexec-e2e-runner-$$
+runner_token() {
+    "$K" -n "$NS" create serviceaccount "$RUNNER_SA" >/dev/null || return 1
+    "$K" -n "$NS" create rolebinding "$RUNNER_SA" --clusterrole=edit \
+        --serviceaccount="$NS:$RUNNER_SA" >/dev/null || return 1
+    RUNNER_TOKEN=""
+    local secret
+    for _ in $(seq 1 100); do
+        secret=$("$K" -n "$NS" get serviceaccount "$RUNNER_SA" -o 'jsonpath={.secrets[0].name}' 2>/dev/null)
+        [ -n "$secret" ] && RUNNER_TOKEN=$("$K" -n "$NS" get secret "$secret" -o 'jsonpath={.data.token}' | base64 -d)
+        [ -n "$RUNNER_TOKEN" ] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+cleanup_runner() {
+    "$K" -n "$NS" delete serviceaccount "$RUNNER_SA" --ignore-not-found >/dev/null 2>&1
+    "$K" -n "$NS" delete rolebinding "$RUNNER_SA" --ignore-not-found >/dev/null 2>&1
+}
+
+# The API server and its CA, from the test kubeconfig.
+view() { "$K" config view --raw --minify -o "jsonpath=$1"; }
+
 finish() {
     if [ "$fails" -gt 0 ]; then echo "$fails check(s) failed"; exit 1; fi
     echo "all checks passed"

@@ -19,7 +19,6 @@ run_ok() { # run_ok WHAT [ENV=VALUE...] -- PLUGIN-ARGS...
 " "$what"
 }
 
-view() { "$K" config view --raw --minify -o "jsonpath=$1"; }
 server=$(view '{.clusters[0].cluster.server}')
 ca_data=$(view '{.clusters[0].cluster.certificate-authority-data}')
 cert_data=$(view '{.users[0].user.client-certificate-data}')
@@ -62,23 +61,9 @@ else
 fi
 
 # A ServiceAccount allowed to run sandboxes, for the token cases.
-sa=gkexec-e2e-runner
-cleanup_sa() {
-    "$K" -n "$NS" delete serviceaccount "$sa" --ignore-not-found >/dev/null 2>&1
-    "$K" -n "$NS" delete rolebinding "$sa" --ignore-not-found >/dev/null 2>&1
-    rm -rf "$WORK"
-}
-trap cleanup_sa EXIT
-"$K" -n "$NS" create serviceaccount "$sa" >/dev/null
-"$K" -n "$NS" create rolebinding "$sa" --clusterrole=edit --serviceaccount="$NS:$sa" >/dev/null
-token=""
-for _ in $(seq 1 100); do
-    secret=$("$K" -n "$NS" get serviceaccount "$sa" -o 'jsonpath={.secrets[0].name}' 2>/dev/null)
-    [ -n "$secret" ] && token=$("$K" -n "$NS" get secret "$secret" -o 'jsonpath={.data.token}' | base64 -d)
-    [ -n "$token" ] && break
-    sleep 0.2
-done
-[ -n "$token" ] || { fail "no token for ServiceAccount $sa"; finish; }
+trap 'cleanup_runner; rm -rf "$WORK"' EXIT
+runner_token || { fail "no token for a ServiceAccount"; finish; }
+token=$RUNNER_TOKEN
 
 # (c) a token
 kubeconfig "$WORK/rel/token.yaml" "    token: $token"

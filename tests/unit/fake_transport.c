@@ -13,6 +13,7 @@ typedef struct {
 	int open;
 	int delay;
 	long retry_after;
+	int cut_error;
 	int used;
 } expectation;
 
@@ -80,6 +81,14 @@ void fake_expect_retry_after(const char *method, const char *url_part, long stat
 	e->status = status;
 	e->body = body;
 	e->retry_after = secs;
+}
+
+void fake_expect_cut(const char *method, const char *url_part, long status, const char *body, int error)
+{
+	expectation *e = add(method, url_part);
+	e->status = status;
+	e->body = body;
+	e->cut_error = error;
 }
 
 size_t fake_count(void) { return nrequests; }
@@ -193,6 +202,10 @@ static int f_wait(void *state, int timeout_ms)
 				drop(i);
 				return 0;
 			}
+		}
+		if (e->cut_error) {
+			req->error = e->cut_error;
+			snprintf(req->error_text, sizeof(req->error_text), "connection cut (fake)");
 		}
 		if (!e->open) {
 			req->done = 1;

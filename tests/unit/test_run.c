@@ -272,13 +272,7 @@ static void test_image_pull_failure(void **state)
 }
 
 static int waits_before_cancel;
-static int waits_before_cancel_run;
 
-static void cancel_run_later(void *ud)
-{
-	if (--waits_before_cancel_run == 0)
-		gkx_run_cancel(ud);
-}
 
 static void cancel_later(void *ud)
 {
@@ -437,20 +431,20 @@ static void test_dropped_log_resumes(void **state)
 
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
-	fake_expect_open("GET", "/pods?", 200, POD("ADDED", RUNNING));
-	/* The follow stream drops; a new one repeats the log from its start. */
-	fake_expect_error("GET", "/log?container=sandbox&follow=true", GKX_ETRANSPORT);
-	fake_expect("GET", "/log?container=sandbox&follow=true", 200, "a\nb\n");
-	/* The second ends cleanly while the pod still runs (a proxy closed
-	 * it): it is followed again, and only the new line comes out. */
-	fake_expect_open("GET", "/log?container=sandbox&follow=true", 200, "a\nb\nc\n");
+	fake_expect("GET", "/pods?", 200, POD_RV("ADDED", "5", RUNNING));
+	/* The followed log is cut mid-line; the next follow repeats the log
+	 * from its start, only the new bytes come out, and it ends cleanly:
+	 * the container has stopped and that is the whole log, even before
+	 * the watch (resumed from resourceVersion 5) reports the end. */
+	fake_expect_cut("GET", "/log?container=sandbox&follow=true", 200, "a\nb", GKX_ETRANSPORT);
+	fake_expect("GET", "/log?container=sandbox&follow=true", 200, "a\nb\nc\n");
+	fake_expect_delayed("GET", "&resourceVersion=5", 200, POD_RV("MODIFIED", "6", TERMINATED(0, "Completed")), 4);
 	expect_cleanup();
-	/* The pod never ends here: cancel once the third stream delivered. */
-	waits_before_cancel_run = 12;
-	fake_on_wait(cancel_run_later, run);
-	assert_int_equal(gkx_run_execute(run, &err), GKX_ECANCELED);
+	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_string_equal(f->out.ptr, "a\nb\nc\n");
+	assert_string_equal(gkx_run_reason(run), "Completed");
 	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_count(), 8); /* no fetch of the finished log was needed */
 	gkx_run_free(run);
 }
 

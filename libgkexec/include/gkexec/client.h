@@ -25,6 +25,17 @@ GKX_API int gkx_client_new(gkx_client **out, const gkx_config *cfg, gkx_error *e
 GKX_API int gkx_client_set_transport(gkx_client *client, const gkx_transport *transport,
                                      void *arg, gkx_error *err);
 
+/**
+ * Called once for every HTTP request when it ends: its method, URL (which
+ * never holds a credential; headers are not passed), HTTP status (0 if none),
+ * a GKX_E* code when no answer came, the bytes of the body, and seconds.
+ */
+typedef void (*gkx_trace_cb)(const char *method, const char *url, long status, int error,
+                             size_t bytes, double seconds, void *userdata);
+
+/** Trace requests through `cb` (NULL stops tracing). */
+GKX_API void gkx_client_set_trace(gkx_client *client, gkx_trace_cb cb, void *userdata);
+
 /** Release a client. Accepts NULL. */
 GKX_API void gkx_client_free(gkx_client *client);
 

@@ -50,6 +50,10 @@ typedef struct gkx_http_request {
 	long retry_after_s;        /**< the Retry-After header, in seconds; 0 if none */
 	char error_text[256];      /**< why, when error is set */
 	void *transport_data;      /**< private to the transport */
+	/* Kept by the library; a transport leaves them alone. */
+	size_t bytes;              /**< body bytes received */
+	double started;            /**< when it was started (monotonic seconds) */
+	gkx_data_cb lib_cb; void *lib_ud;
 } gkx_http_request;
 
 typedef struct gkx_transport {
