@@ -24,7 +24,7 @@ printf 'print(1)\n' >"$WORK/one.py"
 "$PLUGIN" -n "$NS" --image 127.0.0.1:1/missing:1 "$WORK/one.py" >"$WORK/out" 2>"$WORK/err"; rc=$?
 expect_rc 125 "missing image"
 expect_err_contains "127.0.0.1:1/missing:1" "missing image"
-expect_no_leftovers "after a missing image"
+expect_no_leftovers "after a missing image" 120
 
 sr --runtime-class gkexec-no-such-class "$WORK/one.py"
 expect_rc 125 "missing RuntimeClass"

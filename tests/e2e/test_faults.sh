@@ -5,28 +5,9 @@
 # fails with a clear error, and leaves nothing behind.
 . "$(dirname "$0")/lib.sh"
 
-trap 'kill "$proxy_pid" 2>/dev/null; cleanup_runner; rm -rf "$WORK"' EXIT
+trap 'stop_proxy; cleanup_runner; rm -rf "$WORK"' EXIT
 runner_token || { fail "no ServiceAccount token"; finish; }
-view '{.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$WORK/upstream-ca.crt"
-upstream=$(view '{.clusters[0].cluster.server}')
-
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/proxy.key" -out "$WORK/proxy.crt" -days 1 \
-    -subj /CN=faultproxy -addext subjectAltName=IP:127.0.0.1 2>/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-echo '[]' >"$WORK/rules.json"
-python3 "$E2E_DIR/faultproxy.py" --listen-port "$port" --cert "$WORK/proxy.crt" --key "$WORK/proxy.key" \
-    --upstream "$upstream" --upstream-ca "$WORK/upstream-ca.crt" \
-    --rules "$WORK/rules.json" --log "$WORK/proxy.log" >"$WORK/proxy.out" 2>&1 &
-proxy_pid=$!
-for _ in $(seq 1 50); do grep -q ready "$WORK/proxy.out" 2>/dev/null && break; sleep 0.1; done
-
-cat >"$WORK/proxied.yaml" <<KC
-apiVersion: v1
-clusters: [{name: p, cluster: {server: "https://127.0.0.1:$port", certificate-authority: proxy.crt}}]
-users: [{name: u, user: {token: "$RUNNER_TOKEN"}}]
-contexts: [{name: p, context: {cluster: p, user: u, namespace: "$NS"}}]
-current-context: p
-KC
+start_proxy
 
 cat >"$WORK/lines.py" <<'PY'
 import time
