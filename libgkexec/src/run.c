@@ -331,7 +331,7 @@ static int step(gkx_run *r, double deadline)
 	double now;
 	int rc;
 
-	if (r->cancelled) {
+	if (gkx__run_cancelled(r)) {
 		gkx__run_set_reason(r, "Interrupted");
 		return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s", r->name);
 	}
@@ -398,6 +398,7 @@ out:
 
 static int create_objects(gkx_run *r)
 {
+	const volatile sig_atomic_t *saved;
 	cJSON *obj, *answer = NULL;
 	const char *uid;
 	int rc;
@@ -411,9 +412,10 @@ static int create_objects(gkx_run *r)
 	/* A create is not abandoned half-way: a cancel that cut the POST short
 	 * could not know whether the Job exists, and a Job created after our
 	 * DELETE would outlive the run. The cancel takes effect right after. */
+	saved = r->client->cancel;
 	r->client->cancel = NULL;
 	rc = create(r, "batch/v1", "jobs", obj, "creating Job", &answer);
-	r->client->cancel = &r->cancelled;
+	r->client->cancel = saved;
 	cJSON_Delete(obj);
 	if (rc < 0) {
 		/* A refusal from the server means nothing exists; a 409 in
@@ -428,27 +430,39 @@ static int create_objects(gkx_run *r)
 	cJSON_Delete(answer);
 	if (!r->job_uid)
 		return gkx__error_set(r->err, uid ? GKX_ENOMEM : GKX_EPROTO, "creating Job: no uid in the answer");
-	if (r->cancelled)
+	if (gkx__run_cancelled(r))
 		return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s", r->name);
 	obj = make_configmap(r);
 	r->client->cancel = NULL;
 	rc = create(r, "v1", "configmaps", obj, "creating ConfigMap", &answer);
-	r->client->cancel = &r->cancelled;
+	r->client->cancel = saved;
 	cJSON_Delete(obj);
 	cJSON_Delete(answer);
 	return rc;
 }
 
+static int delete_objects(gkx_run *r, gkx_error *err);
+
 /* Delete what the run created. Runs even after a cancel: the flag is set
  * aside so these requests go through, each bounded in time. */
 static int cleanup(gkx_run *r, gkx_error *err)
 {
+	const volatile sig_atomic_t *saved = r->client->cancel;
+	int rc;
+
+	if (!r->created || r->keep)
+		return 0;
+	r->client->cancel = NULL;
+	rc = delete_objects(r, err);
+	r->client->cancel = saved;
+	return rc;
+}
+
+static int delete_objects(gkx_run *r, gkx_error *err)
+{
 	gkx_buf pq = GKX_BUF_INIT;
 	int rc = 0, rc2;
 
-	r->client->cancel = NULL;
-	if (!r->created || r->keep)
-		return 0;
 	gkx__run_set_phase(r, GKX_PHASE_CLEANING, r->name);
 	if (gkx__api_path(&pq, "batch/v1", r->ns, "jobs", r->name, NULL) < 0 ||
 	    gkx__api_query(&pq, "propagationPolicy", "Background") < 0)
@@ -467,40 +481,41 @@ static int cleanup(gkx_run *r, gkx_error *err)
 	return rc < 0 ? rc : rc2;
 }
 
-int gkx_run_execute(gkx_run *r, gkx_error *err)
+/* A run in three steps, so that a batch can interleave many on one client:
+ * begin (create, start the watch), poll (after each wait), end (cleanup).
+ * Errors land in r->result_err; r->err points there while the run lives. */
+int gkx__run_begin(gkx_run *r)
 {
-	gkx_error cleanup_err, local;
-	double deadline;
-	int rc = 0, crc;
+	int rc;
 
-	if (!err)
-		err = &local; /* the loop reads codes back from it */
-	gkx_error_clear(err);
-	if (r->executed)
-		return gkx__error_set(err, GKX_EINVAL, "a run executes once; make a new one");
+	gkx_error_clear(&r->result_err);
+	r->err = &r->result_err;
 	r->executed = 1;
-	r->err = err;
 	r->t0 = gkx__run_now();
+	r->deadline = r->t0 + (double)r->timeout_s + CLIENT_GRACE_S;
 	r->requests_before = r->client->requests;
 	r->timings.created = r->timings.scheduled = r->timings.started = r->timings.ended = -1;
 	r->timings.finished = -1;
-	r->client->cancel = &r->cancelled;
 	gkx__run_set_phase(r, GKX_PHASE_CREATING, r->name);
 	rc = create_objects(r);
-	deadline = r->t0 + (double)r->timeout_s + CLIENT_GRACE_S;
 	if (rc == 0) {
 		r->timings.created = gkx__run_now() - r->t0;
 		gkx__run_set_phase(r, GKX_PHASE_SCHEDULING, NULL);
 		rc = gkx__run_watch_start(r);
 	}
-	while (rc == 0) {
-		rc = r->client->tp->wait(r->client->tp_state, WAIT_SLICE_MS);
-		if (rc < 0) {
-			gkx__error_set(err, rc, "transport failure");
-			break;
-		}
-		rc = step(r, deadline);
-	}
+	return rc;
+}
+
+int gkx__run_poll(gkx_run *r)
+{
+	return step(r, r->deadline);
+}
+
+int gkx__run_end(gkx_run *r, int rc)
+{
+	gkx_error cleanup_err;
+	int crc;
+
 	if (rc == 1)
 		rc = 0;
 	gkx__run_stop_stream(r, &r->watch);
@@ -511,17 +526,58 @@ int gkx_run_execute(gkx_run *r, gkx_error *err)
 	crc = cleanup(r, &cleanup_err);
 	if (crc < 0 && rc == 0) {
 		rc = crc;
-		*err = cleanup_err;
+		r->result_err = cleanup_err;
 	}
 	r->timings.finished = gkx__run_now() - r->t0;
+	r->result_rc = rc;
 	r->err = NULL;
 	return rc;
+}
+
+int gkx_run_execute(gkx_run *r, gkx_error *err)
+{
+	const volatile sig_atomic_t *saved = r->client->cancel;
+	int rc;
+
+	gkx_error_clear(err);
+	if (r->executed)
+		return gkx__error_set(err, GKX_EINVAL, "a run executes once; make a new one");
+	r->client->cancel = &r->cancelled;
+	rc = gkx__run_begin(r);
+	while (rc == 0) {
+		rc = r->client->tp->wait(r->client->tp_state, WAIT_SLICE_MS);
+		if (rc < 0) {
+			gkx__error_set(r->err, rc, "transport failure");
+			break;
+		}
+		rc = gkx__run_poll(r);
+	}
+	rc = gkx__run_end(r, rc);
+	r->client->cancel = saved;
+	if (err)
+		*err = r->result_err;
+	return rc;
+}
+
+int gkx_run_status(const gkx_run *r)
+{
+	return r->executed ? r->result_rc : GKX_EINVAL;
+}
+
+const gkx_error *gkx_run_error(const gkx_run *r)
+{
+	return &r->result_err;
 }
 
 void gkx_run_cancel(gkx_run *r)
 {
 	if (r)
 		r->cancelled = 1;
+}
+
+int gkx__run_cancelled(const gkx_run *r)
+{
+	return r->cancelled || (r->outer_cancel && *r->outer_cancel);
 }
 
 int gkx_run_exit_code(const gkx_run *r) { return r->exit_code; }

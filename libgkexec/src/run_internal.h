@@ -32,13 +32,17 @@ struct gkx_run {
 	void *phase_ud;
 
 	volatile sig_atomic_t cancelled;
+	const volatile sig_atomic_t *outer_cancel; /* a batch's flag, or NULL */
+	double deadline;
+	int result_rc;
+	gkx_error result_err;
 	int executed;
 	int created;       /* a create was sent: cleanup deletes by name */
 	int exit_code;
 	char reason[64];
 	char *job_uid;
 	gkx_buf rendered;
-	gkx_error *err;    /* never NULL while executing */
+	gkx_error *err;    /* &result_err while executing, else NULL */
 	double t0;         /* when execute began (monotonic seconds) */
 	gkx_run_timings timings;
 	unsigned requests_before;
@@ -75,6 +79,17 @@ void gkx__run_set_reason(gkx_run *r, const char *reason);
 void gkx__run_set_phase(gkx_run *r, int phase, const char *detail);
 double gkx__run_now(void);
 void gkx__run_stop_stream(gkx_run *r, gkx_stream *s);
+int gkx__run_cancelled(const gkx_run *r);
+
+/* The run in three steps (see run.c): begin returns 0 when the pod watch
+ * is running; poll, after each wait, 0 to go on, 1 when done, or an error;
+ * end cleans up and returns the run's status. end follows every begin. */
+int gkx__run_begin(gkx_run *r);
+int gkx__run_poll(gkx_run *r);
+int gkx__run_end(gkx_run *r, int rc);
+
+/* batch.c: cancel the batch through another flag (a session's). */
+void gkx__batch_use_flag(gkx_batch *b, const volatile sig_atomic_t *flag);
 
 /* run_watch.c */
 int gkx__run_watch_start(gkx_run *r);

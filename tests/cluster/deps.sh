@@ -7,7 +7,8 @@ build_pkgs=(cmake make gcc g++ pkg-config libcurl4-openssl-dev libyaml-dev
             libcjson-dev libcmocka-dev python3)
 cluster_pkgs=(etcd-server golang-go rsync containerd runc
               containernetworking-plugins debootstrap
-              openssl iproute2 dpkg-dev ca-certificates curl)
+              openssl iproute2 dpkg-dev ca-certificates curl
+              python3-pytest python3-ipython)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" != "--build-only" ]; then

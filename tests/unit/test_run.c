@@ -494,6 +494,65 @@ static void test_start_timeout_unschedulable(void **state)
 	gkx_run_free(run);
 }
 
+static void test_batch_interleaves_runs(void **state)
+{
+	fixture *f = *state;
+	gkx_run *runs[3];
+	gkx_batch *b = NULL;
+	gkx_error err;
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		runs[i] = new_run(f, "print(1)");
+	assert_int_equal(gkx_batch_new(&b, f->client, 2, &err), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(gkx_batch_add(b, runs[i], &err), 0);
+		fake_expect("POST", "/jobs", 201, JOB_CREATED);
+		fake_expect("POST", "/configmaps", 201, CM_CREATED);
+		fake_expect("GET", "/pods?", 200, POD("ADDED", TERMINATED(0, "Completed")));
+		fake_expect("GET", "/log", 200, "1\n");
+		expect_cleanup();
+	}
+	assert_int_equal(gkx_batch_execute(b, &err), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(gkx_run_status(runs[i]), 0);
+		assert_int_equal(gkx_run_exit_code(runs[i]), 0);
+		assert_string_equal(gkx_run_reason(runs[i]), "Completed");
+	}
+	assert_string_equal(f->out.ptr, "1\n1\n1\n");
+	assert_int_equal(fake_count(), 18);
+	assert_int_equal(fake_unexpected(), 0);
+	/* Two ran at once: the second run's Job was created before the first
+	 * run's log was read. */
+	assert_string_equal(fake_request_at(2)->method, "GET"); /* run 1's watch */
+	assert_string_equal(fake_request_at(3)->method, "POST"); /* run 2's Job */
+	assert_non_null(strstr(fake_request_at(3)->url, "/jobs"));
+	for (i = 0; i < 4; i++)
+		assert_null(strstr(fake_request_at(i)->url, "/log"));
+	assert_int_equal(gkx_batch_execute(b, &err), GKX_EINVAL);
+	gkx_batch_free(b);
+	for (i = 0; i < 3; i++)
+		gkx_run_free(runs[i]);
+}
+
+static void test_batch_cancel_before_start(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "print(1)");
+	gkx_batch *b = NULL;
+	gkx_error err;
+
+	assert_int_equal(gkx_batch_new(&b, f->client, 1, &err), 0);
+	assert_int_equal(gkx_batch_add(b, run, &err), 0);
+	gkx_batch_cancel(b);
+	assert_int_equal(gkx_batch_execute(b, &err), GKX_ECANCELED);
+	assert_int_equal(gkx_run_status(run), GKX_ECANCELED);
+	assert_string_equal(gkx_run_reason(run), "Interrupted");
+	assert_int_equal(fake_count(), 0); /* the cluster was never touched */
+	gkx_batch_free(b);
+	gkx_run_free(run);
+}
+
 typedef struct {
 	const char *script_name;
 	size_t script_len;
@@ -601,6 +660,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dropped_log_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_timeout_unschedulable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_interleaves_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_cancel_before_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render, setup, teardown),
 	};

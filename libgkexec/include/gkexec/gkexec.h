@@ -7,5 +7,6 @@
 #include <gkexec/transport.h>
 #include <gkexec/client.h>
 #include <gkexec/run.h>
+#include <gkexec/session.h>
 
 #endif

@@ -91,6 +91,11 @@ GKX_API void gkx_run_cancel(gkx_run *run);
 GKX_API int gkx_run_render(gkx_run *run, const char *format, const char **out,
                            gkx_error *err);
 
+/** After execution: what gkx_run_execute() returned (or a batch got for
+ * this run), and its details (borrowed). GKX_EINVAL before execution. */
+GKX_API int gkx_run_status(const gkx_run *run);
+GKX_API const gkx_error *gkx_run_error(const gkx_run *run);
+
 /** The script's exit code, or -1 when it did not end by itself. */
 GKX_API int gkx_run_exit_code(const gkx_run *run);
 
@@ -124,6 +129,28 @@ GKX_API const char *gkx_run_namespace(const gkx_run *run);
 
 /** Release a run. Accepts NULL. Does not contact the cluster. */
 GKX_API void gkx_run_free(gkx_run *run);
+
+/**
+ * Several runs at once from one thread: the batch starts up to `parallel`
+ * of its runs, interleaves them over the client's transport (one
+ * connection, one event loop) and starts the next as each ends. Runs are
+ * borrowed, must share the batch's client, and must outlive the batch.
+ */
+typedef struct gkx_batch gkx_batch;
+
+GKX_API int gkx_batch_new(gkx_batch **out, gkx_client *client, unsigned parallel, gkx_error *err);
+/** Add a run that has not executed yet. */
+GKX_API int gkx_batch_add(gkx_batch *batch, gkx_run *run, gkx_error *err);
+/**
+ * Execute every run; returns when all have ended and been cleaned up. Each
+ * run's outcome is in gkx_run_status() and the other getters. Returns 0, or
+ * GKX_ECANCELED after gkx_batch_cancel() (runs not yet started then get
+ * GKX_ECANCELED and reason "Interrupted" without touching the cluster).
+ */
+GKX_API int gkx_batch_execute(gkx_batch *batch, gkx_error *err);
+/** Like gkx_run_cancel(), for every run of the batch. Async-signal-safe. */
+GKX_API void gkx_batch_cancel(gkx_batch *batch);
+GKX_API void gkx_batch_free(gkx_batch *batch);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,309 @@
+/* The JSON entry point for bindings: parse requests into runs, execute
+ * them as a batch on one client, render the results. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run_internal.h"
+
+struct gkx_session {
+	gkx_config *cfg;
+	gkx_client *client;
+	char *results;
+	volatile sig_atomic_t cancelled;
+};
+
+typedef struct {
+	gkx_session *s;
+	unsigned index;
+	gkx_buf out;
+	gkx_session_output_cb cb;
+	void *ud;
+} slot;
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+int gkx_session_new_from_env(gkx_session **out, const char *config_json, gkx_error *err)
+{
+	gkx_config_options o;
+	gkx_session *s;
+	cJSON *c = NULL;
+	const cJSON *rt;
+	int rc;
+
+	gkx_error_clear(err);
+	*out = NULL;
+	if (config_json && *config_json) {
+		c = cJSON_Parse(config_json);
+		if (!cJSON_IsObject(c)) {
+			cJSON_Delete(c);
+			return gkx__error_set(err, GKX_EINVAL, "the session config is not a JSON object");
+		}
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		cJSON_Delete(c);
+		return gkx__error_oom(err);
+	}
+	gkx_config_options_init(&o);
+	gkx_config_options_from_env(&o);
+	o.kubeconfig = jstr(c, "kubeconfig");
+	o.context = jstr(c, "context");
+	o.ns = jstr(c, "namespace");
+	rt = cJSON_GetObjectItemCaseSensitive(c, "requestTimeout");
+	if (cJSON_IsNumber(rt) && rt->valuedouble > 0)
+		o.request_timeout_ms = (long)(rt->valuedouble * 1000);
+	rc = gkx_config_load(&s->cfg, &o, err);
+	if (rc == 0)
+		rc = gkx_client_new(&s->client, s->cfg, err);
+	cJSON_Delete(c);
+	if (rc < 0) {
+		gkx_session_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+static int on_output(const char *data, size_t len, void *ud)
+{
+	slot *sl = ud;
+
+	if (gkx__buf_put(&sl->out, data, len) < 0)
+		return 1;
+	if (sl->cb)
+		sl->cb(sl->index, data, len, sl->ud);
+	return 0;
+}
+
+static const char *error_name(int code)
+{
+	switch (code) {
+	case GKX_ECONFIG: return "config";
+	case GKX_EINVAL: return "invalid";
+	case GKX_ETOOBIG: return "too-big";
+	case GKX_EIO: return "io";
+	case GKX_ETRANSPORT: return "transport";
+	case GKX_EFORBIDDEN: return "forbidden";
+	case GKX_EUNAUTHORIZED: return "unauthorized";
+	case GKX_ETIMEOUT: return "timeout";
+	case GKX_ECANCELED: return "canceled";
+	case GKX_ESTART: return "start";
+	default: return "api";
+	}
+}
+
+/* The options of one request; strings point into the parsed request, which
+ * lives until the run is made (gkx_run_new copies them). */
+static int make_run(gkx_run **run, gkx_session *s, const cJSON *req, slot *sl, gkx_error *err)
+{
+	gkx_run_options o;
+	const cJSON *v, *e;
+	const char **args = NULL, **env = NULL;
+	gkx_file *files = NULL;
+	gkx_buf envbuf = GKX_BUF_INIT;
+	size_t n, i;
+	int rc;
+
+	gkx_run_options_init(&o);
+	o.script = jstr(req, "code");
+	if (!o.script)
+		return gkx__error_set(err, GKX_EINVAL, "a request needs \"code\", a string");
+	o.script_len = strlen(o.script);
+	o.script_name = jstr(req, "filename") ? jstr(req, "filename") : "main.py";
+	o.image = jstr(req, "image");
+	o.cpu = jstr(req, "cpu");
+	o.memory = jstr(req, "memory");
+	o.ns = jstr(req, "namespace");
+	o.workdir = jstr(req, "workdir");
+	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(req, "timeout")))
+		o.timeout_s = v->valuedouble < 1 ? 1 : (long)v->valuedouble;
+	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(req, "limitBytes")) && v->valuedouble > 0)
+		o.limit_bytes = (size_t)v->valuedouble;
+	v = cJSON_GetObjectItemCaseSensitive(req, "args");
+	n = cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 0;
+	args = calloc(n + 1, sizeof(*args));
+	i = 0;
+	cJSON_ArrayForEach(e, v)
+		args[i++] = cJSON_IsString(e) ? e->valuestring : "";
+	o.args = args;
+	o.nargs = n;
+	v = cJSON_GetObjectItemCaseSensitive(req, "env");
+	n = cJSON_IsObject(v) ? (size_t)cJSON_GetArraySize(v) : 0;
+	env = calloc(n + 1, sizeof(*env));
+	/* KEY=VALUE strings, laid end to end in one buffer: offsets first. */
+	{
+		size_t *offs = calloc(n + 1, sizeof(*offs));
+		i = 0;
+		cJSON_ArrayForEach(e, v) {
+			offs[i++] = envbuf.len;
+			gkx__buf_printf(&envbuf, "%s=%s", e->string, cJSON_IsString(e) ? e->valuestring : "");
+			gkx__buf_put(&envbuf, "", 1);
+		}
+		for (i = 0; i < n && envbuf.ptr; i++)
+			env[i] = envbuf.ptr + offs[i];
+		free(offs);
+	}
+	o.env = env;
+	o.nenv = n;
+	v = cJSON_GetObjectItemCaseSensitive(req, "files");
+	n = cJSON_IsObject(v) ? (size_t)cJSON_GetArraySize(v) : 0;
+	files = calloc(n + 1, sizeof(*files));
+	i = 0;
+	cJSON_ArrayForEach(e, v) {
+		files[i].name = e->string;
+		files[i].data = cJSON_IsString(e) ? e->valuestring : "";
+		files[i].len = strlen(files[i].data);
+		i++;
+	}
+	o.files = files;
+	o.nfiles = n;
+	o.on_output = on_output;
+	o.output_userdata = sl;
+	if (!args || !env || !files)
+		rc = gkx__error_oom(err);
+	else
+		rc = gkx_run_new(run, s->client, &o, err);
+	free(args);
+	free(env);
+	free(files);
+	gkx__buf_free(&envbuf);
+	return rc;
+}
+
+static void add_seconds(cJSON *obj, const char *name, double v)
+{
+	if (v < 0)
+		cJSON_AddNullToObject(obj, name);
+	else
+		cJSON_AddNumberToObject(obj, name, (double)(long)(v * 1000 + 0.5) / 1000);
+}
+
+static cJSON *result_json(const gkx_run *run, int status, const gkx_error *e, const slot *sl)
+{
+	cJSON *j = cJSON_CreateObject(), *t;
+	gkx_run_timings tm;
+
+	if (!j)
+		return NULL;
+	cJSON_AddBoolToObject(j, "ok", status == 0 && run && gkx_run_exit_code(run) == 0);
+	if (run && gkx_run_exit_code(run) >= 0)
+		cJSON_AddNumberToObject(j, "exitCode", gkx_run_exit_code(run));
+	else
+		cJSON_AddNullToObject(j, "exitCode");
+	cJSON_AddStringToObject(j, "reason", run ? gkx_run_reason(run) : "Invalid");
+	cJSON_AddStringToObject(j, "output", sl->out.ptr ? sl->out.ptr : "");
+	cJSON_AddBoolToObject(j, "outputTruncated", run && gkx_run_output_truncated(run));
+	cJSON_AddStringToObject(j, "name", run ? gkx_run_name(run) : "");
+	cJSON_AddStringToObject(j, "namespace", run ? gkx_run_namespace(run) : "");
+	cJSON_AddNumberToObject(j, "status", status);
+	if (status < 0) {
+		cJSON_AddStringToObject(j, "errorCode", error_name(status));
+		cJSON_AddStringToObject(j, "error", e->message[0] ? e->message : gkx_strerror(status));
+	} else {
+		cJSON_AddNullToObject(j, "errorCode");
+		cJSON_AddNullToObject(j, "error");
+	}
+	t = cJSON_AddObjectToObject(j, "timings");
+	if (run) {
+		gkx_run_get_timings(run, &tm);
+		add_seconds(t, "created", tm.created);
+		add_seconds(t, "scheduled", tm.scheduled);
+		add_seconds(t, "started", tm.started);
+		add_seconds(t, "ended", tm.ended);
+		add_seconds(t, "finished", tm.finished);
+		cJSON_AddNumberToObject(j, "apiRequests", gkx_run_request_count(run));
+	}
+	return j;
+}
+
+int gkx_session_run(gkx_session *s, const char *requests_json, unsigned parallel,
+                    gkx_session_output_cb cb, void *userdata, gkx_error *err)
+{
+	cJSON *reqs = requests_json ? cJSON_Parse(requests_json) : NULL, *out = NULL;
+	const cJSON *req;
+	size_t n, i;
+	gkx_batch *batch = NULL;
+	gkx_run **runs = NULL;
+	slot *slots = NULL;
+	gkx_error *errs = NULL;
+	int rc = 0, brc;
+
+	gkx_error_clear(err);
+	if (!cJSON_IsArray(reqs)) {
+		cJSON_Delete(reqs);
+		return gkx__error_set(err, GKX_EINVAL, "the requests are not a JSON array");
+	}
+	n = (size_t)cJSON_GetArraySize(reqs);
+	runs = calloc(n + 1, sizeof(*runs));
+	slots = calloc(n + 1, sizeof(*slots));
+	errs = calloc(n + 1, sizeof(*errs));
+	out = cJSON_CreateArray();
+	if (!runs || !slots || !errs || !out) {
+		rc = gkx__error_oom(err);
+		goto done;
+	}
+	if ((rc = gkx_batch_new(&batch, s->client, parallel ? parallel : 1, err)) < 0)
+		goto done;
+	i = 0;
+	cJSON_ArrayForEach(req, reqs) {
+		slots[i].s = s;
+		slots[i].index = (unsigned)i;
+		slots[i].cb = cb;
+		slots[i].ud = userdata;
+		if (cJSON_IsObject(req) && make_run(&runs[i], s, req, &slots[i], &errs[i]) == 0)
+			gkx_batch_add(batch, runs[i], NULL);
+		else if (!cJSON_IsObject(req))
+			gkx__error_set(&errs[i], GKX_EINVAL, "a request must be a JSON object");
+		i++;
+	}
+	/* A cancel from another thread (Ctrl-C in a notebook) reaches every run
+	 * through the session's flag. */
+	gkx__batch_use_flag(batch, &s->cancelled);
+	brc = gkx_batch_execute(batch, err);
+	s->cancelled = 0;
+	for (i = 0; i < n; i++) {
+		int status = runs[i] ? gkx_run_status(runs[i]) : errs[i].code;
+		const gkx_error *e = runs[i] ? gkx_run_error(runs[i]) : &errs[i];
+		cJSON_AddItemToArray(out, result_json(runs[i], status, e, &slots[i]));
+	}
+	free(s->results);
+	s->results = cJSON_PrintUnformatted(out);
+	rc = brc;
+done:
+	gkx_batch_free(batch);
+	for (i = 0; runs && i < n; i++) {
+		gkx_run_free(runs[i]);
+		gkx__buf_free(&slots[i].out);
+	}
+	free(runs);
+	free(slots);
+	free(errs);
+	cJSON_Delete(out);
+	cJSON_Delete(reqs);
+	return rc;
+}
+
+const char *gkx_session_results(const gkx_session *s)
+{
+	return s->results ? s->results : "[]";
+}
+
+void gkx_session_cancel(gkx_session *s)
+{
+	if (s)
+		s->cancelled = 1;
+}
+
+void gkx_session_free(gkx_session *s)
+{
+	if (!s)
+		return;
+	gkx_client_free(s->client);
+	gkx_config_free(s->cfg);
+	free(s->results);
+	free(s);
+}
