@@ -193,6 +193,8 @@ int main(int argc, char **argv)
 	const char *script_name;
 	int status, rc, json_result;
 
+	if (argc >= 2 && !strcmp(argv[1], "completion"))
+		return options_completion(argc >= 3 ? argv[2] : NULL);
 	status = options_parse(&o, argc, argv);
 	if (status) {
 		options_free(&o);

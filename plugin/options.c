@@ -69,7 +69,8 @@ void options_usage(void)
 "  130, 143, 129  interrupted by SIGINT, SIGTERM or SIGHUP (after cleaning up)\n"
 "\n"
 "Usage:\n"
-"  kubectl sandbox-run [flags] FILE|- [-- ARGS...]\n",
+"  kubectl sandbox-run [flags] FILE|- [-- ARGS...]\n"
+"  kubectl sandbox-run completion bash|zsh\n",
 		stdout);
 }
 
@@ -289,6 +290,50 @@ int options_parse(options *o, int argc, char **argv)
 		return bad("%s", "-o yaml prints manifests and needs --dry-run=client; use -o json for a run's result");
 	if (!o->file)
 		return bad("%s", "no script given: kubectl sandbox-run [flags] FILE|- [-- ARGS...]");
+	return 0;
+}
+
+/* Shell completion: the flags from the table above, file names for the
+ * script, and contexts, clusters, users and namespaces from the kubeconfig
+ * (through `kubectl config`, which reads it exactly as we do). */
+int options_completion(const char *shell)
+{
+	const flag *f;
+
+	if (!shell || (strcmp(shell, "bash") && strcmp(shell, "zsh")))
+		return bad("%s", "completion needs a shell: kubectl sandbox-run completion bash|zsh");
+	if (!strcmp(shell, "zsh"))
+		fputs("#compdef kubectl-sandbox_run\nautoload -U +X bashcompinit && bashcompinit\n", stdout);
+	fputs("# kubectl sandbox-run completion; load with: source <(kubectl sandbox-run completion bash)\n"
+	      "_kubectl_sandbox_run_kubeconfig() {\n"
+	      "    kubectl config view -o \"jsonpath=$1\" 2>/dev/null | tr ' ' '\\n' | sort -u\n"
+	      "}\n"
+	      "_kubectl_sandbox_run() {\n"
+	      "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+	      "    case $prev in\n"
+	      "    --context) COMPREPLY=($(compgen -W \"$(_kubectl_sandbox_run_kubeconfig '{.contexts[*].name}')\" -- \"$cur\")); return ;;\n"
+	      "    --cluster) COMPREPLY=($(compgen -W \"$(_kubectl_sandbox_run_kubeconfig '{.clusters[*].name}')\" -- \"$cur\")); return ;;\n"
+	      "    --user) COMPREPLY=($(compgen -W \"$(_kubectl_sandbox_run_kubeconfig '{.users[*].name}')\" -- \"$cur\")); return ;;\n"
+	      "    -n|--namespace) COMPREPLY=($(compgen -W \"$(_kubectl_sandbox_run_kubeconfig '{.contexts[*].context.namespace}') default\" -- \"$cur\")); return ;;\n"
+	      "    -o|--output) COMPREPLY=($(compgen -W 'json yaml' -- \"$cur\")); return ;;\n"
+	      "    --dry-run) COMPREPLY=($(compgen -W 'none client' -- \"$cur\")); return ;;\n"
+	      "    --kubeconfig|--certificate-authority|-f|--file) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+	      "    esac\n"
+	      "    if [[ $cur == -* ]]; then\n"
+	      "        COMPREPLY=($(compgen -W '",
+	      stdout);
+	for (f = flags; f->lng; f++) {
+		printf("--%s ", f->lng);
+		if (f->shrt)
+			printf("-%c ", f->shrt);
+	}
+	fputs("' -- \"$cur\"))\n"
+	      "    else\n"
+	      "        COMPREPLY=($(compgen -f -- \"$cur\"))\n"
+	      "    fi\n"
+	      "}\n"
+	      "complete -o filenames -F _kubectl_sandbox_run kubectl-sandbox_run\n",
+	      stdout);
 	return 0;
 }
 

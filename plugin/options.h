@@ -31,5 +31,7 @@ typedef struct {
 int options_parse(options *o, int argc, char **argv);
 void options_free(options *o);
 void options_usage(void);
+/* Print a completion script for bash or zsh; 0, or the exit status. */
+int options_completion(const char *shell);
 
 #endif

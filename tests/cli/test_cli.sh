@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The command line without a cluster: --help against its golden copy,
+# --version, flag errors (kubectl's wording, exit 125), --dry-run output,
+# and the completion scripts. Usage: test_cli.sh PLUGIN
+set -uo pipefail
+P=$1
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fails=0
+fail() { printf 'FAIL: %s\n' "$*"; fails=$((fails + 1)); }
+pass() { printf 'ok: %s\n' "$*"; }
+
+# --help, byte for byte (regenerate with: PLUGIN --help > tests/cli/help.golden)
+"$P" --help >"$work/help" 2>&1 && diff -u "$here/help.golden" "$work/help" && pass "--help matches help.golden" \
+    || fail "--help differs from tests/cli/help.golden"
+"$P" -h | cmp -s - "$work/help" && pass "-h is --help" || fail "-h differs"
+# Every flag the parser knows is documented in --help.
+for f in $(grep -o 'F("[a-z-]*"' "$here/../../plugin/options.c" | cut -d'"' -f2 | grep -vx help); do
+    grep -q -- "--$f[=']" "$work/help" || grep -q -- "--$f=" "$work/help" || fail "--$f is not in --help"
+done
+pass "every flag is in --help"
+
+v=$("$P" --version)
+[[ $v =~ ^kubectl-sandbox_run\ [0-9]+\.[0-9]+\.[0-9]+\ \(libgkexec\ [0-9]+\.[0-9]+\.[0-9]+\)$ ]] \
+    && pass "--version: $v" || fail "--version: $v"
+
+# expect_error STATUS TEXT ARGS...: refused before anything is sent.
+expect_error() {
+    local want=$1 text=$2; shift 2
+    "$P" "$@" >"$work/out" 2>"$work/err"
+    local rc=$?
+    if [ "$rc" = "$want" ] && grep -qF -- "$text" "$work/err"; then pass "$* -> $rc, \"$text\""
+    else fail "$*: exit $rc, stderr: $(cat "$work/err")"; fi
+}
+printf 'print(1)\n' >"$work/a.py"
+cd "$work"
+expect_error 125 "unknown flag: --colour" --colour a.py
+expect_error 125 "unknown shorthand flag: -z" -z a.py
+expect_error 125 "See 'kubectl sandbox-run --help' for usage." --colour a.py
+expect_error 125 "flag needs an argument: --image" a.py --image
+expect_error 125 "invalid duration for --timeout" --timeout soon a.py
+expect_error 125 "no script given" --image x
+expect_error 125 "pass arguments for the script after --" a.py extra
+expect_error 125 "--dry-run must be \"none\" or \"client\"" --dry-run=server a.py
+expect_error 125 "-o yaml prints manifests and needs --dry-run=client" -o yaml a.py
+expect_error 125 "cannot read /nonexistent.py" /nonexistent.py
+expect_error 125 "kubeconfig /nonexistent/config" --kubeconfig /nonexistent/config a.py
+expect_error 125 "cpu \"lots\" is not a quantity" --kubeconfig "$here/../fixtures/kubeconfig/inline.yaml" --cpu lots a.py
+
+# --dry-run: both spellings of a flag, and the namespace from -n.
+"$P" --kubeconfig "$here/../fixtures/kubeconfig/inline.yaml" --dry-run=client -o json -n other \
+    --memory 256Mi --timeout=90 a.py -- x >"$work/dry.json" 2>"$work/err" || fail "dry-run json: $(cat "$work/err")"
+python3 - "$work/dry.json" <<'PY' && pass "dry-run json: namespace, limits, deadline, args" || fail "dry-run json content"
+import json, sys
+d = json.load(open(sys.argv[1]))
+job = d["items"][1]
+c = job["spec"]["template"]["spec"]["containers"][0]
+assert d["kind"] == "List" and job["metadata"]["namespace"] == "other", job["metadata"]
+assert c["resources"]["limits"]["memory"] == "256Mi" and c["resources"]["requests"]["memory"] == "64Mi"
+assert job["spec"]["activeDeadlineSeconds"] == 90
+assert c["command"][-2:] == ["/app/a.py", "x"], c["command"]
+PY
+
+# Completion: valid shell, and it completes flags and values.
+for sh in bash zsh; do
+    "$P" completion $sh >"$work/c.$sh" && bash -n "$work/c.$sh" && pass "completion $sh parses" || fail "completion $sh"
+done
+got=$(bash -c "source '$work/c.bash'; COMP_WORDS=(kubectl-sandbox_run --mem); COMP_CWORD=1; _kubectl_sandbox_run; echo \${COMPREPLY[*]}")
+[ "$got" = "--memory" ] && pass "completes --mem to --memory" || fail "completion of --mem: $got"
+got=$(KUBECONFIG="$here/../fixtures/kubeconfig/inline.yaml" bash -c "source '$work/c.bash'; COMP_WORDS=(kubectl-sandbox_run --context ''); COMP_CWORD=2; _kubectl_sandbox_run; echo \${COMPREPLY[*]}")
+if command -v kubectl >/dev/null; then
+    [ "$got" = "dev no-namespace" ] && pass "completes contexts from the kubeconfig" || fail "contexts: $got"
+fi
+expect_error 125 "completion needs a shell" completion fish
+
+if [ "$fails" -gt 0 ]; then echo "$fails check(s) failed"; exit 1; fi
+echo "all checks passed"
