@@ -34,12 +34,23 @@ typedef struct {
 	const char *current_context;
 } merged;
 
+/* The parsed files hold tokens, passwords and keys as strings. */
+static void wipe_strings(cJSON *j)
+{
+	for (; j; j = j->next) {
+		if (cJSON_IsString(j) && j->valuestring)
+			gkx__memzero(j->valuestring, strlen(j->valuestring));
+		wipe_strings(j->child);
+	}
+}
+
 static void merged_free(merged *m)
 {
 	size_t i;
 
 	for (i = 0; i < m->nfiles; i++) {
 		free(m->paths[i]);
+		wipe_strings(m->trees[i]);
 		cJSON_Delete(m->trees[i]);
 	}
 	free(m->clusters.items);

@@ -68,6 +68,11 @@ token=$RUNNER_TOKEN
 # (c) a token
 kubeconfig "$WORK/rel/token.yaml" "    token: $token"
 run_ok "token" KUBECONFIG="$WORK/rel/token.yaml" --
+# Nothing secret in a verbose run: -v=6 traces every request.
+KUBECONFIG="$WORK/rel/token.yaml" "$PLUGIN" -v 6 -n "$NS" --image "$IMAGE" "$WORK/ran.py" >"$WORK/out" 2>"$WORK/err"
+grep -q "POST https://" "$WORK/err" && pass "-v=6 traces the requests" || fail "-v=6 shows no requests"
+grep -qF "$token" "$WORK/out" "$WORK/err" && fail "the token appears in a -v=6 run" || pass "no token in a -v=6 run"
+
 # (d) a token file, relative
 printf '%s\n' "$token" >"$WORK/rel/sa-token"
 kubeconfig "$WORK/rel/token-file.yaml" "    tokenFile: sa-token"
@@ -89,7 +94,9 @@ for v in v1 v1beta1; do
       command: ./creds.sh
       args: [client.authentication.k8s.io/$v]
       interactiveMode: Never"
-    run_ok "exec plugin $v" KUBECONFIG="$WORK/rel/exec-$v.yaml" --
+    run_ok "exec plugin $v" KUBECONFIG="$WORK/rel/exec-$v.yaml" -- -v 6
+    grep -qF "$token" "$WORK/out" "$WORK/err" && fail "the exec credential appears in a -v=6 run" \
+        || pass "no exec credential in a -v=6 run ($v)"
 done
 
 # (f) three files merged; --context picks the second file's context
