@@ -3,6 +3,7 @@
 # is missing, builds with -Werror, runs the unit tests under AddressSanitizer
 # and UndefinedBehaviorSanitizer, then runs every test (unit and e2e) with
 # CTest, bringing a local one-node cluster up and down around the e2e tests.
+# In between, each libFuzzer target runs for 30 s (clang 14).
 #
 #   tests/run.sh                      everything this machine can run
 #   GKX_E2E_KUBECONFIG=~/.kube/gke tests/run.sh
@@ -29,6 +30,11 @@ cmake -S . -B build-asan -DGKX_WERROR=ON -DGKX_SANITIZE=ON -DGKX_E2E=OFF -DCMAKE
 cmake --build build-asan -j "$jobs" >/dev/null
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan -L unit --output-on-failure
+
+if command -v clang >/dev/null && [ -z "${GKX_SKIP_FUZZ:-}" ]; then
+    echo "== fuzz targets, 30 s each (the long run: tests/fuzz/run.sh 600)"
+    tests/fuzz/run.sh 30
+fi
 
 echo "== all tests"
 cmake -S . -B build -DGKX_WERROR=ON >/dev/null
