@@ -156,3 +156,14 @@ int gkx__read_file(gkx_buf *out, const char *path, size_t limit, gkx_error *err)
 		return gkx__error_oom(err);
 	return 0;
 }
+
+void gkx__strv_free(char **v)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}

@@ -22,25 +22,14 @@
 #define API_V1BETA1 "client.authentication.k8s.io/v1beta1"
 #define STDERR_KEEP 2048u
 
-static void free_strv(char **v)
-{
-	size_t i;
-
-	if (!v)
-		return;
-	for (i = 0; v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 void gkx__exec_config_free(gkx_exec_config *ec)
 {
 	if (!ec)
 		return;
 	free(ec->api_version);
 	free(ec->command);
-	free_strv(ec->args);
-	free_strv(ec->env);
+	gkx__strv_free(ec->args);
+	gkx__strv_free(ec->env);
 	free(ec->install_hint);
 	free(ec->user);
 	free(ec->file);
@@ -123,7 +112,7 @@ static char **strv_from_json(const cJSON *arr, int pairs, const char *file, cons
 		}
 	}
 	if (*rc < 0) {
-		free_strv(v);
+		gkx__strv_free(v);
 		return NULL;
 	}
 	return v;

@@ -39,6 +39,8 @@ void gkx__memzero(void *p, size_t n);
 char *gkx__strdup(const char *s);
 char *gkx__strndup(const char *s, size_t n);
 void gkx__free_secret(char *s);
+/* Free a NULL-terminated array of strings and the array; accepts NULL. */
+void gkx__strv_free(char **v);
 
 /* Read a whole file, at most `limit` bytes, else GKX_ETOOBIG. */
 int gkx__read_file(gkx_buf *out, const char *path, size_t limit, gkx_error *err);

@@ -40,17 +40,6 @@ static char **copy_strv(const char *const *v, size_t n)
 	return out;
 }
 
-static void free_strv(char **v)
-{
-	size_t i;
-
-	if (!v)
-		return;
-	for (i = 0; v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 static int validate_options(const gkx_run_options *o, gkx_error *err)
 {
 	size_t i, total;
@@ -608,8 +597,8 @@ void gkx_run_free(gkx_run *r)
 	free(r->memory);
 	free(r->runtime_class);
 	free(r->workdir);
-	free_strv(r->cmd);
-	free_strv(r->env);
+	gkx__strv_free(r->cmd);
+	gkx__strv_free(r->env);
 	if (r->files) {
 		for (i = 0; i < r->nfiles; i++) {
 			free((char *)r->files[i].name);
