@@ -25,11 +25,20 @@ else
     echo "not root: using the packages already installed; the local cluster will be skipped" >&2
 fi
 
+echo "== static analysis (cppcheck, clang-tidy)"
+tests/lint.sh
+
 echo "== unit tests under ASan and UBSan"
 cmake -S . -B build-asan -DGKX_WERROR=ON -DGKX_SANITIZE=ON -DGKX_E2E=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j "$jobs" >/dev/null
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan -L unit --output-on-failure
+
+echo "== unit tests under valgrind memcheck"
+cmake -S . -B build-valgrind -DGKX_E2E=OFF -DCMAKE_BUILD_TYPE=Debug \
+    -DMEMORYCHECK_COMMAND_OPTIONS="--leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1" >/dev/null
+cmake --build build-valgrind -j "$jobs" >/dev/null
+ctest --test-dir build-valgrind -T memcheck -R '^unit[.]' --output-on-failure | tail -n 4
 
 if command -v clang >/dev/null && [ -z "${GKX_SKIP_FUZZ:-}" ]; then
     echo "== fuzz targets, 30 s each (the long run: tests/fuzz/run.sh 600)"

@@ -13,7 +13,7 @@ static int buf_grow(gkx_buf *b, size_t extra)
 	if (extra > (size_t)-1 - b->len - 1)
 		return GKX_ENOMEM;
 	need = b->len + extra + 1;
-	if (need <= b->cap)
+	if (need <= b->cap && b->ptr)
 		return 0;
 	cap = b->cap ? b->cap : 64;
 	while (cap < need)
