@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -193,6 +195,13 @@ int main(int argc, char **argv)
 	const char *script_name;
 	int status, rc, json_result;
 
+	/* The process will hold credentials: no core file, and not dumpable,
+	 * which also keeps other processes of the same user from ptrace. */
+	{
+		struct rlimit none = {0, 0};
+		setrlimit(RLIMIT_CORE, &none);
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	}
 	if (argc >= 2 && !strcmp(argv[1], "completion"))
 		return options_completion(argc >= 3 ? argv[2] : NULL);
 	status = options_parse(&o, argc, argv);

@@ -9,7 +9,7 @@ build_pkgs=(cmake make gcc g++ pkg-config libcurl4-openssl-dev libyaml-dev
 cluster_pkgs=(etcd-server golang-go rsync containerd runc
               containernetworking-plugins debootstrap
               openssl iproute2 dpkg-dev ca-certificates curl
-              python3-pytest python3-ipython)
+              python3-pytest python3-ipython python3-pip python3-wheel python3-setuptools)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" != "--build-only" ]; then
