@@ -102,10 +102,10 @@ static int make_run(gkx_run **run, gkx_session *s, const cJSON *req, slot *sl, g
 {
 	gkx_run_options o;
 	const cJSON *v, *e;
-	const char **args = NULL, **env = NULL;
+	const char **args = NULL;
+	char **env = NULL;
 	gkx_file *files = NULL;
-	gkx_buf envbuf = GKX_BUF_INIT;
-	size_t n, i;
+	size_t i;
 	int rc;
 
 	gkx_run_options_init(&o);
@@ -123,54 +123,55 @@ static int make_run(gkx_run **run, gkx_session *s, const cJSON *req, slot *sl, g
 		o.timeout_s = v->valuedouble < 1 ? 1 : (long)v->valuedouble;
 	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(req, "limitBytes")) && v->valuedouble > 0)
 		o.limit_bytes = (size_t)v->valuedouble;
-	v = cJSON_GetObjectItemCaseSensitive(req, "args");
-	n = cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 0;
-	args = calloc(n + 1, sizeof(*args));
-	i = 0;
-	cJSON_ArrayForEach(e, v)
-		args[i++] = cJSON_IsString(e) ? e->valuestring : "";
-	o.args = args;
-	o.nargs = n;
-	v = cJSON_GetObjectItemCaseSensitive(req, "env");
-	n = cJSON_IsObject(v) ? (size_t)cJSON_GetArraySize(v) : 0;
-	env = calloc(n + 1, sizeof(*env));
-	/* KEY=VALUE strings, laid end to end in one buffer: offsets first. */
+	/* Arrays sized first, filled once all of them exist. */
 	{
-		size_t *offs = calloc(n + 1, sizeof(*offs));
-		i = 0;
-		cJSON_ArrayForEach(e, v) {
-			offs[i++] = envbuf.len;
-			gkx__buf_printf(&envbuf, "%s=%s", e->string, cJSON_IsString(e) ? e->valuestring : "");
-			gkx__buf_put(&envbuf, "", 1);
+		const cJSON *jargs = cJSON_GetObjectItemCaseSensitive(req, "args");
+		const cJSON *jenv = cJSON_GetObjectItemCaseSensitive(req, "env");
+		const cJSON *jfiles = cJSON_GetObjectItemCaseSensitive(req, "files");
+		size_t na = cJSON_IsArray(jargs) ? (size_t)cJSON_GetArraySize(jargs) : 0;
+		size_t ne = cJSON_IsObject(jenv) ? (size_t)cJSON_GetArraySize(jenv) : 0;
+		size_t nf = cJSON_IsObject(jfiles) ? (size_t)cJSON_GetArraySize(jfiles) : 0;
+
+		args = calloc(na + 1, sizeof(*args));
+		env = calloc(ne + 1, sizeof(*env));
+		files = calloc(nf + 1, sizeof(*files));
+		if (!args || !env || !files) {
+			rc = gkx__error_oom(err);
+			goto out;
 		}
-		for (i = 0; i < n && envbuf.ptr; i++)
-			env[i] = envbuf.ptr + offs[i];
-		free(offs);
+		i = 0;
+		cJSON_ArrayForEach(e, jargs)
+			args[i++] = cJSON_IsString(e) ? e->valuestring : "";
+		i = 0;
+		cJSON_ArrayForEach(e, jenv) {
+			gkx_buf kv = GKX_BUF_INIT;
+			if (gkx__buf_printf(&kv, "%s=%s", e->string, cJSON_IsString(e) ? e->valuestring : "") < 0) {
+				rc = gkx__error_oom(err);
+				goto out;
+			}
+			env[i++] = gkx__buf_detach(&kv);
+		}
+		i = 0;
+		cJSON_ArrayForEach(e, jfiles) {
+			files[i].name = e->string;
+			files[i].data = cJSON_IsString(e) ? e->valuestring : "";
+			files[i].len = strlen(files[i].data);
+			i++;
+		}
+		o.args = args;
+		o.nargs = na;
+		o.env = (const char *const *)env;
+		o.nenv = ne;
+		o.files = files;
+		o.nfiles = nf;
 	}
-	o.env = env;
-	o.nenv = n;
-	v = cJSON_GetObjectItemCaseSensitive(req, "files");
-	n = cJSON_IsObject(v) ? (size_t)cJSON_GetArraySize(v) : 0;
-	files = calloc(n + 1, sizeof(*files));
-	i = 0;
-	cJSON_ArrayForEach(e, v) {
-		files[i].name = e->string;
-		files[i].data = cJSON_IsString(e) ? e->valuestring : "";
-		files[i].len = strlen(files[i].data);
-		i++;
-	}
-	o.files = files;
-	o.nfiles = n;
 	o.on_output = on_output;
 	o.output_userdata = sl;
-	if (!args || !env || !files)
-		rc = gkx__error_oom(err);
-	else
-		rc = gkx_run_new(run, s->client, &o, err);
+	rc = gkx_run_new(run, s->client, &o, err);
+out:
 	free(args);
-	free(env);
+	gkx__strv_free(env);
 	free(files);
-	gkx__buf_free(&envbuf);
 	return rc;
 }
 
