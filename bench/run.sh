@@ -3,6 +3,8 @@
 # (Release), brings the local cluster up (as the tests do) unless
 # GKX_E2E_KUBECONFIG names another, runs bench.py, writes bench/results/
 # (results.csv, results.md, chart.png), and stops the cluster it started.
+# BENCH_RUNS (default 15) runs per tool after a warm-up: the kubelet reports
+# a container's end on a one-second cycle, so fewer runs give noisy medians.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -61,6 +63,7 @@ mkdir -p "$out"
 } >"$out/environment.txt"
 /usr/bin/python3 bench/bench.py --plugin build-bench/stage/bin/kubectl-sandbox_run \
     --kubectl120 "$K" --kubectl135 "$kubectl135" --image "$IMAGE" --namespace "$NS" \
-    --proxied-kubeconfig "$work/proxied.yaml" --proxy-log "$work/proxy.log" --out "$out"
+    --proxied-kubeconfig "$work/proxied.yaml" --proxy-log "$work/proxy.log" --out "$out" \
+    --runs "${BENCH_RUNS:-15}"
 cleanup_runner
 cat "$out/environment.txt"
