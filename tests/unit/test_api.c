@@ -1,4 +1,5 @@
 /* URL building, Status errors, and requests through the fake transport. */
+#include <stdio.h>
 #include <time.h>
 
 #include "testutil.h"
@@ -156,6 +157,48 @@ static void test_retries(void **state)
 	gkx_config_free(cfg);
 }
 
+typedef struct {
+	int calls;
+	char line[1200];
+} trace_seen;
+
+static void on_trace(const char *method, const char *url, long status, int error, size_t bytes,
+                     double seconds, void *ud)
+{
+	trace_seen *t = ud;
+
+	t->calls++;
+	snprintf(t->line, sizeof(t->line), "%s %s %ld %d %lu %d", method, url, status, error,
+	         (unsigned long)bytes, seconds >= 0);
+}
+
+static void test_trace(void **state)
+{
+	gkx_config *cfg = token_config();
+	gkx_client *c = NULL;
+	gkx_error err;
+	trace_seen seen;
+
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	fake_reset();
+	assert_int_equal(gkx_client_new(&c, cfg, &err), 0);
+	assert_int_equal(gkx_client_set_transport(c, &fake_transport, NULL, &err), 0);
+	gkx_client_set_trace(c, on_trace, &seen);
+	fake_expect("GET", "/version", 200, "{\"major\":\"1\"}"); /* 13 bytes */
+	assert_int_equal(gkx__api_call(c, "GET", "/version", NULL, NULL, NULL, "v", &err), 0);
+	assert_int_equal(seen.calls, 1);
+	assert_string_equal(seen.line, "GET https://api.example.test/version 200 0 13 1");
+	/* The trace is given no headers: the token cannot reach it. */
+	assert_null(strstr(seen.line, "0123456789"));
+	gkx_client_set_trace(c, NULL, NULL);
+	fake_expect("GET", "/version", 200, "{}");
+	assert_int_equal(gkx__api_call(c, "GET", "/version", NULL, NULL, NULL, "v", &err), 0);
+	assert_int_equal(seen.calls, 1);
+	gkx_client_free(c);
+	gkx_config_free(cfg);
+}
+
 static void test_basic_auth_header(void **state)
 {
 	gkx_config_options o;
@@ -237,7 +280,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_paths_are_escaped),    cmocka_unit_test(test_status_errors),
 		cmocka_unit_test(test_call_sends_bearer_and_parses), cmocka_unit_test(test_basic_auth_header),
-		cmocka_unit_test(test_retries),
+		cmocka_unit_test(test_retries),           cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_watch_splitter),       cmocka_unit_test(test_strerror_and_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

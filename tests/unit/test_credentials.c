@@ -55,11 +55,19 @@ static void slurp(const char *name, char *out, size_t n)
 	fclose(f);
 }
 
+static void remove_file(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+}
+
 static int calls(void)
 {
 	char buf[32];
 	slurp("calls", buf, sizeof(buf));
-	return atoi(buf);
+	return (int)strtol(buf, NULL, 10);
 }
 
 static gkx_client *client_for(gkx_config **cfg, const char *context, int tty, int *rc, gkx_error *err)
@@ -152,7 +160,7 @@ static void test_interactive_modes(void **state)
 		char buf[4096];
 		cJSON *info;
 
-		unlink(strcat(strcpy(buf, dir), "/info"));
+		remove_file("info");
 		fake_reset();
 		fake_expect("GET", "/version", 200, "{}");
 		rc = get(c, &err);
@@ -214,7 +222,7 @@ static void test_expiry_and_401_refresh(void **state)
 	gkx_config_free(cfg);
 
 	/* A 401 refreshes a cached credential once and retries. */
-	unlink(strcat(strcpy((char[128]){0}, dir), "/calls"));
+	remove_file("calls");
 	c = client_for(&cfg, "v1beta1", 0, &rc, &err);
 	fake_reset();
 	fake_expect("GET", "/version", 401, "{\"kind\":\"Status\",\"message\":\"Unauthorized\"}");
