@@ -91,7 +91,7 @@ int gkx__api_status_error(gkx_error *err, long http_status, const char *body, si
 	return code;
 }
 
-static double mono_now(void)
+double gkx__mono_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -111,7 +111,7 @@ static int counting_cb(const char *data, size_t len, void *ud)
 int gkx__api_start(gkx_client *c, gkx_http_request *req)
 {
 	req->bytes = 0;
-	req->started = mono_now();
+	req->started = gkx__mono_now();
 	req->lib_cb = req->on_data;
 	req->lib_ud = req->userdata;
 	req->on_data = counting_cb;
@@ -124,7 +124,7 @@ void gkx__api_finished(gkx_client *c, const gkx_http_request *req, int cancelled
 {
 	if (c->trace)
 		c->trace(req->method, req->url, cancelled ? 0 : req->status,
-		         cancelled ? GKX_ECANCELED : req->error, req->bytes, mono_now() - req->started,
+		         cancelled ? GKX_ECANCELED : req->error, req->bytes, gkx__mono_now() - req->started,
 		         c->trace_ud);
 }
 
@@ -211,19 +211,14 @@ static int ensure_auth(gkx_client *c, int force, gkx_error *err)
 			return 0; /* keep the token we have; the server will say if it is stale */
 		mtime = (long)st.st_mtim.tv_sec * 1000000000L + st.st_mtim.tv_nsec;
 		if (mtime != c->token_mtime_ns || force) {
-			gkx_buf data = GKX_BUF_INIT;
-			if (gkx__read_file(&data, cfg->token_file, 1024 * 1024, NULL) == 0) {
-				size_t n = data.len;
-				while (n && (data.ptr[n - 1] == '\n' || data.ptr[n - 1] == '\r' || data.ptr[n - 1] == ' '))
-					n--;
-				data.ptr[n] = '\0';
-				if (n && (rc = set_bearer(c, data.ptr, err)) < 0) {
-					gkx__buf_free_secret(&data);
+			char *token = NULL;
+			if (gkx__read_token(&token, cfg->token_file, NULL) == 0) {
+				rc = *token ? set_bearer(c, token, err) : 0;
+				gkx__free_secret(token);
+				if (rc < 0)
 					return rc;
-				}
 				c->token_mtime_ns = mtime;
 			}
-			gkx__buf_free_secret(&data);
 		}
 	}
 	return 0;

@@ -122,7 +122,9 @@ struct gkx_config {
 	int stdin_is_terminal;
 };
 
-int gkx__config_read_token(gkx_config *cfg, const char *path, gkx_error *err);
+/* Read a token file into *out (replacing it), trailing newlines and spaces
+ * dropped; *out is a secret, freed with gkx__free_secret. */
+int gkx__read_token(char **out, const char *path, gkx_error *err);
 
 /* ---- api.c: REST helpers over the transport ---- */
 struct gkx_client {
@@ -158,6 +160,9 @@ int gkx__api_status_error(gkx_error *err, long http_status, const char *body, si
 int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
                   const char *content_type, const char *body, gkx_buf *resp,
                   const char *what, gkx_error *err);
+
+/* Seconds on the monotonic clock. */
+double gkx__mono_now(void);
 
 /* Start a request through the transport, counting it; and report its end
  * (done or cancelled) to the trace callback. */

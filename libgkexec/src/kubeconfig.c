@@ -284,13 +284,13 @@ static int trim_token(char **dst, const char *src, size_t n, gkx_error *err)
 	return *dst ? 0 : gkx__error_oom(err);
 }
 
-int gkx__config_read_token(gkx_config *cfg, const char *path, gkx_error *err)
+int gkx__read_token(char **out, const char *path, gkx_error *err)
 {
 	gkx_buf data = GKX_BUF_INIT;
 	int rc = gkx__read_file(&data, path, 1024 * 1024, err);
 
 	if (rc == 0)
-		rc = trim_token(&cfg->token, data.ptr, data.len, err);
+		rc = trim_token(out, data.ptr, data.len, err);
 	gkx__buf_free_secret(&data);
 	return rc;
 }
@@ -338,7 +338,7 @@ static int resolve_user(gkx_config *cfg, const named *u, gkx_error *err)
 		if (resolve_path(&path, u->file, token_file) < 0)
 			return gkx__error_oom(err);
 		/* Read now to fail early; the client re-reads it when it changes. */
-		rc = gkx__config_read_token(cfg, path.ptr, err);
+		rc = gkx__read_token(&cfg->token, path.ptr, err);
 		if (rc < 0)
 			gkx__error_prefix(err, "%s: user \"%s\": tokenFile", u->file, u->name);
 		cfg->token_file = gkx__buf_detach(&path);
@@ -484,7 +484,7 @@ static int load_in_cluster(gkx_config *cfg, const gkx_config_options *o, gkx_err
 		return rc;
 	if (gkx__buf_printf(&path, "%s/token", dir) < 0)
 		return gkx__error_oom(err);
-	rc = gkx__config_read_token(cfg, path.ptr, err);
+	rc = gkx__read_token(&cfg->token, path.ptr, err);
 	if (rc < 0) {
 		gkx__error_prefix(err, "in-cluster config (KUBERNETES_SERVICE_HOST is set)");
 		gkx__buf_free(&path);

@@ -297,13 +297,6 @@ void gkx__run_set_phase(gkx_run *r, int phase, const char *detail)
 		r->on_phase((gkx_phase)phase, detail ? detail : "", r->phase_ud);
 }
 
-double gkx__run_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void gkx__run_stop_stream(gkx_run *r, gkx_stream *s)
 {
 	if (s->active && !s->req.done) {
@@ -326,7 +319,7 @@ static int step(gkx_run *r, double deadline)
 	}
 	if ((rc = gkx__run_watch_step(r)) < 0 || (rc = gkx__run_log_step(r)) < 0)
 		return rc;
-	now = gkx__run_now();
+	now = gkx__mono_now();
 	if (r->cstate == C_TERMINATED && r->log_complete) {
 		r->exit_code = r->term_exit;
 		gkx__run_set_reason(r, r->term_reason[0] ? r->term_reason
@@ -480,7 +473,7 @@ int gkx__run_begin(gkx_run *r)
 	gkx_error_clear(&r->result_err);
 	r->err = &r->result_err;
 	r->executed = 1;
-	r->t0 = gkx__run_now();
+	r->t0 = gkx__mono_now();
 	r->deadline = r->t0 + (double)r->timeout_s + CLIENT_GRACE_S;
 	r->requests_before = r->client->requests;
 	r->timings.created = r->timings.scheduled = r->timings.started = r->timings.ended = -1;
@@ -488,7 +481,7 @@ int gkx__run_begin(gkx_run *r)
 	gkx__run_set_phase(r, GKX_PHASE_CREATING, r->name);
 	rc = create_objects(r);
 	if (rc == 0) {
-		r->timings.created = gkx__run_now() - r->t0;
+		r->timings.created = gkx__mono_now() - r->t0;
 		gkx__run_set_phase(r, GKX_PHASE_SCHEDULING, NULL);
 		rc = gkx__run_watch_start(r);
 	}
@@ -517,7 +510,7 @@ int gkx__run_end(gkx_run *r, int rc)
 		rc = crc;
 		r->result_err = cleanup_err;
 	}
-	r->timings.finished = gkx__run_now() - r->t0;
+	r->timings.finished = gkx__mono_now() - r->t0;
 	r->result_rc = rc;
 	r->err = NULL;
 	return rc;

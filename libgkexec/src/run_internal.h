@@ -77,7 +77,6 @@ struct gkx_run {
 
 void gkx__run_set_reason(gkx_run *r, const char *reason);
 void gkx__run_set_phase(gkx_run *r, int phase, const char *detail);
-double gkx__run_now(void);
 void gkx__run_stop_stream(gkx_run *r, gkx_stream *s);
 int gkx__run_cancelled(const gkx_run *r);
 

@@ -63,7 +63,7 @@ static int on_pod_event(const char *type, cJSON *pod, void *ud)
 		r->pod_deleted = 1;
 	note_scheduling(r, pod);
 	if (cJSON_IsString(path(pod, "spec", "nodeName", NULL)) && r->timings.scheduled < 0) {
-		r->timings.scheduled = gkx__run_now() - r->t0;
+		r->timings.scheduled = gkx__mono_now() - r->t0;
 		gkx__run_set_phase(r, GKX_PHASE_STARTING, r->image);
 	}
 	cs = cJSON_GetArrayItem(path(pod, "status", "containerStatuses", NULL), 0);
@@ -72,7 +72,7 @@ static int on_pod_event(const char *type, cJSON *pod, void *ud)
 	if ((state = path(cs, "state", "terminated", NULL)) != NULL) {
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(state, "exitCode");
 		if (r->cstate != C_TERMINATED) {
-			r->timings.ended = gkx__run_now() - r->t0;
+			r->timings.ended = gkx__mono_now() - r->t0;
 			if (r->timings.started < 0)
 				r->timings.started = r->timings.ended;
 		}
@@ -82,7 +82,7 @@ static int on_pod_event(const char *type, cJSON *pod, void *ud)
 		         cJSON_GetObjectItemCaseSensitive(state, "reason"));
 	} else if (path(cs, "state", "running", NULL)) {
 		if (r->cstate != C_RUNNING)
-			r->timings.started = gkx__run_now() - r->t0;
+			r->timings.started = gkx__mono_now() - r->t0;
 		r->cstate = C_RUNNING;
 		gkx__run_set_phase(r, GKX_PHASE_RUNNING, NULL);
 	} else if ((state = path(cs, "state", "waiting", NULL)) != NULL) {
@@ -217,7 +217,7 @@ int gkx__run_watch_step(gkx_run *r)
 		if (r->cstate != C_TERMINATED && !r->pod_deleted && gkx__run_watch_start(r) < 0)
 			return r->err->code;
 	}
-	if (!r->pod[0] && gkx__run_now() >= r->next_event_check) {
+	if (!r->pod[0] && gkx__mono_now() >= r->next_event_check) {
 		char found[1024];
 		int rc;
 		if (r->next_event_check == 0) {
@@ -232,7 +232,7 @@ int gkx__run_watch_step(gkx_run *r)
 			return gkx__error_set(r->err, GKX_ESTART, "the Job cannot create its pod: %s",
 			                      found + strlen("FailedCreate: "));
 		}
-		r->next_event_check = gkx__run_now() + EVENT_CHECK_EVERY_S;
+		r->next_event_check = gkx__mono_now() + EVENT_CHECK_EVERY_S;
 	}
 	if (r->cstate == C_WAITING && is_start_failure(r->waiting_reason)) {
 		gkx__run_set_reason(r, r->waiting_reason);
