@@ -204,6 +204,10 @@ static void test_forbidden_job_creates_nothing(void **state)
 	                                 "resource \"jobs\" in API group \"batch\" in the namespace \"sandbox\"");
 	assert_int_equal(fake_count(), 1); /* nothing was created, so nothing is deleted */
 	assert_int_equal(gkx_run_exit_code(run), -1);
+	/* The run keeps its outcome for later readers (batches, bindings). */
+	assert_int_equal(gkx_run_status(run), GKX_EFORBIDDEN);
+	assert_int_equal(gkx_run_error(run)->code, GKX_EFORBIDDEN);
+	assert_string_equal(gkx_run_error(run)->message, err.message);
 	gkx_run_free(run);
 }
 
