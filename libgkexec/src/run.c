@@ -306,6 +306,15 @@ void gkx__run_stop_stream(gkx_run *r, gkx_stream *s)
 	s->active = 0;
 }
 
+int gkx__run_error_body(gkx_stream *s, const char *data, size_t len)
+{
+	size_t room = GKX_STREAM_MAX_ERROR_BODY - s->errbody.len;
+
+	if (s->errbody.len >= GKX_STREAM_MAX_ERROR_BODY)
+		return 0;
+	return gkx__buf_put(&s->errbody, data, len < room ? len : room) < 0;
+}
+
 /* Called after every wait: react to what the streams delivered. Returns 1
  * when the run is over, 0 to keep waiting, or a negative error. */
 static int step(gkx_run *r, double deadline)

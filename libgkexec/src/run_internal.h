@@ -78,6 +78,10 @@ struct gkx_run {
 void gkx__run_set_reason(gkx_run *r, const char *reason);
 void gkx__run_set_phase(gkx_run *r, int phase, const char *detail);
 void gkx__run_stop_stream(gkx_run *r, gkx_stream *s);
+/* Keep the start of a failed stream's body (a Status is small); the rest
+ * is read and dropped, so a server cannot make it grow without bound. */
+#define GKX_STREAM_MAX_ERROR_BODY (64u * 1024u)
+int gkx__run_error_body(gkx_stream *s, const char *data, size_t len);
 int gkx__run_cancelled(const gkx_run *r);
 
 /* The run in three steps (see run.c): begin returns 0 when the pod watch
@@ -99,5 +103,8 @@ int gkx__run_start_failure(gkx_run *r);
 
 /* run_log.c */
 int gkx__run_log_step(gkx_run *r);
+/* The log stream's data callback: skips what an earlier request already
+ * delivered, applies limit_bytes, hands the rest to on_output. */
+int gkx__run_log_data(const char *data, size_t len, void *ud);
 
 #endif

@@ -10,13 +10,13 @@
 
 #define LOG_MAX_FAILURES 5
 
-static int log_data(const char *data, size_t len, void *ud)
+int gkx__run_log_data(const char *data, size_t len, void *ud)
 {
 	gkx_run *r = ud;
 	size_t skip = 0, fresh, give;
 
 	if (r->log.req.status != 200)
-		return gkx__buf_put(&r->log.errbody, data, len) < 0;
+		return gkx__run_error_body(&r->log, data, len);
 	if (r->seen < r->delivered)
 		skip = r->delivered - r->seen < len ? r->delivered - r->seen : len;
 	r->seen += len;
@@ -51,7 +51,7 @@ static int start_log(gkx_run *r, int follow)
 	    (follow && gkx__api_query(&pq, "follow", "true") < 0)) {
 		rc = gkx__error_oom(r->err);
 	} else {
-		rc = gkx__api_stream_start(r->client, &r->log.req, &r->log.url, pq.ptr, log_data, r, r->err);
+		rc = gkx__api_stream_start(r->client, &r->log.req, &r->log.url, pq.ptr, gkx__run_log_data, r, r->err);
 	}
 	gkx__buf_free(&pq);
 	r->log.active = rc == 0;

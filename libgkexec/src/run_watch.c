@@ -100,7 +100,7 @@ static int watch_data(const char *data, size_t len, void *ud)
 	gkx_run *r = ud;
 
 	if (r->watch.req.status != 200)
-		return gkx__buf_put(&r->watch.errbody, data, len) < 0;
+		return gkx__run_error_body(&r->watch, data, len);
 	return gkx__watch_feed(&r->splitter, data, len) < 0;
 }
 
