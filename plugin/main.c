@@ -300,6 +300,7 @@ int main(int argc, char **argv)
 	ro.cpu = o.cpu;
 	ro.memory = o.memory;
 	ro.runtime_class = o.runtime_class;
+	ro.network = o.network;
 	ro.files = extra;
 	ro.nfiles = o.nfiles;
 	ro.workdir = o.workdir;

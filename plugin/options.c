@@ -27,6 +27,9 @@ void options_usage(void)
 "  # Read the script from stdin\n"
 "  echo 'print(1 + 1)' | kubectl sandbox-run -\n"
 "\n"
+"  # Deny the script all network traffic (a NetworkPolicy that goes with the Job)\n"
+"  kubectl sandbox-run --network=none untrusted.py\n"
+"\n"
 "  # Show the ConfigMap and Job that would be created, and create nothing\n"
 "  kubectl sandbox-run --dry-run=client -o yaml hello.py\n"
 "\n"
@@ -39,6 +42,9 @@ void options_usage(void)
 "      --keep=false: Leave the Job and ConfigMap in the cluster for inspection.\n"
 "      --limit-bytes=0: Show at most this much output (e.g. 64Ki); the rest is dropped and the cut is reported.\n"
 "      --memory='512Mi': Memory limit of the sandbox (the request is a quarter of it).\n"
+"      --network='default': Must be \"default\" or \"none\". With \"none\", also create a NetworkPolicy, deleted\n"
+"                           with the Job, that denies the pod all ingress and egress (needs a network plugin\n"
+"                           that enforces NetworkPolicy).\n"
 "  -o, --output='': Output format: json or yaml with --dry-run=client; json for a run's result.\n"
 "  -q, --quiet=false: Print nothing but the script's output.\n"
 "      --runtime-class='gvisor': RuntimeClass of the pod. Change it only on purpose: gvisor is the isolation.\n"
@@ -126,7 +132,7 @@ static const flag flags[] = {
 	F("runtime-class", 0, T_STR, runtime_class),
 	F("env", 'e', T_LIST, env),            F("dry-run", 0, T_STR, dry_run),
 	F("file", 'f', T_LIST, files),         F("workdir", 0, T_STR, workdir),
-	F("start-timeout", 0, T_DUR_S, start_timeout_s),
+	F("start-timeout", 0, T_DUR_S, start_timeout_s), F("network", 0, T_STR, network),
 	F("limit-bytes", 0, T_BYTES, limit_bytes),
 	F("output", 'o', T_STR, output),       F("keep", 0, T_BOOL, keep),
 	F("quiet", 'q', T_BOOL, quiet),        F("v", 'v', T_INT, verbosity),
@@ -284,6 +290,8 @@ int options_parse(options *o, int argc, char **argv)
 			           "kubectl's: pipe -o yaml into kubectl apply --dry-run=server -f -)",
 			           o->dry_run);
 	}
+	if (o->network && strcmp(o->network, "none") && strcmp(o->network, "default"))
+		return bad("--network must be \"default\" or \"none\", not \"%s\"", o->network);
 	if (o->output && strcmp(o->output, "json") && strcmp(o->output, "yaml"))
 		return bad("--output must be json or yaml, not \"%s\"", o->output);
 	if (o->output && !strcmp(o->output, "yaml") && !o->dry_run)
@@ -317,6 +325,7 @@ int options_completion(const char *shell)
 	      "    -n|--namespace) COMPREPLY=($(compgen -W \"$(_kubectl_sandbox_run_kubeconfig '{.contexts[*].context.namespace}') default\" -- \"$cur\")); return ;;\n"
 	      "    -o|--output) COMPREPLY=($(compgen -W 'json yaml' -- \"$cur\")); return ;;\n"
 	      "    --dry-run) COMPREPLY=($(compgen -W 'none client' -- \"$cur\")); return ;;\n"
+	      "    --network) COMPREPLY=($(compgen -W 'default none' -- \"$cur\")); return ;;\n"
 	      "    --kubeconfig|--certificate-authority|-f|--file) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
 	      "    esac\n"
 	      "    if [[ $cur == -* ]]; then\n"

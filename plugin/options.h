@@ -12,7 +12,7 @@ typedef struct {
 	const char *server, *token, *certificate_authority, *tls_server_name;
 	int insecure_skip_tls_verify;
 	long request_timeout_ms;
-	const char *image, *cpu, *memory, *runtime_class;
+	const char *image, *cpu, *memory, *runtime_class, *network;
 	long timeout_s;
 	const char **env; size_t nenv;
 	const char **files; size_t nfiles; /* -f/--file: extra files beside the script */

@@ -205,6 +205,10 @@ typedef struct gkx_manifest_spec {
 	const char *job_uid; /* for the ConfigMap's ownerReference, or NULL */
 } gkx_manifest_spec;
 
+/* The NetworkPolicy of --network=none: it selects the run's pod and allows
+ * no traffic either way; owned by the Job when job_uid is set. */
+cJSON *gkx__manifest_network_policy(const gkx_manifest_spec *spec);
+
 cJSON *gkx__manifest_job(const gkx_manifest_spec *spec);
 /* files[0] is the script. */
 cJSON *gkx__manifest_configmap(const gkx_manifest_spec *spec, const gkx_file *files,

@@ -152,6 +152,28 @@ fail:
 	return NULL;
 }
 
+/* The metadata of an object that goes when the Job goes: the garbage
+ * collector deletes it with the Job, even if the client never returns. */
+static cJSON *owned_metadata(const gkx_manifest_spec *s)
+{
+	cJSON *m = metadata(s), *refs, *r;
+
+	OK(m);
+	if (s->job_uid) {
+		OK(refs = cJSON_AddArrayToObject(m, "ownerReferences"));
+		OK(r = cJSON_CreateObject());
+		OK(cJSON_AddItemToArray(refs, r));
+		OK(cJSON_AddStringToObject(r, "apiVersion", "batch/v1"));
+		OK(cJSON_AddStringToObject(r, "kind", "Job"));
+		OK(cJSON_AddStringToObject(r, "name", s->name));
+		OK(cJSON_AddStringToObject(r, "uid", s->job_uid));
+	}
+	return m;
+fail:
+	cJSON_Delete(m);
+	return NULL;
+}
+
 static cJSON *env_var(const char *name, size_t name_len, const char *value)
 {
 	cJSON *e = cJSON_CreateObject();
@@ -349,18 +371,8 @@ cJSON *gkx__manifest_configmap(const gkx_manifest_spec *s, const gkx_file *files
 	OK(cm);
 	OK(cJSON_AddStringToObject(cm, "apiVersion", "v1"));
 	OK(cJSON_AddStringToObject(cm, "kind", "ConfigMap"));
-	OK(meta = metadata(s));
+	OK(meta = owned_metadata(s));
 	OK(cJSON_AddItemToObject(cm, "metadata", meta));
-	if (s->job_uid) {
-		cJSON *refs, *r;
-		OK(refs = cJSON_AddArrayToObject(meta, "ownerReferences"));
-		OK(r = cJSON_CreateObject());
-		OK(cJSON_AddItemToArray(refs, r));
-		OK(cJSON_AddStringToObject(r, "apiVersion", "batch/v1"));
-		OK(cJSON_AddStringToObject(r, "kind", "Job"));
-		OK(cJSON_AddStringToObject(r, "name", s->name));
-		OK(cJSON_AddStringToObject(r, "uid", s->job_uid));
-	}
 	OK(cJSON_AddTrueToObject(cm, "immutable"));
 	for (i = 0; i < nfiles; i++) {
 		const gkx_file *f = &files[i];
@@ -390,5 +402,27 @@ cJSON *gkx__manifest_configmap(const gkx_manifest_spec *s, const gkx_file *files
 	return cm;
 fail:
 	cJSON_Delete(cm);
+	return NULL;
+}
+
+cJSON *gkx__manifest_network_policy(const gkx_manifest_spec *s)
+{
+	cJSON *np = cJSON_CreateObject(), *spec, *sel, *ml, *types;
+
+	OK(np);
+	OK(cJSON_AddStringToObject(np, "apiVersion", "networking.k8s.io/v1"));
+	OK(cJSON_AddStringToObject(np, "kind", "NetworkPolicy"));
+	OK(cJSON_AddItemToObject(np, "metadata", owned_metadata(s)));
+	OK(spec = cJSON_AddObjectToObject(np, "spec"));
+	OK(sel = cJSON_AddObjectToObject(spec, "podSelector"));
+	OK(ml = cJSON_AddObjectToObject(sel, "matchLabels"));
+	OK(cJSON_AddStringToObject(ml, LABEL_RUN, s->name));
+	/* Both types named and no rule given: nothing in, nothing out. */
+	OK(types = cJSON_AddArrayToObject(spec, "policyTypes"));
+	OK(cJSON_AddItemToArray(types, cJSON_CreateString("Ingress")));
+	OK(cJSON_AddItemToArray(types, cJSON_CreateString("Egress")));
+	return np;
+fail:
+	cJSON_Delete(np);
 	return NULL;
 }

@@ -44,8 +44,12 @@ static int validate_options(const gkx_run_options *o, gkx_error *err)
 {
 	size_t i, total;
 
-	if (!o || o->version != GKX_RUN_OPTIONS_VERSION)
+	if (!o || o->version < 1 || o->version > GKX_RUN_OPTIONS_VERSION)
 		return gkx__error_set(err, GKX_EINVAL, "gkx_run_options not initialised");
+	if (o->version >= 2 && o->network && *o->network && strcmp(o->network, "none") &&
+	    strcmp(o->network, "default"))
+		return gkx__error_set(err, GKX_EINVAL, "network \"%s\" is not \"none\" or \"default\"",
+		                      o->network);
 	if (!o->script || !o->script_name)
 		return gkx__error_set(err, GKX_EINVAL, "no script given");
 	if (!gkx__manifest_valid_file_name(o->script_name))
@@ -133,6 +137,7 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *o, gkx
 	r->workdir = gkx__strdup(o->workdir && *o->workdir ? o->workdir : "/app");
 	r->ttl_s = o->ttl_s ? o->ttl_s : 600;
 	r->keep = o->keep;
+	r->network_none = o->version >= 2 && o->network && !strcmp(o->network, "none");
 	r->on_output = o->on_output;
 	r->output_ud = o->output_userdata;
 	r->on_phase = o->on_phase;
@@ -243,6 +248,14 @@ static cJSON *make_configmap(const gkx_run *r)
 	return gkx__manifest_configmap(&s, r->files, r->nfiles);
 }
 
+static cJSON *make_network_policy(const gkx_run *r)
+{
+	gkx_manifest_spec s;
+
+	build_spec(r, &s);
+	return gkx__manifest_network_policy(&s);
+}
+
 int gkx_run_render(gkx_run *r, const char *format, const char **out, gkx_error *err)
 {
 	cJSON *list = NULL, *items, *meta;
@@ -255,8 +268,10 @@ int gkx_run_render(gkx_run *r, const char *format, const char **out, gkx_error *
 		return gkx__error_set(err, GKX_EINVAL, "output format \"%s\" is not json or yaml",
 		                      format ? format : "");
 	/* kubectl prints several objects as a List; `kubectl apply -f` takes it. */
+	/* The policy first: applied in this order, no pod runs without it. */
 	if (!(list = cJSON_CreateObject()) || !cJSON_AddStringToObject(list, "apiVersion", "v1") ||
 	    !(items = cJSON_AddArrayToObject(list, "items")) ||
+	    (r->network_none && !cJSON_AddItemToArray(items, make_network_policy(r))) ||
 	    !cJSON_AddItemToArray(items, make_configmap(r)) ||
 	    !cJSON_AddItemToArray(items, make_job(r)) ||
 	    !cJSON_AddStringToObject(list, "kind", "List") ||
@@ -423,6 +438,20 @@ static int create_objects(gkx_run *r)
 		return gkx__error_set(r->err, uid ? GKX_ENOMEM : GKX_EPROTO, "creating Job: no uid in the answer");
 	if (gkx__run_cancelled(r))
 		return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s", r->name);
+	/* The policy before the code: the pod cannot start without its
+	 * ConfigMap, so it never runs unconfined. */
+	if (r->network_none) {
+		obj = make_network_policy(r);
+		r->client->cancel = NULL;
+		rc = create(r, "networking.k8s.io/v1", "networkpolicies", obj, "creating NetworkPolicy", &answer);
+		r->client->cancel = saved;
+		cJSON_Delete(obj);
+		cJSON_Delete(answer);
+		if (rc < 0)
+			return rc;
+		if (gkx__run_cancelled(r))
+			return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s", r->name);
+	}
 	obj = make_configmap(r);
 	r->client->cancel = NULL;
 	rc = create(r, "v1", "configmaps", obj, "creating ConfigMap", &answer);
@@ -462,6 +491,16 @@ static int delete_objects(gkx_run *r, gkx_error *err)
 	if (rc == GKX_ENOTFOUND)
 		rc = 0;
 	gkx__buf_free(&pq);
+	/* The garbage collector would delete these with the Job, but later. */
+	if (r->network_none) {
+		if (gkx__api_path(&pq, "networking.k8s.io/v1", r->ns, "networkpolicies", r->name, NULL) < 0)
+			return gkx__error_oom(err);
+		rc2 = gkx__api_call(r->client, "DELETE", pq.ptr, NULL, NULL, NULL, "deleting NetworkPolicy",
+		                    rc < 0 ? NULL : err);
+		gkx__buf_free(&pq);
+		if (rc2 < 0 && rc2 != GKX_ENOTFOUND && rc == 0)
+			rc = rc2;
+	}
 	if (gkx__api_path(&pq, "v1", r->ns, "configmaps", r->name, NULL) < 0)
 		return gkx__error_oom(err);
 	rc2 = gkx__api_call(r->client, "DELETE", pq.ptr, NULL, NULL, NULL, "deleting ConfigMap",

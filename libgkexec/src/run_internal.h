@@ -26,6 +26,7 @@ struct gkx_run {
 	long timeout_s, ttl_s, start_timeout_s;
 	size_t limit_bytes;
 	int keep;
+	int network_none;  /* a deny-all NetworkPolicy goes with the Job */
 	gkx_output_cb on_output;
 	void *output_ud;
 	gkx_phase_cb on_phase;

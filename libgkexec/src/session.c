@@ -119,6 +119,7 @@ static int make_run(gkx_run **run, gkx_session *s, const cJSON *req, slot *sl, g
 	o.memory = jstr(req, "memory");
 	o.ns = jstr(req, "namespace");
 	o.workdir = jstr(req, "workdir");
+	o.network = jstr(req, "network");
 	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(req, "timeout")))
 		o.timeout_s = v->valuedouble < 1 ? 1 : (long)v->valuedouble;
 	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(req, "limitBytes")) && v->valuedouble > 0)

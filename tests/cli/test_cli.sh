@@ -43,6 +43,7 @@ expect_error 125 "invalid duration for --timeout" --timeout soon a.py
 expect_error 125 "no script given" --image x
 expect_error 125 "pass arguments for the script after --" a.py extra
 expect_error 125 "--dry-run must be \"none\" or \"client\"" --dry-run=server a.py
+expect_error 125 "--network must be \"default\" or \"none\", not \"off\"" --network=off a.py
 expect_error 125 "-o yaml prints manifests and needs --dry-run=client" -o yaml a.py
 expect_error 125 "cannot read /nonexistent.py" /nonexistent.py
 expect_error 125 "kubeconfig /nonexistent/config" --kubeconfig /nonexistent/config a.py
@@ -60,6 +61,21 @@ assert d["kind"] == "List" and job["metadata"]["namespace"] == "other", job["met
 assert c["resources"]["limits"]["memory"] == "256Mi" and c["resources"]["requests"]["memory"] == "64Mi"
 assert job["spec"]["activeDeadlineSeconds"] == 90
 assert c["command"][-2:] == ["/app/a.py", "x"], c["command"]
+PY
+
+# --network=none: the policy comes first in the List, selects the Job's pod.
+"$P" --kubeconfig "$here/../fixtures/kubeconfig/inline.yaml" --dry-run=client -o json --network none \
+    a.py >"$work/np.json" 2>"$work/err" || fail "dry-run --network=none: $(cat "$work/err")"
+python3 - "$work/np.json" <<'PY' && pass "dry-run --network=none: deny-all policy first" || fail "network policy"
+import json, sys
+d = json.load(open(sys.argv[1]))
+kinds = [i["kind"] for i in d["items"]]
+assert kinds == ["NetworkPolicy", "ConfigMap", "Job"], kinds
+np, job = d["items"][0], d["items"][2]
+label = "sandbox-run.gkexec.dev/run"
+assert np["spec"]["podSelector"]["matchLabels"] == {label: job["metadata"]["name"]}
+assert job["spec"]["template"]["metadata"]["labels"][label] == job["metadata"]["name"]
+assert np["spec"]["policyTypes"] == ["Ingress", "Egress"] and "ingress" not in np["spec"] and "egress" not in np["spec"]
 PY
 
 # Completion: valid shell, and it completes flags and values.

@@ -61,7 +61,7 @@ expect_err_contains() {
     fi
 }
 
-# expect_no_leftovers NAME [SECONDS]: no Job, Pod or ConfigMap of the tool
+# expect_no_leftovers NAME [SECONDS]: no Job, Pod, ConfigMap or NetworkPolicy of the tool
 # remains in the namespace. Deletion is asynchronous (the garbage collector
 # removes the pod), so allow 30 s unless told otherwise. A pod deleted
 # before its container started (pulling, creating) can stay Terminating
@@ -70,12 +70,13 @@ expect_err_contains() {
 expect_no_leftovers() {
     local left="" tries=$(( ${2:-30} * 5 ))
     for _ in $(seq 1 "$tries"); do
-        left=$("$K" -n "$NS" get jobs,pods,configmaps -l "$SELECTOR" -o name 2>&1) || left="kubectl failed: $left"
+        left=$("$K" -n "$NS" get jobs,pods,configmaps,networkpolicies -l "$SELECTOR" -o name 2>&1) ||
+            left="kubectl failed: $left"
         [ -z "$left" ] && { pass "$1: nothing left in $NS"; return; }
         sleep 0.2
     done
     fail "$1: left behind in $NS: $left"
-    "$K" -n "$NS" delete jobs,configmaps -l "$SELECTOR" --wait=false >/dev/null 2>&1
+    "$K" -n "$NS" delete jobs,configmaps,networkpolicies -l "$SELECTOR" --wait=false >/dev/null 2>&1
 }
 
 # runner_token: a ServiceAccount in $NS allowed to run sandboxes (ClusterRole
@@ -85,12 +86,17 @@ runner_token() {
     "$K" -n "$NS" create serviceaccount "$RUNNER_SA" >/dev/null || return 1
     "$K" -n "$NS" create rolebinding "$RUNNER_SA" --clusterrole=edit \
         --serviceaccount="$NS:$RUNNER_SA" >/dev/null || return 1
-    RUNNER_TOKEN=""
+    sa_token "$RUNNER_SA" && RUNNER_TOKEN=$SA_TOKEN
+}
+# sa_token NAME: the token of ServiceAccount NAME in $NS, in $SA_TOKEN (from
+# its token Secret, which the 1.20 token controller creates).
+sa_token() {
     local secret
+    SA_TOKEN=""
     for _ in $(seq 1 100); do
-        secret=$("$K" -n "$NS" get serviceaccount "$RUNNER_SA" -o 'jsonpath={.secrets[0].name}' 2>/dev/null)
-        [ -n "$secret" ] && RUNNER_TOKEN=$("$K" -n "$NS" get secret "$secret" -o 'jsonpath={.data.token}' | base64 -d)
-        [ -n "$RUNNER_TOKEN" ] && return 0
+        secret=$("$K" -n "$NS" get serviceaccount "$1" -o 'jsonpath={.secrets[0].name}' 2>/dev/null)
+        [ -n "$secret" ] && SA_TOKEN=$("$K" -n "$NS" get secret "$secret" -o 'jsonpath={.data.token}' | base64 -d)
+        [ -n "$SA_TOKEN" ] && return 0
         sleep 0.2
     done
     return 1

@@ -40,7 +40,7 @@ def leftovers(cluster, wait=30.0):
     deadline = time.time() + wait
     while True:
         out = subprocess.run([cluster["kubectl"], "--kubeconfig", cluster["kubeconfig"], "-n", cluster["namespace"],
-                              "get", "jobs,pods,configmaps", "-l", "app.kubernetes.io/managed-by=kubectl-sandbox-run",
+                              "get", "jobs,pods,configmaps,networkpolicies", "-l", "app.kubernetes.io/managed-by=kubectl-sandbox-run",
                               "-o", "name"], capture_output=True, text=True, check=True).stdout.split()
         if not out or time.time() > deadline:
             return out

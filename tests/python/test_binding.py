@@ -50,6 +50,28 @@ def test_files_env_and_args(cluster):
     assert r.output == "payload me ['a b']\n"
 
 
+def test_network_none(cluster):
+    """network="none" goes through the session's JSON to a policy that
+    exists while the snippet runs and is gone after."""
+    import subprocess
+    code = ("import time\nprint('running', flush=True)\ntime.sleep(4)\n")
+    seen = {}
+
+    def look(_text):
+        out = subprocess.run([cluster["kubectl"], "--kubeconfig", cluster["kubeconfig"], "-n", cluster["namespace"],
+                              "get", "networkpolicies", "-l", "app.kubernetes.io/managed-by=kubectl-sandbox-run",
+                              "-o", "name"], capture_output=True, text=True, check=True).stdout.split()
+        seen.setdefault("policies", out)
+
+    r = gkexec.run(code, network="none", image=cluster["image"], namespace=cluster["namespace"], on_output=look)
+    assert r.ok and r.output == "running\n"
+    assert seen["policies"] == ["networkpolicy.networking.k8s.io/" + r.name]
+    assert leftovers(cluster) == []
+    with pytest.raises(gkexec.ConfigError) as e:
+        gkexec.run("print(1)", network="off", namespace=cluster["namespace"])
+    assert 'network "off"' in str(e.value)
+
+
 def test_configuration_error(cluster):
     with pytest.raises(gkexec.ConfigError) as e:
         gkexec.run("print(1)", kubeconfig="/nonexistent/kubeconfig")

@@ -273,6 +273,42 @@ static void test_command_for_extension(void **state)
 	assert_int_equal(gkx__manifest_command(".py", &argv, &argc), GKX_EINVAL);
 }
 
+/* --network=none: selects exactly the run's pod (the label the Job puts on
+ * it), names both policy types and gives no rule: nothing in, nothing out. */
+static void test_network_policy_denies_all(void **state)
+{
+	gkx_manifest_spec s = base_spec();
+	cJSON *np, *job;
+	const cJSON *types, *sel, *tlabels;
+
+	(void)state;
+	s.job_uid = "uid-9";
+	np = gkx__manifest_network_policy(&s);
+	job = gkx__manifest_job(&s);
+	assert_non_null(np);
+	assert_json_string(np, "apiVersion", "networking.k8s.io/v1");
+	assert_json_string(np, "kind", "NetworkPolicy");
+	assert_json_string(np, "metadata.name", "sandbox-run-abc12345");
+	assert_json_string(np, "metadata.namespace", "team-a");
+	assert_json_string(np, "metadata.ownerReferences.0.kind", "Job");
+	assert_json_string(np, "metadata.ownerReferences.0.name", "sandbox-run-abc12345");
+	assert_json_string(np, "metadata.ownerReferences.0.uid", "uid-9");
+	sel = at(np, "spec.podSelector.matchLabels");
+	assert_int_equal(cJSON_GetArraySize(sel), 1);
+	/* The selector matches the label of the Job's pod template. */
+	tlabels = at(job, "spec.template.metadata.labels");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(sel, "sandbox-run.gkexec.dev/run")->valuestring,
+	                    cJSON_GetObjectItemCaseSensitive(tlabels, "sandbox-run.gkexec.dev/run")->valuestring);
+	types = at(np, "spec.policyTypes");
+	assert_int_equal(cJSON_GetArraySize(types), 2);
+	assert_json_string(np, "spec.policyTypes.0", "Ingress");
+	assert_json_string(np, "spec.policyTypes.1", "Egress");
+	assert_null(at(np, "spec.ingress"));
+	assert_null(at(np, "spec.egress"));
+	cJSON_Delete(np);
+	cJSON_Delete(job);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_requests_follow_limits),
 		cmocka_unit_test(test_quantities_and_names),
 		cmocka_unit_test(test_command_for_extension),
+		cmocka_unit_test(test_network_policy_denies_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

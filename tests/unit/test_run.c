@@ -161,6 +161,75 @@ static void test_script_exit_code_and_output(void **state)
 	gkx_run_free(run);
 }
 
+static void network_none(gkx_run_options *o)
+{
+	o->network = "none";
+}
+
+/* --network=none: the policy is created after the Job (it needs the uid)
+ * and before the ConfigMap (the pod cannot start without its code), and is
+ * deleted with the rest. */
+static void test_network_none_policy(void **state)
+{
+	static const char *const want[] = {
+		"POST https://api.example.test/apis/batch/v1/namespaces/sandbox/jobs",
+		"POST https://api.example.test/apis/networking.k8s.io/v1/namespaces/sandbox/networkpolicies",
+		"POST https://api.example.test/api/v1/namespaces/sandbox/configmaps",
+		"GET https://api.example.test/api/v1/namespaces/sandbox/pods?",
+		"GET https://api.example.test/api/v1/namespaces/sandbox/pods/pod-1/log?",
+		"DELETE https://api.example.test/apis/batch/v1/namespaces/sandbox/jobs/sandbox-run-",
+		"DELETE https://api.example.test/apis/networking.k8s.io/v1/namespaces/sandbox/networkpolicies/sandbox-run-",
+		"DELETE https://api.example.test/api/v1/namespaces/sandbox/configmaps/sandbox-run-",
+	};
+	fixture *f = *state;
+	gkx_run *run = new_run_with(f, "print(1)", network_none);
+	gkx_error err;
+	cJSON *np;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/networkpolicies", 201, "{\"kind\":\"NetworkPolicy\"}");
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect("GET", "/pods?", 200, PENDING_POD POD("MODIFIED", TERMINATED(0, "Completed")));
+	fake_expect("GET", "/log", 200, "1\n");
+	fake_expect("DELETE", "/jobs/", 200, "{}");
+	fake_expect("DELETE", "/networkpolicies/", 200, "{}");
+	fake_expect("DELETE", "/configmaps/", 200, "{}");
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_int_equal(gkx_run_exit_code(run), 0);
+	assert_methods(want, 8);
+	np = cJSON_Parse(fake_request_at(1)->body);
+	assert_json_string(np, "kind", "NetworkPolicy");
+	assert_json_string(np, "metadata.name", gkx_run_name(run));
+	assert_json_string(np, "metadata.ownerReferences.0.uid", "uid-123");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(at(np, "spec.podSelector.matchLabels"),
+	                                                     "sandbox-run.gkexec.dev/run")->valuestring,
+	                    gkx_run_name(run));
+	cJSON_Delete(np);
+	gkx_run_free(run);
+}
+
+/* A user who may not create NetworkPolicies: the run stops with the
+ * server's reason, before any code exists, and the Job is deleted. */
+static void test_network_policy_forbidden(void **state)
+{
+	static const char *const want[] = {"POST", "POST", "DELETE", "DELETE", "DELETE"};
+	fixture *f = *state;
+	gkx_run *run = new_run_with(f, "print(1)", network_none);
+	gkx_error err;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/networkpolicies", 403,
+	            "{\"kind\":\"Status\",\"reason\":\"Forbidden\",\"message\":\"networkpolicies."
+	            "networking.k8s.io is forbidden\"}");
+	fake_expect("DELETE", "/jobs/", 200, "{}");
+	fake_expect("DELETE", "/networkpolicies/", 404, "{\"kind\":\"Status\",\"message\":\"not found\"}");
+	fake_expect("DELETE", "/configmaps/", 404, "{\"kind\":\"Status\",\"message\":\"not found\"}");
+	assert_int_equal(gkx_run_execute(run, &err), GKX_EFORBIDDEN);
+	assert_string_equal(err.message, "creating NetworkPolicy: networkpolicies.networking.k8s.io is forbidden");
+	assert_methods(want, 5);
+	gkx_run_free(run);
+}
+
 static void test_follow_then_resume_without_duplicates(void **state)
 {
 	fixture *f = *state;
@@ -651,6 +720,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_script_exit_code_and_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow_then_resume_without_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_network_none_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_network_policy_forbidden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forbidden_job_creates_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_configmap_failure_deletes_job, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_retried_after_a_reset, setup, teardown),

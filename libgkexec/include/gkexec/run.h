@@ -51,9 +51,19 @@ typedef struct gkx_run_options {
 	int keep;                    /**< leave the objects in the cluster */
 	gkx_output_cb on_output; void *output_userdata; /**< the script's output as it arrives */
 	gkx_phase_cb on_phase; void *phase_userdata;    /**< progress, optional */
+	/* Since version 2. */
+	/**
+	 * "none": also create a NetworkPolicy, owned by the Job, that selects
+	 * the run's pod and allows no ingress and no egress. It is created
+	 * before the code, so the pod never starts without it. Only a network
+	 * plugin that enforces NetworkPolicy (Calico, Cilium, GKE Dataplane V2)
+	 * makes it effective. NULL or "default": the namespace's policies.
+	 */
+	const char *network;
 } gkx_run_options;
 
-#define GKX_RUN_OPTIONS_VERSION 1
+/* Version 1 ended before `network`; the library accepts both. */
+#define GKX_RUN_OPTIONS_VERSION 2
 #define GKX_DEFAULT_IMAGE "python:3.11-slim"
 #define GKX_MAX_CODE_BYTES (1024 * 1024)
 

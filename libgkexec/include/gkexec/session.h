@@ -19,7 +19,7 @@ extern "C" {
  *   {"code": "print(1)", "filename": "main.py", "files": {"name": "text"},
  *    "args": ["a"], "env": {"K": "V"}, "image": "python:3.11-slim",
  *    "timeout": 300, "cpu": "500m", "memory": "512Mi", "namespace": "ns",
- *    "limitBytes": 0, "workdir": "/app"}
+ *    "limitBytes": 0, "workdir": "/app", "network": "none" | "default"}
  * Results, a JSON array in the same order; each:
  *   {"ok": true, "exitCode": 0 | null, "reason": "Completed", "output": "...",
  *    "outputTruncated": false, "name": "sandbox-run-...", "namespace": "ns",

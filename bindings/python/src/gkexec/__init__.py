@@ -88,11 +88,11 @@ class Result:
         return self
 
 
-def _request(code, files, image, timeout, cpu, memory, env, filename, args, limit_bytes):
+def _request(code, files, image, timeout, cpu, memory, env, filename, args, limit_bytes, network):
     req = {"code": code, "filename": filename or "main.py"}
     if files:
         req["files"] = dict(files)
-    for key, value in (("image", image), ("cpu", cpu), ("memory", memory)):
+    for key, value in (("image", image), ("cpu", cpu), ("memory", memory), ("network", network)):
         if value:
             req[key] = value
     if timeout:
@@ -155,12 +155,13 @@ def run(code: str, *, files: Optional[Dict[str, str]] = None, image: Optional[st
         env: Optional[Dict[str, str]] = None, namespace: Optional[str] = None,
         context: Optional[str] = None, kubeconfig: Optional[str] = None,
         filename: str = "main.py", args: Optional[Sequence[str]] = None,
-        limit_bytes: Optional[int] = None,
+        limit_bytes: Optional[int] = None, network: Optional[str] = None,
         on_output: Optional[Callable[[str], None]] = None) -> Result:
     """Run `code` in the sandbox and return its Result. A script that fails
     is a Result with ok False; a run that cannot happen raises ConfigError
-    or ClusterError carrying the library's message."""
-    req = _request(code, files, image, timeout, cpu, memory, env, filename, args, limit_bytes)
+    or ClusterError carrying the library's message. network="none" also
+    creates a deny-all NetworkPolicy for the run's pod (see SECURITY.md)."""
+    req = _request(code, files, image, timeout, cpu, memory, env, filename, args, limit_bytes, network)
     cb = (lambda _i, text: on_output(text)) if on_output else None
     return _execute([req], 1, namespace, context, kubeconfig, cb)[0].raise_for_error()
 
@@ -170,9 +171,10 @@ def run_many(codes: Sequence[str], *, parallel: int = 4, files: Optional[Dict[st
              memory: Optional[str] = None, env: Optional[Dict[str, str]] = None,
              namespace: Optional[str] = None, context: Optional[str] = None,
              kubeconfig: Optional[str] = None, filename: str = "main.py",
-             limit_bytes: Optional[int] = None) -> List[Result]:
+             limit_bytes: Optional[int] = None, network: Optional[str] = None) -> List[Result]:
     """Run each snippet, `parallel` at a time, from one thread of the library;
     results come back in input order. A snippet that cannot run gets a
     Result with `error` set instead of raising, so the others are kept."""
-    reqs = [_request(c, files, image, timeout, cpu, memory, env, filename, None, limit_bytes) for c in codes]
+    reqs = [_request(c, files, image, timeout, cpu, memory, env, filename, None, limit_bytes, network)
+            for c in codes]
     return _execute(reqs, parallel, namespace, context, kubeconfig, None)
