@@ -8,6 +8,11 @@ response short, or ends a watch with a 410 ERROR event. Every request is
 logged when it arrives, as "> METHOD PATH", and again when it ends, as
 "< METHOD PATH -> STATUS|FAULT", so tests can count and inspect them.
 
+With --basic-auth FILE (lines "user:password:token") it also plays an API
+server with HTTP basic authentication, as clusters before Kubernetes 1.19
+could be: a matching Basic header is replaced by the user's bearer token,
+any other Basic header gets 401.
+
 The rules file is JSON, a list of rules, re-read on every request so that a
 test can change faults between runs:
   {"match": "GET /api/v1/namespaces/ns/pods?",   # substring of "METHOD PATH"
@@ -17,6 +22,8 @@ test can change faults between runs:
    "seconds": 2}                                 # for "delay": then forward
 """
 import argparse
+import base64
+import binascii
 import time
 import http.client
 import http.server
@@ -79,11 +86,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
+    def send_status(self, status, message):
+        payload = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                              "message": message, "code": status}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def basic_auth(self):
+        """Swap a known Basic credential for its token; False if refused."""
+        auth = self.headers.get("Authorization", "")
+        if not self.server.basic or not auth.startswith("Basic "):
+            return True
+        try:
+            pair = base64.b64decode(auth[6:], validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            pair = ""
+        token = self.server.basic.get(pair)
+        if token is None:
+            return False
+        del self.headers["Authorization"]
+        self.headers["Authorization"] = "Bearer " + token
+        return True
+
     def handle_any(self):
         line = f"{self.command} {self.path}"
         self.note("", ">")
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
+        if not self.basic_auth():
+            self.send_status(401, "Unauthorized")
+            self.note("401 (basic auth refused)")
+            return
         rule = pick_rule(self.server.rules_path, line)
         action = rule.get("action") if rule else None
         if action == "status":
@@ -168,6 +204,7 @@ def main():
     ap.add_argument("--upstream-ca", required=True)
     ap.add_argument("--rules", required=True)
     ap.add_argument("--log", required=True)
+    ap.add_argument("--basic-auth", help="file of user:password:token lines")
     a = ap.parse_args()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", a.listen_port), Handler)
     server.daemon_threads = True
@@ -175,6 +212,11 @@ def main():
     server.up_ctx = ssl.create_default_context(cafile=a.upstream_ca)
     server.rules_path = a.rules
     server.log_path = a.log
+    server.basic = {}
+    if a.basic_auth:
+        for entry in open(a.basic_auth).read().split():
+            user, password, token = entry.split(":", 2)
+            server.basic[f"{user}:{password}"] = token
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.cert, a.key)
     server.socket = ctx.wrap_socket(server.socket, server_side=True)

@@ -112,7 +112,9 @@ view() { "$K" config view --raw --minify -o "jsonpath=$1"; }
 # start_proxy: tests/e2e/faultproxy.py between us and the API server, with
 # $WORK/rules.json for faults, $WORK/proxy.log for what it saw, and
 # $WORK/proxied.yaml, a kubeconfig that reaches the cluster through it as
-# the runner ServiceAccount (call runner_token first). Stopped at exit.
+# the runner ServiceAccount (call runner_token first), at $PROXY_URL. With
+# $BASIC_AUTH_FILE set (a file of user:password:token lines) the proxy also takes
+# HTTP basic authentication. Stopped at exit.
 start_proxy() {
     view '{.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$WORK/upstream-ca.crt"
     local upstream port
@@ -123,8 +125,10 @@ start_proxy() {
     echo '[]' >"$WORK/rules.json"
     python3 "$E2E_DIR/faultproxy.py" --listen-port "$port" --cert "$WORK/proxy.crt" --key "$WORK/proxy.key" \
         --upstream "$upstream" --upstream-ca "$WORK/upstream-ca.crt" \
-        --rules "$WORK/rules.json" --log "$WORK/proxy.log" >"$WORK/proxy.out" 2>&1 &
+        --rules "$WORK/rules.json" --log "$WORK/proxy.log" \
+        ${BASIC_AUTH_FILE:+--basic-auth "$BASIC_AUTH_FILE"} >"$WORK/proxy.out" 2>&1 &
     PROXY_PID=$!
+    PROXY_URL=https://127.0.0.1:$port
     for _ in $(seq 1 50); do grep -q ready "$WORK/proxy.out" 2>/dev/null && break; sleep 0.1; done
     cat >"$WORK/proxied.yaml" <<KC
 apiVersion: v1

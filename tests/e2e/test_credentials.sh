@@ -2,8 +2,9 @@
 # The same run through every kind of credential a kubeconfig can hold:
 # inline client certificates, certificate files by relative path, a token,
 # a token file, exec plugins speaking v1 and v1beta1, and a merged KUBECONFIG
-# of three files with --context picking the second. And an exec credential
-# that the server refuses and the plugin will not renew: a clear error.
+# of three files with --context picking the second, HTTP basic auth. And an
+# exec credential that the server refuses and the plugin will not renew: a
+# clear error. Verbose runs never show a token, password or exec credential.
 . "$(dirname "$0")/lib.sh"
 
 printf 'print("ran")\n' >"$WORK/ran.py"
@@ -61,7 +62,7 @@ else
 fi
 
 # A ServiceAccount allowed to run sandboxes, for the token cases.
-trap 'cleanup_runner; rm -rf "$WORK"' EXIT
+trap 'stop_proxy; cleanup_runner; rm -rf "$WORK"' EXIT
 runner_token || { fail "no token for a ServiceAccount"; finish; }
 token=$RUNNER_TOKEN
 
@@ -142,5 +143,41 @@ expect_rc 125 "refused exec credential"
 expect_err_contains "failed with exit code 1: your credential expired; run 'example-cloud login'" \
     "refused exec credential"
 grep -q expired-long-ago "$WORK/err" && fail "the token appears in the error" || pass "no token in the error"
+# (h) HTTP basic authentication. No API server since 1.19 takes it, so the
+# fault proxy plays one: it accepts e2e-user with a random password and
+# forwards as the runner. A -v=9 run must show neither the password nor the
+# Authorization value that carries it; a wrong password is refused (401)
+# and the error does not repeat it either.
+password="pw-$(openssl rand -hex 16)"
+BASIC_AUTH_FILE=$WORK/basic-auth
+printf 'e2e-user:%s:%s\n' "$password" "$token" >"$BASIC_AUTH_FILE"
+start_proxy
+basic_kc() { # FILE PASSWORD
+    cat >"$1" <<KC
+apiVersion: v1
+clusters: [{name: p, cluster: {server: "$PROXY_URL", certificate-authority: proxy.crt}}]
+users: [{name: u, user: {username: e2e-user, password: "$2"}}]
+contexts: [{name: p, context: {cluster: p, user: u, namespace: "$NS"}}]
+current-context: p
+KC
+}
+basic_kc "$WORK/basic.yaml" "$password"
+run_ok "basic auth" KUBECONFIG="$WORK/basic.yaml" -- -v 9
+grep -q "^< POST /apis/batch/v1/namespaces/$NS/jobs -> 201" "$WORK/proxy.log" \
+    && pass "basic auth: the Job was created through the basic-auth server" || fail "basic auth: $(cat "$WORK/proxy.log")"
+grep -q "POST https://127.0.0.1" "$WORK/err" && pass "basic auth: -v=9 traces the requests" || fail "no trace"
+header=$(printf 'e2e-user:%s' "$password" | base64 -w0)
+for secret in "$password" "$header" "$token"; do
+    grep -qF -- "$secret" "$WORK/out" "$WORK/err" && fail "a secret appears in a -v=9 basic-auth run" \
+        || pass "no password, Authorization value or token in a -v=9 run (${#secret} chars)"
+done
+basic_kc "$WORK/basic-wrong.yaml" "$password-wrong"
+KUBECONFIG="$WORK/basic-wrong.yaml" "$PLUGIN" -v 9 -n "$NS" --image "$IMAGE" "$WORK/ran.py" >"$WORK/out" 2>"$WORK/err"
+rc=$?
+expect_rc 125 "wrong basic-auth password"
+expect_err_contains "Unauthorized" "wrong basic-auth password"
+grep -qF -- "$password" "$WORK/out" "$WORK/err" && fail "the wrong password appears" || pass "no password in the 401 error"
+stop_proxy
+
 expect_no_leftovers "after the credential cases"
 finish
