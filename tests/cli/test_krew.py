@@ -7,6 +7,7 @@ two platforms whose selectors match the same os/arch.
 
 Usage: test_krew.py ROOT   (runs krew/release.sh into a temporary folder)"""
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -83,11 +84,28 @@ def main():
         subprocess.run([os.path.join(root, "krew", "release.sh"), out], check=True, cwd=root,
                        stdout=subprocess.DEVNULL)
         validate(os.path.join(out, "sandbox-run.yaml"), out)
-        # The release archive runs, and tells its version.
-        with tarfile.open(os.path.join(out, "kubectl-sandbox_run-linux-amd64.tar.gz")) as t:
-            t.extractall(out)
-        v = subprocess.run([os.path.join(out, "kubectl-sandbox_run"), "--version"], capture_output=True, text=True)
-        check(v.returncode == 0 and "libgkexec" in v.stdout, f"the archived binary runs: {v.stdout.strip()}")
+        # Each archived binary runs (arm64 under qemu-user), tells its
+        # version and renders a run's manifests.
+        platforms = [p["selector"]["matchLabels"]["arch"]
+                     for p in yaml.safe_load(open(os.path.join(out, "sandbox-run.yaml")))["spec"]["platforms"]]
+        check(platforms == ["amd64", "arm64"], f"the release builds linux amd64 and arm64: {platforms}")
+        for arch in platforms:
+            d = os.path.join(out, arch)
+            with tarfile.open(os.path.join(out, f"kubectl-sandbox_run-linux-{arch}.tar.gz")) as t:
+                t.extractall(d)
+            binary = os.path.join(d, "kubectl-sandbox_run")
+            with open(binary, "rb") as f:
+                head = f.read(20)
+            machine = {0x3E: "amd64", 0xB7: "arm64"}.get(int.from_bytes(head[18:20], "little"))
+            check(head[:4] == b"\x7fELF" and machine == arch, f"{arch}: the binary is ELF for {machine}")
+            run = [binary] if arch == "amd64" else ["qemu-aarch64", binary]
+            v = subprocess.run(run + ["--version"], capture_output=True, text=True)
+            check(v.returncode == 0 and "libgkexec" in v.stdout, f"{arch}: the archived binary runs: {v.stdout.strip()}")
+            d = subprocess.run(run + ["--kubeconfig", os.path.join(root, "tests/fixtures/kubeconfig/inline.yaml"),
+                                      "--dry-run=client", "-o", "json", os.path.join(root, "plugin/examples/hello.py")],
+                               capture_output=True, text=True)
+            kinds = [i["kind"] for i in json.loads(d.stdout)["items"]] if d.returncode == 0 else d.stderr
+            check(kinds == ["ConfigMap", "Job"], f"{arch}: --dry-run renders the ConfigMap and the Job")
     validate(os.path.join(root, "krew", "sandbox-run.yaml"))
     print(f"{len(failures)} check(s) failed" if failures else "all checks passed")
     return 1 if failures else 0

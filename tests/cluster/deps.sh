@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Install the Debian packages the build, the unit tests and the local
-# cluster need. Idempotent; safe to run on a machine that has them all.
+# Install the Debian packages the build, the unit tests, the local cluster
+# and the release archives need. Idempotent; safe to run on a machine that
+# has them all. On amd64 the linux/arm64 release archive is cross-built,
+# so the arm64 architecture is added for its -dev packages, and qemu-user
+# runs the result in the krew test.
 set -euo pipefail
 
 build_pkgs=(cmake make gcc g++ pkg-config libcurl4-openssl-dev libyaml-dev
@@ -11,9 +14,18 @@ cluster_pkgs=(etcd-server golang-go rsync containerd runc
               openssl iproute2 dpkg-dev ca-certificates curl
               python3-pytest python3-ipython python3-pip python3-wheel python3-setuptools)
 
+release_pkgs=()
+if [ "$(dpkg --print-architecture)" = amd64 ]; then
+    release_pkgs=(crossbuild-essential-arm64 libcurl4-openssl-dev:arm64 libyaml-dev:arm64
+                  libcjson-dev:arm64 qemu-user)
+fi
+
 want=("${build_pkgs[@]}")
 if [ "${1:-}" != "--build-only" ]; then
-    want+=("${cluster_pkgs[@]}")
+    want+=("${cluster_pkgs[@]}" "${release_pkgs[@]}")
+    if [ ${#release_pkgs[@]} -gt 0 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+        dpkg --add-architecture arm64
+    fi
 fi
 
 missing=()
