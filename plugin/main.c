@@ -133,51 +133,14 @@ static int fail(const char *what, const gkx_error *err)
 	return EXIT_TOOL_FAILED;
 }
 
-/* Seconds from the start of the run, to the millisecond; null if never. */
-static void add_seconds(cJSON *obj, const char *name, double s)
+static int print_result(const gkx_run *run, const text *out)
 {
-	if (s < 0)
-		cJSON_AddNullToObject(obj, name);
-	else
-		cJSON_AddNumberToObject(obj, name, (double)(long)(s * 1000 + 0.5) / 1000);
-}
+	char *s = gkx_run_result_json(run, out->data);
 
-static int print_result(const gkx_run *run, const text *out, int rc, const gkx_error *err)
-{
-	cJSON *j = cJSON_CreateObject();
-	char *s;
-
-	if (!j)
+	if (!s)
 		return -1;
-	cJSON_AddStringToObject(j, "apiVersion", "sandbox-run.gkexec.dev/v1alpha1");
-	cJSON_AddStringToObject(j, "kind", "RunResult");
-	cJSON_AddStringToObject(j, "name", gkx_run_name(run));
-	cJSON_AddStringToObject(j, "namespace", gkx_run_namespace(run));
-	if (gkx_run_exit_code(run) >= 0)
-		cJSON_AddNumberToObject(j, "exitCode", gkx_run_exit_code(run));
-	else
-		cJSON_AddNullToObject(j, "exitCode");
-	cJSON_AddStringToObject(j, "reason", gkx_run_reason(run));
-	cJSON_AddStringToObject(j, "output", out->data ? out->data : "");
-	cJSON_AddBoolToObject(j, "outputTruncated", gkx_run_output_truncated(run));
-	{
-		gkx_run_timings t;
-		cJSON *tj = cJSON_AddObjectToObject(j, "timings");
-		gkx_run_get_timings(run, &t);
-		add_seconds(tj, "created", t.created);
-		add_seconds(tj, "scheduled", t.scheduled);
-		add_seconds(tj, "started", t.started);
-		add_seconds(tj, "ended", t.ended);
-		add_seconds(tj, "finished", t.finished);
-	}
-	cJSON_AddNumberToObject(j, "apiRequests", gkx_run_request_count(run));
-	if (rc < 0)
-		cJSON_AddStringToObject(j, "error", err->message);
-	s = cJSON_Print(j);
-	if (s)
-		printf("%s\n", s);
-	cJSON_free(s);
-	cJSON_Delete(j);
+	printf("%s\n", s);
+	gkx_free(s);
 	return 0;
 }
 
@@ -193,7 +156,7 @@ int main(int argc, char **argv)
 	text script = {NULL, 0, 0}, output = {NULL, 0, 0}, *bodies = NULL;
 	gkx_file *extra = NULL;
 	const char *script_name;
-	int status, rc, json_result;
+	int status, rc, json_result, network_none = 0;
 
 	/* The process will hold credentials: no core file, and not dumpable,
 	 * which also keeps other processes of the same user from ptrace. */
@@ -301,6 +264,7 @@ int main(int argc, char **argv)
 	ro.memory = o.memory;
 	ro.runtime_class = o.runtime_class;
 	ro.network = o.network;
+	network_none = o.network && !strcmp(o.network, "none");
 	ro.files = extra;
 	ro.nfiles = o.nfiles;
 	ro.workdir = o.workdir;
@@ -333,7 +297,7 @@ int main(int argc, char **argv)
 	rc = gkx_run_execute(run, &err);
 	current_run = NULL;
 	if (json_result)
-		print_result(run, &output, rc, &err);
+		print_result(run, &output);
 	if (gkx_run_output_truncated(run) && !o.quiet)
 		fprintf(stderr, "sandbox-run: output truncated at %ld bytes (--limit-bytes)\n", o.limit_bytes);
 
@@ -344,8 +308,9 @@ int main(int argc, char **argv)
 	} else if (rc < 0) {
 		status = fail(NULL, &err);
 		if (o.keep)
-			fprintf(stderr, "sandbox-run: kept job/%s and configmap/%s in namespace %s\n",
-			        gkx_run_name(run), gkx_run_name(run), gkx_run_namespace(run));
+			fprintf(stderr, "sandbox-run: kept job/%s and configmap/%s%s in namespace %s\n",
+			        gkx_run_name(run), gkx_run_name(run), network_none ? " and its networkpolicy" : "",
+			        gkx_run_namespace(run));
 	} else if (!strcmp(gkx_run_reason(run), "DeadlineExceeded")) {
 		fprintf(stderr, "sandbox-run: the script exceeded its deadline and was stopped\n");
 		status = EXIT_TIMED_OUT;
@@ -356,9 +321,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "sandbox-run: %s (exit code %d)\n", gkx_run_reason(run), status);
 		if (o.keep)
 			fprintf(stderr,
-			        "sandbox-run: kept; inspect with: kubectl -n %s get job,pod,configmap -l "
+			        "sandbox-run: kept; inspect with: kubectl -n %s get job,pod,configmap%s -l "
 			        "sandbox-run.gkexec.dev/run=%s\n",
-			        gkx_run_namespace(run), gkx_run_name(run));
+			        gkx_run_namespace(run), network_none ? ",networkpolicy" : "", gkx_run_name(run));
 	}
 out:
 	gkx_run_free(run);

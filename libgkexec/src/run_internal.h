@@ -102,6 +102,10 @@ int gkx__run_watch_step(gkx_run *r);
 /* Why the pod has not started, for the start timeout's message. */
 int gkx__run_start_failure(gkx_run *r);
 
+/* result.c: the RunResult document (see README); run may be NULL when the
+ * request never became a run, and status/e then say why. */
+cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const char *output);
+
 /* run_log.c */
 int gkx__run_log_step(gkx_run *r);
 /* The log stream's data callback: skips what an earlier request already

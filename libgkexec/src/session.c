@@ -79,23 +79,6 @@ static int on_output(const char *data, size_t len, void *ud)
 	return 0;
 }
 
-static const char *error_name(int code)
-{
-	switch (code) {
-	case GKX_ECONFIG: return "config";
-	case GKX_EINVAL: return "invalid";
-	case GKX_ETOOBIG: return "too-big";
-	case GKX_EIO: return "io";
-	case GKX_ETRANSPORT: return "transport";
-	case GKX_EFORBIDDEN: return "forbidden";
-	case GKX_EUNAUTHORIZED: return "unauthorized";
-	case GKX_ETIMEOUT: return "timeout";
-	case GKX_ECANCELED: return "canceled";
-	case GKX_ESTART: return "start";
-	default: return "api";
-	}
-}
-
 /* The options of one request; strings point into the parsed request, which
  * lives until the run is made (gkx_run_new copies them). */
 static int make_run(gkx_run **run, gkx_session *s, const cJSON *req, slot *sl, gkx_error *err)
@@ -176,52 +159,6 @@ out:
 	return rc;
 }
 
-static void add_seconds(cJSON *obj, const char *name, double v)
-{
-	if (v < 0)
-		cJSON_AddNullToObject(obj, name);
-	else
-		cJSON_AddNumberToObject(obj, name, (double)(long)(v * 1000 + 0.5) / 1000);
-}
-
-static cJSON *result_json(const gkx_run *run, int status, const gkx_error *e, const slot *sl)
-{
-	cJSON *j = cJSON_CreateObject(), *t;
-	gkx_run_timings tm;
-
-	if (!j)
-		return NULL;
-	cJSON_AddBoolToObject(j, "ok", status == 0 && run && gkx_run_exit_code(run) == 0);
-	if (run && gkx_run_exit_code(run) >= 0)
-		cJSON_AddNumberToObject(j, "exitCode", gkx_run_exit_code(run));
-	else
-		cJSON_AddNullToObject(j, "exitCode");
-	cJSON_AddStringToObject(j, "reason", run ? gkx_run_reason(run) : "Invalid");
-	cJSON_AddStringToObject(j, "output", sl->out.ptr ? sl->out.ptr : "");
-	cJSON_AddBoolToObject(j, "outputTruncated", run && gkx_run_output_truncated(run));
-	cJSON_AddStringToObject(j, "name", run ? gkx_run_name(run) : "");
-	cJSON_AddStringToObject(j, "namespace", run ? gkx_run_namespace(run) : "");
-	cJSON_AddNumberToObject(j, "status", status);
-	if (status < 0) {
-		cJSON_AddStringToObject(j, "errorCode", error_name(status));
-		cJSON_AddStringToObject(j, "error", e->message[0] ? e->message : gkx_strerror(status));
-	} else {
-		cJSON_AddNullToObject(j, "errorCode");
-		cJSON_AddNullToObject(j, "error");
-	}
-	t = cJSON_AddObjectToObject(j, "timings");
-	if (run) {
-		gkx_run_get_timings(run, &tm);
-		add_seconds(t, "created", tm.created);
-		add_seconds(t, "scheduled", tm.scheduled);
-		add_seconds(t, "started", tm.started);
-		add_seconds(t, "ended", tm.ended);
-		add_seconds(t, "finished", tm.finished);
-		cJSON_AddNumberToObject(j, "apiRequests", gkx_run_request_count(run));
-	}
-	return j;
-}
-
 int gkx_session_run(gkx_session *s, const char *requests_json, unsigned parallel,
                     gkx_session_output_cb cb, void *userdata, gkx_error *err)
 {
@@ -270,7 +207,7 @@ int gkx_session_run(gkx_session *s, const char *requests_json, unsigned parallel
 	for (i = 0; i < n; i++) {
 		int status = runs[i] ? gkx_run_status(runs[i]) : errs[i].code;
 		const gkx_error *e = runs[i] ? gkx_run_error(runs[i]) : &errs[i];
-		cJSON_AddItemToArray(out, result_json(runs[i], status, e, &slots[i]));
+		cJSON_AddItemToArray(out, gkx__run_result(runs[i], status, e, slots[i].out.ptr));
 	}
 	free(s->results);
 	s->results = cJSON_PrintUnformatted(out);

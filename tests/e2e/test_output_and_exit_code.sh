@@ -54,13 +54,14 @@ expect_rc 2 "-o json keeps the exit status"
 python3 - "$WORK/out" <<'PY' && pass "-o json matches the documented schema" || fail "-o json schema"
 import json, sys
 d = json.load(open(sys.argv[1]))
-want = {"apiVersion": str, "kind": str, "name": str, "namespace": str, "exitCode": int, "reason": str,
-        "output": str, "outputTruncated": bool, "timings": dict, "apiRequests": int}
+want = {"apiVersion": str, "kind": str, "name": str, "namespace": str, "ok": bool, "exitCode": int,
+        "reason": str, "output": str, "outputTruncated": bool, "timings": dict, "apiRequests": int,
+        "status": int, "errorCode": type(None), "error": type(None)}
 assert set(d) == set(want), sorted(d)
 for k, t in want.items():
     assert isinstance(d[k], t), (k, d[k])
 assert d["apiVersion"] == "sandbox-run.gkexec.dev/v1alpha1" and d["kind"] == "RunResult"
-assert (d["exitCode"], d["reason"], d["output"]) == (2, "Error", "json out\n")
+assert (d["ok"], d["exitCode"], d["reason"], d["output"], d["status"]) == (False, 2, "Error", "json out\n", 0)
 assert set(d["timings"]) == {"created", "scheduled", "started", "ended", "finished"}
 assert all(isinstance(v, (int, float)) and v >= 0 for v in d["timings"].values())
 assert 4 <= d["apiRequests"] <= 12

@@ -686,6 +686,56 @@ static void test_bad_options(void **state)
 	assert_int_equal(fake_count(), 0);
 }
 
+/* The RunResult document, after a script that exited 3 and after a run the
+ * cluster refused; nothing before execution. */
+static void test_result_json(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "print(1)"), *refused = new_run(f, "print(1)");
+	gkx_error err;
+	char *s;
+	cJSON *j;
+
+	assert_null(gkx_run_result_json(run, NULL));
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect("GET", "/pods?", 200, PENDING_POD POD("MODIFIED", TERMINATED(3, "Error")));
+	fake_expect("GET", "/log", 200, "out\n");
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	s = gkx_run_result_json(run, "out\n");
+	j = cJSON_Parse(s);
+	assert_json_string(j, "kind", "RunResult");
+	assert_json_string(j, "name", gkx_run_name(run));
+	assert_json_string(j, "namespace", "sandbox");
+	assert_true(cJSON_IsFalse(at(j, "ok")));
+	assert_json_number(j, "exitCode", 3);
+	assert_json_string(j, "reason", "Error");
+	assert_json_string(j, "output", "out\n");
+	assert_json_number(j, "apiRequests", 6);
+	assert_json_number(j, "status", 0);
+	assert_true(cJSON_IsNull(at(j, "error")) && cJSON_IsNull(at(j, "errorCode")));
+	assert_true(cJSON_IsNumber(at(j, "timings.created")) && cJSON_IsNumber(at(j, "timings.finished")));
+	cJSON_Delete(j);
+	gkx_free(s);
+
+	fake_expect("POST", "/jobs", 403, "{\"kind\":\"Status\",\"message\":\"jobs.batch is forbidden\"}");
+	assert_int_equal(gkx_run_execute(refused, &err), GKX_EFORBIDDEN);
+	s = gkx_run_result_json(refused, NULL);
+	j = cJSON_Parse(s);
+	assert_true(cJSON_IsFalse(at(j, "ok")) && cJSON_IsNull(at(j, "exitCode")));
+	assert_json_string(j, "reason", "Failed");
+	assert_json_string(j, "output", "");
+	assert_json_number(j, "status", GKX_EFORBIDDEN);
+	assert_json_string(j, "errorCode", "forbidden");
+	assert_json_string(j, "error", "creating Job: jobs.batch is forbidden");
+	assert_true(cJSON_IsNull(at(j, "timings.started")));
+	cJSON_Delete(j);
+	gkx_free(s);
+	gkx_run_free(run);
+	gkx_run_free(refused);
+}
+
 static void test_render(void **state)
 {
 	fixture *f = *state;
@@ -739,6 +789,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch_cancel_before_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_result_json, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,6 +76,9 @@ GKX_API void gkx_error_clear(gkx_error *err);
 /** The library's version as "x.y.z", for comparing with GKX_VERSION. */
 GKX_API const char *gkx_version(void);
 
+/** Free memory the library handed over (gkx_run_result_json()). NULL is fine. */
+GKX_API void gkx_free(void *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -133,6 +133,15 @@ GKX_API void gkx_run_get_timings(const gkx_run *run, gkx_run_timings *out);
 /** The number of HTTP requests the run sent, retries included. */
 GKX_API unsigned gkx_run_request_count(const gkx_run *run);
 
+/**
+ * After execution: the run as one JSON document, the "RunResult" that
+ * `kubectl sandbox-run -o json` prints (schema in the README): name,
+ * exit code, reason, `output` (pass what on_output delivered, or NULL),
+ * timings, request count, status and error. Free it with gkx_free().
+ * NULL before execution or when out of memory.
+ */
+GKX_API char *gkx_run_result_json(const gkx_run *run, const char *output);
+
 /** The name shared by the Job and the ConfigMap, and their namespace. */
 GKX_API const char *gkx_run_name(const gkx_run *run);
 GKX_API const char *gkx_run_namespace(const gkx_run *run);

@@ -20,8 +20,11 @@ extern "C" {
  *    "args": ["a"], "env": {"K": "V"}, "image": "python:3.11-slim",
  *    "timeout": 300, "cpu": "500m", "memory": "512Mi", "namespace": "ns",
  *    "limitBytes": 0, "workdir": "/app", "network": "none" | "default"}
- * Results, a JSON array in the same order; each:
- *   {"ok": true, "exitCode": 0 | null, "reason": "Completed", "output": "...",
+ * Results, a JSON array in the same order; each is what
+ * gkx_run_result_json() gives for a run (a request that never became a run
+ * has reason "Invalid" and the error):
+ *   {"apiVersion": "sandbox-run.gkexec.dev/v1alpha1", "kind": "RunResult",
+ *    "ok": true, "exitCode": 0 | null, "reason": "Completed", "output": "...",
  *    "outputTruncated": false, "name": "sandbox-run-...", "namespace": "ns",
  *    "status": 0, "errorCode": null | "config" | "invalid" | ..., "error": null | "message",
  *    "timings": {"created": s, "scheduled": s, "started": s, "ended": s, "finished": s},
