@@ -8,7 +8,7 @@ set -euo pipefail
 
 build_pkgs=(cmake make gcc g++ pkg-config libcurl4-openssl-dev libyaml-dev
             libcjson-dev libcmocka-dev python3 python3-yaml binutils
-            clang libclang-rt-14-dev clang-tidy cppcheck valgrind)
+            clang libclang-rt-14-dev llvm-14 clang-tidy cppcheck valgrind)
 cluster_pkgs=(etcd-server golang-go rsync containerd runc
               containernetworking-plugins debootstrap
               openssl iproute2 dpkg-dev ca-certificates curl
