@@ -385,33 +385,44 @@ static int step(gkx_run *r, double deadline)
 	return 0;
 }
 
-/* POST one object; *answer gets the server's copy. A create is retried on
- * a dropped connection or a 5xx, and our names are random: a 409 on a retry
- * is our own first attempt having landed, so the object is read back. */
+/* POST one object, which is freed here; *answer (if asked for) gets the
+ * server's copy. A create is retried on a dropped connection or a 5xx, and
+ * our names are random: a 409 on a retry is our own first attempt having
+ * landed, so the object is read back. A create is not abandoned half-way: a
+ * cancel that cut the POST short could not know whether the object exists,
+ * and one created after our DELETE would outlive the run. The cancel flag
+ * is set aside for the call and takes effect right after. */
 static int create(gkx_run *r, const char *gv, const char *resource, cJSON *obj, const char *what,
                   cJSON **answer)
 {
+	const volatile sig_atomic_t *saved = r->client->cancel;
 	gkx_buf pq = GKX_BUF_INIT, resp = GKX_BUF_INIT;
 	char *body = obj ? cJSON_PrintUnformatted(obj) : NULL;
+	cJSON *got = NULL;
 	int rc;
 
-	*answer = NULL;
+	cJSON_Delete(obj);
 	if (!body || gkx__api_path(&pq, gv, r->ns, resource, NULL, NULL) < 0) {
 		rc = gkx__error_oom(r->err);
 		goto out;
 	}
+	r->client->cancel = NULL;
 	rc = gkx__api_call(r->client, "POST", pq.ptr, "application/json", body, &resp, what, r->err);
 	if (rc == GKX_ECONFLICT && r->client->last_attempts > 1) {
 		gkx__buf_free(&pq);
-		if (gkx__api_path(&pq, gv, r->ns, resource, r->name, NULL) < 0) {
+		if (gkx__api_path(&pq, gv, r->ns, resource, r->name, NULL) < 0)
 			rc = gkx__error_oom(r->err);
-			goto out;
-		}
-		rc = gkx__api_call(r->client, "GET", pq.ptr, NULL, NULL, &resp, what, r->err);
+		else
+			rc = gkx__api_call(r->client, "GET", pq.ptr, NULL, NULL, &resp, what, r->err);
 	}
-	if (rc == 0 && !(*answer = cJSON_ParseWithLength(resp.ptr, resp.len)))
+	r->client->cancel = saved;
+	if (rc == 0 && !(got = cJSON_ParseWithLength(resp.ptr, resp.len)))
 		rc = gkx__error_set(r->err, GKX_EPROTO, "%s: the answer is not JSON", what);
 out:
+	if (answer)
+		*answer = got;
+	else
+		cJSON_Delete(got);
 	cJSON_free(body);
 	gkx__buf_free(&pq);
 	gkx__buf_free(&resp);
@@ -420,8 +431,7 @@ out:
 
 static int create_objects(gkx_run *r)
 {
-	const volatile sig_atomic_t *saved;
-	cJSON *obj, *answer = NULL;
+	cJSON *answer = NULL;
 	const char *uid;
 	int rc;
 
@@ -430,15 +440,7 @@ static int create_objects(gkx_run *r)
 	 * pod cannot start before its ConfigMap exists; the kubelet waits. From
 	 * the Job's POST on, cleanup deletes by name even if no answer came. */
 	r->created = 1;
-	obj = make_job(r);
-	/* A create is not abandoned half-way: a cancel that cut the POST short
-	 * could not know whether the Job exists, and a Job created after our
-	 * DELETE would outlive the run. The cancel takes effect right after. */
-	saved = r->client->cancel;
-	r->client->cancel = NULL;
-	rc = create(r, "batch/v1", "jobs", obj, "creating Job", &answer);
-	r->client->cancel = saved;
-	cJSON_Delete(obj);
+	rc = create(r, "batch/v1", "jobs", make_job(r), "creating Job", &answer);
 	if (rc < 0) {
 		/* A refusal from the server means nothing exists; a 409 in
 		 * particular is somebody else's object, never to be deleted. */
@@ -457,24 +459,14 @@ static int create_objects(gkx_run *r)
 	/* The policy before the code: the pod cannot start without its
 	 * ConfigMap, so it never runs unconfined. */
 	if (r->network_none) {
-		obj = make_network_policy(r);
-		r->client->cancel = NULL;
-		rc = create(r, "networking.k8s.io/v1", "networkpolicies", obj, "creating NetworkPolicy", &answer);
-		r->client->cancel = saved;
-		cJSON_Delete(obj);
-		cJSON_Delete(answer);
+		rc = create(r, "networking.k8s.io/v1", "networkpolicies", make_network_policy(r),
+		            "creating NetworkPolicy", NULL);
 		if (rc < 0)
 			return rc;
 		if (gkx__run_cancelled(r))
 			return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s", r->name);
 	}
-	obj = make_configmap(r);
-	r->client->cancel = NULL;
-	rc = create(r, "v1", "configmaps", obj, "creating ConfigMap", &answer);
-	r->client->cancel = saved;
-	cJSON_Delete(obj);
-	cJSON_Delete(answer);
-	return rc;
+	return create(r, "v1", "configmaps", make_configmap(r), "creating ConfigMap", NULL);
 }
 
 static int delete_objects(gkx_run *r, gkx_error *err);
@@ -494,36 +486,41 @@ static int cleanup(gkx_run *r, gkx_error *err)
 	return rc;
 }
 
-static int delete_objects(gkx_run *r, gkx_error *err)
+/* DELETE one object of the run by name; gone already counts as done. The
+ * Job's pod goes with it (propagationPolicy=Background). err NULL: a
+ * failure is returned but not described. */
+static int delete_one(gkx_run *r, const char *gv, const char *resource, const char *what,
+                      gkx_error *err)
 {
 	gkx_buf pq = GKX_BUF_INIT;
-	int rc = 0, rc2;
+	int rc;
+
+	if (gkx__api_path(&pq, gv, r->ns, resource, r->name, NULL) < 0 ||
+	    (!strcmp(resource, "jobs") && gkx__api_query(&pq, "propagationPolicy", "Background") < 0)) {
+		gkx__buf_free(&pq);
+		return gkx__error_oom(err);
+	}
+	rc = gkx__api_call(r->client, "DELETE", pq.ptr, NULL, NULL, NULL, what, err);
+	gkx__buf_free(&pq);
+	return rc == GKX_ENOTFOUND ? 0 : rc;
+}
+
+/* The Job first (its pod with it), then what it owns: the garbage
+ * collector would delete those with the Job, but later. The first failure
+ * is the one described. */
+static int delete_objects(gkx_run *r, gkx_error *err)
+{
+	int rc, rc2;
 
 	gkx__run_set_phase(r, GKX_PHASE_CLEANING, r->name);
-	if (gkx__api_path(&pq, "batch/v1", r->ns, "jobs", r->name, NULL) < 0 ||
-	    gkx__api_query(&pq, "propagationPolicy", "Background") < 0)
-		return gkx__error_oom(err);
-	rc = gkx__api_call(r->client, "DELETE", pq.ptr, NULL, NULL, NULL, "deleting Job", err);
-	if (rc == GKX_ENOTFOUND)
-		rc = 0;
-	gkx__buf_free(&pq);
-	/* The garbage collector would delete these with the Job, but later. */
+	rc = delete_one(r, "batch/v1", "jobs", "deleting Job", err);
 	if (r->network_none) {
-		if (gkx__api_path(&pq, "networking.k8s.io/v1", r->ns, "networkpolicies", r->name, NULL) < 0)
-			return gkx__error_oom(err);
-		rc2 = gkx__api_call(r->client, "DELETE", pq.ptr, NULL, NULL, NULL, "deleting NetworkPolicy",
-		                    rc < 0 ? NULL : err);
-		gkx__buf_free(&pq);
-		if (rc2 < 0 && rc2 != GKX_ENOTFOUND && rc == 0)
+		rc2 = delete_one(r, "networking.k8s.io/v1", "networkpolicies", "deleting NetworkPolicy",
+		                 rc < 0 ? NULL : err);
+		if (rc == 0)
 			rc = rc2;
 	}
-	if (gkx__api_path(&pq, "v1", r->ns, "configmaps", r->name, NULL) < 0)
-		return gkx__error_oom(err);
-	rc2 = gkx__api_call(r->client, "DELETE", pq.ptr, NULL, NULL, NULL, "deleting ConfigMap",
-	                    rc < 0 ? NULL : err);
-	gkx__buf_free(&pq);
-	if (rc2 == GKX_ENOTFOUND)
-		rc2 = 0;
+	rc2 = delete_one(r, "v1", "configmaps", "deleting ConfigMap", rc < 0 ? NULL : err);
 	return rc < 0 ? rc : rc2;
 }
 

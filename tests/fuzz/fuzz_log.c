@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	log = (const char *)data + 3;
 	len = size - 3;
 	r.limit_bytes = limit;
-	strcpy(r.end_marker, MARKER);
+	memcpy(r.end_marker, MARKER, sizeof(MARKER));
 	r.end_len = strlen(MARKER);
 	r.on_output = collect;
 	r.output_ud = &out;
