@@ -44,8 +44,13 @@ static int validate_options(const gkx_run_options *o, gkx_error *err)
 {
 	size_t i, total;
 
-	if (!o || o->version < 1 || o->version > GKX_RUN_OPTIONS_VERSION)
+	if (!o || o->version < 1)
 		return gkx__error_set(err, GKX_EINVAL, "gkx_run_options not initialised");
+	if (o->version > GKX_RUN_OPTIONS_VERSION)
+		return gkx__error_set(err, GKX_EINVAL,
+		                      "gkx_run_options version %u is newer than this libgkexec's (%d): "
+		                      "run with the libgkexec whose header the program was built against",
+		                      o->version, GKX_RUN_OPTIONS_VERSION);
 	if (o->version >= 2 && o->network && *o->network && strcmp(o->network, "none") &&
 	    strcmp(o->network, "default"))
 		return gkx__error_set(err, GKX_EINVAL, "network \"%s\" is not \"none\" or \"default\"",

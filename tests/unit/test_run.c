@@ -792,6 +792,34 @@ static void test_result_json(void **state)
 	gkx_run_free(refused);
 }
 
+/* A program built against version 1 of gkx_run_options has no `network`:
+ * whatever lies where it would be is not read. A newer version than the
+ * library knows is refused. */
+static void test_options_versions(void **state)
+{
+	fixture *f = *state;
+	gkx_run_options o;
+	gkx_run *run = NULL;
+	gkx_error err;
+	const char *doc;
+
+	gkx_run_options_init(&o);
+	o.script_name = "hello.py";
+	o.script = "print(1)";
+	o.script_len = 8;
+	o.network = "bogus";
+	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), GKX_EINVAL);
+	assert_string_equal(err.message, "network \"bogus\" is not \"none\" or \"default\"");
+	o.version = 1;
+	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
+	assert_int_equal(gkx_run_render(run, "json", &doc, &err), 0);
+	assert_null(strstr(doc, "NetworkPolicy"));
+	gkx_run_free(run);
+	o.version = GKX_RUN_OPTIONS_VERSION + 1;
+	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), GKX_EINVAL);
+	assert_non_null(strstr(err.message, "version 3 is newer than this libgkexec's (2)"));
+}
+
 static void test_render(void **state)
 {
 	fixture *f = *state;
@@ -848,6 +876,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_result_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_options_versions, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
