@@ -30,7 +30,7 @@ manifest_platforms=""
 
 # build OS ARCH: build-release-OS-ARCH, then the archive and its manifest entry.
 build() {
-    local os=$1 arch=$2 bdir=build-release-$1-$2 strip=strip archive sha
+    local os=$1 arch=$2 bdir=build-release-$1-$2 archive sha
     local args=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DBUILD_TESTING=OFF)
     if [ "$arch" != "$host" ]; then
         [ -f "krew/$os-$arch.cmake" ] || { echo "release: cannot build $os/$arch on $host" >&2; exit 1; }
@@ -41,13 +41,13 @@ build() {
             exit 1
         }
         args+=(-DCMAKE_TOOLCHAIN_FILE="$root/krew/$os-$arch.cmake")
-        strip=aarch64-linux-gnu-strip
     fi
     cmake -S . -B "$bdir" "${args[@]}" >/dev/null
     cmake --build "$bdir" -j "$(nproc)" --target kubectl-sandbox_run >/dev/null
     rm -rf "${stage:?}"/*
     cp "$bdir/plugin/kubectl-sandbox_run" LICENSE README.md "$stage/"
-    "$strip" "$stage/kubectl-sandbox_run"
+    # The strip of the build's toolchain (the toolchain file names the cross one).
+    "$(sed -n 's/^CMAKE_STRIP:FILEPATH=//p' "$bdir/CMakeCache.txt")" "$stage/kubectl-sandbox_run"
     archive=$outdir/kubectl-sandbox_run-$os-$arch.tar.gz
     # Reproducible: fixed order, owner and time.
     tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$stage" -cf - \

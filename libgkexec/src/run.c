@@ -321,6 +321,15 @@ void gkx__run_set_phase(gkx_run *r, int phase, const char *detail)
 		r->on_phase((gkx_phase)phase, detail ? detail : "", r->phase_ud);
 }
 
+void gkx__run_note_end(gkx_run *r)
+{
+	if (r->timings.ended >= 0)
+		return;
+	r->timings.ended = gkx__mono_now() - r->t0;
+	if (r->timings.started < 0)
+		r->timings.started = r->timings.ended;
+}
+
 void gkx__run_stop_stream(gkx_run *r, gkx_stream *s)
 {
 	if (s->active && !s->req.done) {
@@ -357,10 +366,7 @@ static int step(gkx_run *r, double deadline)
 	 * status. A status from a signal (128 and up) waits for the pod's
 	 * status, which can say OOMKilled. */
 	if (r->marker_seen && r->marker_exit < 128) {
-		if (r->timings.ended < 0)
-			r->timings.ended = now - r->t0;
-		if (r->timings.started < 0)
-			r->timings.started = r->timings.ended;
+		gkx__run_note_end(r);
 		r->exit_code = r->marker_exit;
 		gkx__run_set_reason(r, r->marker_exit ? "Error" : "Completed");
 		return 1;

@@ -88,6 +88,8 @@ struct gkx_run {
 
 void gkx__run_set_reason(gkx_run *r, const char *reason);
 void gkx__run_set_phase(gkx_run *r, int phase, const char *detail);
+/* The container's end was seen (pod status or end line): its timings. */
+void gkx__run_note_end(gkx_run *r);
 void gkx__run_stop_stream(gkx_run *r, gkx_stream *s);
 /* Keep the start of a failed stream's body (a Status is small); the rest
  * is read and dropped, so a server cannot make it grow without bound. */

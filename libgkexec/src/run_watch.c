@@ -71,11 +71,7 @@ static int on_pod_event(const char *type, cJSON *pod, void *ud)
 		return 0;
 	if ((state = path(cs, "state", "terminated", NULL)) != NULL) {
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(state, "exitCode");
-		if (r->cstate != C_TERMINATED) {
-			r->timings.ended = gkx__mono_now() - r->t0;
-			if (r->timings.started < 0)
-				r->timings.started = r->timings.ended;
-		}
+		gkx__run_note_end(r);
 		r->cstate = C_TERMINATED;
 		r->term_exit = cJSON_IsNumber(code) ? code->valueint : -1;
 		copy_str(r->term_reason, sizeof(r->term_reason),

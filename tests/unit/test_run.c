@@ -58,23 +58,8 @@ static int capture(const char *data, size_t len, void *ud)
 	return gkx__buf_put(ud, data, len) < 0;
 }
 
-static gkx_run *new_run(fixture *f, const char *code)
-{
-	gkx_run_options o;
-	gkx_run *run = NULL;
-	gkx_error err;
-
-	gkx_run_options_init(&o);
-	o.script_name = "hello.py";
-	o.script = code;
-	o.script_len = strlen(code);
-	o.on_output = capture;
-	o.output_userdata = &f->out;
-	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
-	return run;
-}
-
-/* Like new_run, with a hook to change the options. */
+/* A run of `code` whose output goes to f->out; `tweak`, if given, changes
+ * the options first. */
 static gkx_run *new_run_with(fixture *f, const char *code, void (*tweak)(gkx_run_options *))
 {
 	gkx_run_options o;
@@ -87,9 +72,15 @@ static gkx_run *new_run_with(fixture *f, const char *code, void (*tweak)(gkx_run
 	o.script_len = strlen(code);
 	o.on_output = capture;
 	o.output_userdata = &f->out;
-	tweak(&o);
+	if (tweak)
+		tweak(&o);
 	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
 	return run;
+}
+
+static gkx_run *new_run(fixture *f, const char *code)
+{
+	return new_run_with(f, code, NULL);
 }
 
 static void expect_cleanup(void)
