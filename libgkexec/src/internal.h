@@ -203,7 +203,6 @@ typedef struct gkx_manifest_spec {
 	const char *runtime_class;
 	const char *workdir;  /* NULL: /app */
 	const char *job_uid; /* for the ConfigMap's ownerReference, or NULL */
-	const char *end_marker; /* printed before the exit code when the script ends */
 } gkx_manifest_spec;
 
 /* The NetworkPolicy of --network=none: it selects the run's pod and allows

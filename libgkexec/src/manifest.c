@@ -14,6 +14,7 @@
 #define LABEL_MANAGED_BY "app.kubernetes.io/managed-by"
 #define LABEL_RUN "sandbox-run.gkexec.dev/run"
 #define TOOL_NAME "kubectl-sandbox-run"
+#define GKX__MERGE_SCRIPT "exec \"$0\" \"$@\" 2>&1"
 
 static const struct {
 	const char *ext;
@@ -192,7 +193,7 @@ fail:
 static cJSON *container(const gkx_manifest_spec *s)
 {
 	cJSON *c = cJSON_CreateObject(), *cmd, *env, *sc, *caps, *res, *lim, *req, *mounts, *m;
-	char path[512], wrapper[160];
+	char path[512];
 	size_t i;
 	int is_python = strlen(s->script_name) > 3 &&
 	                !strcmp(s->script_name + strlen(s->script_name) - 3, ".py");
@@ -205,19 +206,10 @@ static cJSON *container(const gkx_manifest_spec *s)
 	/* containerd copies stdout and stderr through two pipes, and the log
 	 * can record a later line of one before an earlier line of the other.
 	 * One pipe keeps the order the script printed in: sh joins them and
-	 * runs the interpreter, passing every argument through "$@" unchanged.
-	 * Then it prints the end marker and the exit status, and exits with
-	 * that status (so the pod status says the same): the client learns the
-	 * end from the log at once, where the pod status tells it only at the
-	 * kubelet's next relist, up to a second later. */
-	if (s->end_marker)
-		snprintf(wrapper, sizeof(wrapper), "\"$0\" \"$@\" 2>&1; s=$?; echo \"%s$s\"; exit $s",
-		         s->end_marker);
-	else
-		snprintf(wrapper, sizeof(wrapper), "exec \"$0\" \"$@\" 2>&1");
+	 * execs the interpreter, passing every argument through "$@" unquoted. */
 	OK(cJSON_AddItemToArray(cmd, cJSON_CreateString("/bin/sh")));
 	OK(cJSON_AddItemToArray(cmd, cJSON_CreateString("-c")));
-	OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(wrapper)));
+	OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(GKX__MERGE_SCRIPT)));
 	for (i = 0; i < s->ncommand; i++)
 		OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(s->command[i])));
 	snprintf(path, sizeof(path), "/app/%s", s->script_name);

@@ -107,7 +107,7 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *o, gkx
 	gkx_run *r;
 	const char **cmd;
 	size_t ncmd, i;
-	char suffix[9], nonce[17];
+	char suffix[9];
 	int rc;
 
 	gkx_error_clear(err);
@@ -121,8 +121,7 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *o, gkx
 		                      "cannot tell how to run \"%s\": name it *.py, *.sh, *.bash, *.js, "
 		                      "*.rb or *.pl",
 		                      o->script_name);
-	if ((rc = gkx__random_suffix(suffix, sizeof(suffix), err)) < 0 ||
-	    (rc = gkx__random_suffix(nonce, sizeof(nonce), err)) < 0)
+	if ((rc = gkx__random_suffix(suffix, sizeof(suffix), err)) < 0)
 		return rc;
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -130,8 +129,6 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *o, gkx
 	r->client = client;
 	r->exit_code = -1;
 	snprintf(r->name, sizeof(r->name), "sandbox-run-%s", suffix);
-	snprintf(r->end_marker, sizeof(r->end_marker), GKX_END_MARKER_PREFIX "%s:", nonce);
-	r->end_len = strlen(r->end_marker);
 	r->ns = gkx__strdup(o->ns && *o->ns ? o->ns : client->cfg->ns);
 	r->image = gkx__strdup(o->image && *o->image ? o->image : GKX_DEFAULT_IMAGE);
 	r->cpu = gkx__strdup(o->cpu ? o->cpu : "500m");
@@ -213,7 +210,6 @@ static void build_spec(const gkx_run *r, gkx_manifest_spec *s)
 	s->runtime_class = r->runtime_class;
 	s->workdir = r->workdir;
 	s->job_uid = r->job_uid;
-	s->end_marker = r->end_marker;
 }
 
 /* The arguments follow the script path in the container's command. */
@@ -362,15 +358,6 @@ static int step(gkx_run *r, double deadline)
 	if ((rc = gkx__run_watch_step(r)) < 0 || (rc = gkx__run_log_step(r)) < 0)
 		return rc;
 	now = gkx__mono_now();
-	/* The marker ended the output: the script exited by itself with this
-	 * status. A status from a signal (128 and up) waits for the pod's
-	 * status, which can say OOMKilled. */
-	if (r->marker_seen && r->marker_exit < 128) {
-		gkx__run_note_end(r);
-		r->exit_code = r->marker_exit;
-		gkx__run_set_reason(r, r->marker_exit ? "Error" : "Completed");
-		return 1;
-	}
 	if (r->cstate == C_TERMINATED && r->log_complete) {
 		r->exit_code = r->term_exit;
 		gkx__run_set_reason(r, r->term_reason[0] ? r->term_reason
@@ -574,8 +561,6 @@ int gkx__run_end(gkx_run *r, int rc)
 		rc = 0;
 	gkx__run_stop_stream(r, &r->watch);
 	gkx__run_stop_stream(r, &r->log);
-	if (gkx__run_log_flush(r) < 0 && rc == 0)
-		rc = r->err->code;
 	if (rc < 0 && !r->reason[0])
 		gkx__run_set_reason(r, rc == GKX_ECANCELED ? "Interrupted" : "Failed");
 	gkx_error_clear(&cleanup_err);
@@ -679,7 +664,6 @@ void gkx_run_free(gkx_run *r)
 	gkx__buf_free(&r->log.url);
 	gkx__buf_free(&r->watch.errbody);
 	gkx__buf_free(&r->log.errbody);
-	gkx__buf_free(&r->hold);
 	gkx__watch_reset(&r->splitter);
 	free(r);
 }

@@ -74,21 +74,11 @@ struct gkx_run {
 	int log_failures;
 	int out_aborted;
 	int truncated;
-
-	/* The wrapper's last line is end_marker and the exit code: it ends the
-	 * output, and tells the exit code as soon as the log carries it, long
-	 * before the kubelet reports the container's end in the pod status.
-	 * `hold` keeps bytes that may be the marker's start until they are not. */
-	char end_marker[48];
-	size_t end_len;
-	gkx_buf hold;
-	int marker_seen;
-	int marker_exit;
 };
 
 void gkx__run_set_reason(gkx_run *r, const char *reason);
 void gkx__run_set_phase(gkx_run *r, int phase, const char *detail);
-/* The container's end was seen (pod status or end line): its timings. */
+/* The pod status says the container ended: its timings. */
 void gkx__run_note_end(gkx_run *r);
 void gkx__run_stop_stream(gkx_run *r, gkx_stream *s);
 /* Keep the start of a failed stream's body (a Status is small); the rest
@@ -123,9 +113,5 @@ int gkx__run_log_step(gkx_run *r);
 /* The log stream's data callback: skips what an earlier request already
  * delivered, applies limit_bytes, hands the rest to on_output. */
 int gkx__run_log_data(const char *data, size_t len, void *ud);
-/* Hand over what `hold` still keeps: the log ended without a marker. */
-int gkx__run_log_flush(gkx_run *r);
-/* The marker line is end_marker, 1 to 3 digits and a newline. */
-#define GKX_END_MARKER_PREFIX "sandbox-run-end:"
 
 #endif

@@ -3,103 +3,17 @@
  * instead (the kubelet notices the end of a followed log only at its next
  * check, up to a second later). Each request starts at the log's beginning
  * and skips the bytes already delivered: a dropped stream resumes without
- * repeating. The wrapper's end marker line is taken out of the output and
- * read as the exit status. */
-#define _GNU_SOURCE /* memmem */
+ * repeating. */
 #include <string.h>
 
 #include "run_internal.h"
 
 #define LOG_MAX_FAILURES 5
 
-/* Hand script output to the reader, up to --limit-bytes; past it the bytes
- * are dropped and the cut is remembered. */
-static int give(gkx_run *r, const char *data, size_t len)
-{
-	size_t n = len;
-
-	if (r->limit_bytes && r->given + n > r->limit_bytes) {
-		r->truncated = 1;
-		n = r->limit_bytes > r->given ? r->limit_bytes - r->given : 0;
-	}
-	if (n && r->on_output && r->on_output(data, n, r->output_ud)) {
-		r->out_aborted = 1;
-		return 1;
-	}
-	r->given += n;
-	return 0;
-}
-
-/* Drop the first n bytes of `hold`. */
-static void hold_consume(gkx_buf *h, size_t n)
-{
-	memmove(h->ptr, h->ptr + n, h->len - n);
-	h->len -= n;
-	h->ptr[h->len] = '\0';
-}
-
-/* Pass new log bytes through the end-marker filter: everything before the
- * marker line is output; bytes that may still become the marker wait in
- * `hold`; the marker's digits become marker_exit. A marker without its
- * digits and newline is output like any other text. */
-static int filter(gkx_run *r, const char *data, size_t len)
-{
-	gkx_buf *h = &r->hold;
-	const char *m = r->end_marker;
-	size_t ml = r->end_len;
-
-	if (r->marker_seen || !len)
-		return 0; /* after the marker only the shell's exit remains */
-	if (!ml)
-		return give(r, data, len);
-	if (gkx__buf_put(h, data, len) < 0)
-		return 1;
-	for (;;) {
-		const char *p = memmem(h->ptr, h->len, m, ml);
-		size_t at, d, keep;
-
-		if (!p) {
-			/* Keep the longest tail that could begin the marker. */
-			for (keep = h->len < ml - 1 ? h->len : ml - 1; keep; keep--)
-				if (!memcmp(h->ptr + h->len - keep, m, keep))
-					break;
-			if (give(r, h->ptr, h->len - keep))
-				return 1;
-			hold_consume(h, h->len - keep);
-			return 0;
-		}
-		at = (size_t)(p - h->ptr);
-		for (d = at + ml; d < h->len && d - at - ml < 3 && h->ptr[d] >= '0' && h->ptr[d] <= '9'; d++)
-			;
-		if (d == h->len) { /* digits or the newline still to come */
-			if (give(r, h->ptr, at))
-				return 1;
-			hold_consume(h, at);
-			return 0;
-		}
-		if (d > at + ml && h->ptr[d] == '\n') {
-			int code = 0;
-			size_t i;
-			for (i = at + ml; i < d; i++)
-				code = code * 10 + (h->ptr[i] - '0');
-			if (give(r, h->ptr, at))
-				return 1;
-			r->marker_seen = 1;
-			r->marker_exit = code;
-			gkx__buf_free(h);
-			return 0;
-		}
-		/* Not the marker after all: its first byte is output. */
-		if (give(r, h->ptr, at + 1))
-			return 1;
-		hold_consume(h, at + 1);
-	}
-}
-
 int gkx__run_log_data(const char *data, size_t len, void *ud)
 {
 	gkx_run *r = ud;
-	size_t skip = 0, fresh;
+	size_t skip = 0, fresh, give;
 
 	if (r->log.req.status != 200)
 		return gkx__run_error_body(&r->log, data, len);
@@ -107,26 +21,20 @@ int gkx__run_log_data(const char *data, size_t len, void *ud)
 		skip = r->delivered - r->seen < len ? r->delivered - r->seen : len;
 	r->seen += len;
 	fresh = len - skip;
-	/* `delivered` counts the log bytes consumed (given, held or dropped past
-	 * --limit-bytes), so that a resumed stream skips exactly those. */
-	if (filter(r, data + skip, fresh))
+	give = fresh;
+	/* Past --limit-bytes the bytes are read and dropped; `delivered` still
+	 * counts them, so that a resumed stream skips them too. */
+	if (r->limit_bytes && r->given + give > r->limit_bytes) {
+		r->truncated = 1;
+		give = r->limit_bytes > r->given ? r->limit_bytes - r->given : 0;
+	}
+	if (give && r->on_output && r->on_output(data + skip, give, r->output_ud)) {
+		r->out_aborted = 1;
 		return 1;
+	}
+	r->given += give;
 	r->delivered += fresh;
 	return 0;
-}
-
-int gkx__run_log_flush(gkx_run *r)
-{
-	int rc = 0;
-
-	if (r->hold.len && !r->marker_seen && give(r, r->hold.ptr, r->hold.len)) {
-		if (r->err)
-			rc = gkx__error_set(r->err, GKX_ECANCELED, "the output reader stopped the run");
-		else
-			rc = GKX_ECANCELED;
-	}
-	gkx__buf_free(&r->hold);
-	return rc;
 }
 
 static int start_log(gkx_run *r, int follow)
@@ -166,12 +74,8 @@ int gkx__run_log_step(gkx_run *r)
 			 * updates the pod's status up to a second later). A cut
 			 * connection is an error, not a clean end, and is resumed. */
 			r->log_complete = 1;
-			if (gkx__run_log_flush(r) < 0)
-				return r->err->code;
 		} else if (r->log_final && r->pod_deleted && (q->status == 404 || q->status == 400)) {
 			r->log_complete = 1; /* the pod, and its log, are gone */
-			if (gkx__run_log_flush(r) < 0)
-				return r->err->code;
 		} else if (!ok) {
 			/* Not ready yet (400 while the container starts), or dropped:
 			 * try again, a bounded number of times. */

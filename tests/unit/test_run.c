@@ -5,7 +5,7 @@
 #include "testutil.h"
 
 #include "fake_transport.h"
-#include "run_internal.h"
+#include "internal.h"
 
 #define JOB_CREATED "{\"kind\":\"Job\",\"metadata\":{\"name\":\"x\",\"uid\":\"uid-123\"}}"
 #define CM_CREATED "{\"kind\":\"ConfigMap\"}"
@@ -149,62 +149,6 @@ static void test_script_exit_code_and_output(void **state)
 	                    "import sys; print('hi'); sys.exit(3)\n");
 	cJSON_Delete(job);
 	cJSON_Delete(cm);
-	gkx_run_free(run);
-}
-
-/* The wrapper's end marker in the log ends the run with its exit code while
- * the pod status still says running; the marker is not output. A marker
- * with a status from a signal (137) waits for the pod's status instead. */
-static void test_end_marker_ends_the_run(void **state)
-{
-	static const char *const want[] = {"POST", "POST", "GET", "GET", "DELETE", "DELETE"};
-	fixture *f = *state;
-	gkx_run *run = new_run(f, "print(1)");
-	char log[256];
-	gkx_error err;
-	cJSON *job;
-	const cJSON *cmd;
-
-	snprintf(log, sizeof(log), "partial line%s3\n", run->end_marker);
-	fake_expect("POST", "/jobs", 201, JOB_CREATED);
-	fake_expect("POST", "/configmaps", 201, CM_CREATED);
-	fake_expect_open("GET", "/pods?", 200, POD("ADDED", RUNNING));
-	fake_expect_open("GET", "/log", 200, log);
-	expect_cleanup();
-	assert_int_equal(gkx_run_execute(run, &err), 0);
-	assert_int_equal(gkx_run_exit_code(run), 3);
-	assert_string_equal(gkx_run_reason(run), "Error");
-	assert_string_equal(f->out.ptr, "partial line");
-	assert_methods(want, 6);
-	assert_non_null(strstr(fake_request_at(3)->url, "follow=true"));
-	/* The marker is the one the Job's wrapper prints. */
-	job = cJSON_Parse(fake_request_at(0)->body);
-	cmd = at(job, "spec.template.spec.containers.0.command");
-	assert_string_equal(cJSON_GetArrayItem(cmd, 0)->valuestring, "/bin/sh");
-	assert_non_null(strstr(cJSON_GetArrayItem(cmd, 2)->valuestring, run->end_marker));
-	assert_int_equal(strncmp(run->end_marker, GKX_END_MARKER_PREFIX, strlen(GKX_END_MARKER_PREFIX)), 0);
-	cJSON_Delete(job);
-	gkx_run_free(run);
-}
-
-static void test_end_marker_of_a_signal_waits_for_status(void **state)
-{
-	fixture *f = *state;
-	gkx_run *run = new_run(f, "x = bytearray(1 << 40)");
-	char log[256];
-	gkx_error err;
-
-	snprintf(log, sizeof(log), "%s137\n", run->end_marker);
-	fake_expect("POST", "/jobs", 201, JOB_CREATED);
-	fake_expect("POST", "/configmaps", 201, CM_CREATED);
-	fake_expect("GET", "/pods?", 200, POD("ADDED", RUNNING));
-	fake_expect_delayed("GET", "/pods?", 200, POD("MODIFIED", TERMINATED(137, "OOMKilled")), 3);
-	fake_expect("GET", "/log", 200, log);
-	expect_cleanup();
-	assert_int_equal(gkx_run_execute(run, &err), 0);
-	assert_int_equal(gkx_run_exit_code(run), 137);
-	assert_string_equal(gkx_run_reason(run), "OOMKilled");
-	assert_null(f->out.ptr);
 	gkx_run_free(run);
 }
 
@@ -846,8 +790,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_script_exit_code_and_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow_then_resume_without_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_network_none_policy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_end_marker_ends_the_run, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_end_marker_of_a_signal_waits_for_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_network_policy_forbidden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forbidden_job_creates_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_configmap_failure_deletes_job, setup, teardown),
