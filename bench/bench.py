@@ -6,10 +6,7 @@ plugin, and the library through the Python binding).
 
 Per tool, after a warm-up, N runs of a one-line script: wall time, client
 CPU (user+sys) and peak RSS from wait4(), and the time from the script's
-last act (it prints time.time()) to the client's exit. Then N runs of a
-script that works 2 s first (it sleeps), for the same wall and end-to-exit
-times: a one-liner ends before the kubelet first reports the container
-running, a longer script does not. Then the API
+last act (it prints time.time()) to the client's exit. Then the API
 requests of a run, counted by tests/e2e/faultproxy.py with no faults;
 throughput (50 scripts, 10 at a time) with what is left in the namespace;
 and the plugin's start-up. Medians and ratios; a table on stdout, CSV,
@@ -28,7 +25,6 @@ import tempfile
 import time
 
 ONE_LINER = "import time; print(time.time())"
-TWO_SECONDS = "import time; time.sleep(2); print(time.time())"
 
 
 # A small wrapper measures each client: wait4() gives the child's own CPU
@@ -119,9 +115,6 @@ def main():
     script = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False)
     script.write(ONE_LINER + "\n")
     script.close()
-    longer = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False)
-    longer.write(TWO_SECONDS + "\n")
-    longer.close()
     rows = []
     for name, argv in tools(a):
         print(f"== {name}", file=sys.stderr, flush=True)
@@ -137,17 +130,8 @@ def main():
             rsss.append(m["rss_kib"] / 1024.0)
             marker = last_float(m["out"])
             tails.append(m["end"] - marker if marker else None)
-        long_walls, long_tails = [], []
-        for i in range(a.runs):
-            m = measure(argv(500 + i, longer.name))
-            if m["code"] != 0:
-                fails += 1
-            long_walls.append(m["wall"])
-            marker = last_float(m["out"])
-            long_tails.append(m["end"] - marker if marker else None)
         rows.append({"tool": name, "runs": a.runs, "failures": fails, "wall_s": med(walls), "cpu_ms": med(cpus) * 1000,
-                     "peak_rss_mib": med(rsss), "exit_to_client_exit_ms": (med(tails) or 0) * 1000,
-                     "wall_2s_script_s": med(long_walls), "exit_to_client_exit_2s_ms": (med(long_tails) or 0) * 1000})
+                     "peak_rss_mib": med(rsss), "exit_to_client_exit_ms": (med(tails) or 0) * 1000})
         clean(a)
 
     # API requests of one run, counted by the proxy.
@@ -206,21 +190,18 @@ def fmt(v, f="{:.2f}"):
 def write(a, rows, startup):
     ours = rows[0]
     cols = ["tool", "wall_s", "cpu_ms", "peak_rss_mib", "api_requests", "exit_to_client_exit_ms",
-            "wall_2s_script_s", "exit_to_client_exit_2s_ms",
             "throughput_50_by_10_s", "left_after_50", "failures", "throughput_failures"]
     with open(os.path.join(a.out, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
-    lines = ["| tool | wall (s) | ×ours | client CPU (ms) | peak RSS (MiB) | API requests | script end → client exit (ms) | 2 s script: wall (s) | ×ours | 2 s script: end → exit (ms) | 50 runs, 10 at a time (s) | left after 50 |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| tool | wall (s) | ×ours | client CPU (ms) | peak RSS (MiB) | API requests | script end → client exit (ms) | 50 runs, 10 at a time (s) | left after 50 |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
-        lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+        lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
             r["tool"], fmt(r["wall_s"]), fmt(r["wall_s"] / ours["wall_s"] if ours["wall_s"] else None),
             fmt(r["cpu_ms"], "{:.0f}"), fmt(r["peak_rss_mib"], "{:.1f}"), fmt(r.get("api_requests"), "{:.0f}"),
-            fmt(r["exit_to_client_exit_ms"], "{:.0f}"), fmt(r["wall_2s_script_s"]),
-            fmt(r["wall_2s_script_s"] / ours["wall_2s_script_s"] if ours["wall_2s_script_s"] else None),
-            fmt(r["exit_to_client_exit_2s_ms"], "{:.0f}"), fmt(r.get("throughput_50_by_10_s"), "{:.1f}"),
+            fmt(r["exit_to_client_exit_ms"], "{:.0f}"), fmt(r.get("throughput_50_by_10_s"), "{:.1f}"),
             r.get("left_after_50", "n/a")))
     lines.append("")
     lines.append("Plugin start-up (median of 20): `--version` {:.1f} ms, `--dry-run=client -o yaml` {:.1f} ms.".format(
