@@ -152,6 +152,39 @@ static void test_script_exit_code_and_output(void **state)
 	gkx_run_free(run);
 }
 
+static int refuse(const char *data, size_t len, void *ud)
+{
+	(void)data;
+	(void)len;
+	(void)ud;
+	return 1;
+}
+
+static void refusing_reader(gkx_run_options *o)
+{
+	o->on_output = refuse;
+}
+
+/* An output reader that refuses the output stops the run, which still
+ * cleans up. */
+static void test_reader_stops_the_run(void **state)
+{
+	static const char *const want[] = {"POST", "POST", "GET", "GET", "DELETE", "DELETE"};
+	fixture *f = *state;
+	gkx_run *run = new_run_with(f, "print(1)", refusing_reader);
+	gkx_error err;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect_open("GET", "/pods?", 200, POD("ADDED", RUNNING));
+	fake_expect_open("GET", "/log", 200, "1\n");
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), GKX_ECANCELED);
+	assert_string_equal(err.message, "the output reader stopped the run");
+	assert_methods(want, 6);
+	gkx_run_free(run);
+}
+
 static void network_none(gkx_run_options *o)
 {
 	o->network = "none";
@@ -790,6 +823,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_script_exit_code_and_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow_then_resume_without_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_network_none_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reader_stops_the_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_network_policy_forbidden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forbidden_job_creates_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_configmap_failure_deletes_job, setup, teardown),
