@@ -189,6 +189,36 @@ typedef struct gkx_watch_splitter {
 int gkx__watch_feed(gkx_watch_splitter *w, const char *data, size_t len);
 void gkx__watch_reset(gkx_watch_splitter *w);
 
+/* ---- log_stream.c: the kubelet's log read with timestamps=true ---- */
+#define GKX_LOG_SPLIT 16384 /* containerd's max_container_log_line_size */
+#define GKX_LOG_HOLD 4096   /* the end of an open line kept back; > any node error */
+typedef struct gkx_log_parser {
+	int state;
+	char ts[40];
+	size_t tslen;
+	size_t reclen;  /* content bytes of the current record (or part) */
+	size_t split;   /* the part size; 0: GKX_LOG_SPLIT */
+	gkx_buf held;   /* content of a record whose end is not known yet */
+	gkx_buf foreign; /* the start of text that is not a record: the node's */
+} gkx_log_parser;
+/* Feed a body; the container's bytes go to `out` (which returns non-zero
+ * to stop: then 1 is returned). GKX_ENOMEM on failure. */
+int gkx__log_parse(gkx_log_parser *p, const char *data, size_t len, gkx_data_cb out, void *ud);
+/* The body ended cleanly: 1 when text that was not the container's came
+ * (see gkx__log_parser_foreign), else 0. The end of an unfinished last line
+ * stays held. */
+int gkx__log_parse_end(gkx_log_parser *p);
+/* Hand over what is held; `removed`: the container was removed (its pod
+ * deleted), so a gRPC error at the end is the node's and is cut off.
+ * Returns 1 when `out` refused, GKX_ENOMEM, or 0. */
+int gkx__log_parse_flush(gkx_log_parser *p, int removed, gkx_data_cb out, void *ud);
+/* Text that was not the container's arrived (p->foreign holds its start). */
+int gkx__log_parser_foreign(const gkx_log_parser *p);
+/* Start over (a new request); frees the buffers, keeps nothing. */
+void gkx__log_parser_reset(gkx_log_parser *p);
+/* An RFC 3339 time as the kubelet writes it. */
+int gkx__log_valid_time(const char *s, size_t n);
+
 /* ---- manifest.c: pure request builders ---- */
 typedef struct gkx_manifest_spec {
 	const char *name;

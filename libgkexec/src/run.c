@@ -561,6 +561,7 @@ int gkx__run_end(gkx_run *r, int rc)
 		rc = 0;
 	gkx__run_stop_stream(r, &r->watch);
 	gkx__run_stop_stream(r, &r->log);
+	gkx__run_log_flush(r);
 	if (rc < 0 && !r->reason[0])
 		gkx__run_set_reason(r, rc == GKX_ECANCELED ? "Interrupted" : "Failed");
 	gkx_error_clear(&cleanup_err);
@@ -664,6 +665,7 @@ void gkx_run_free(gkx_run *r)
 	gkx__buf_free(&r->log.url);
 	gkx__buf_free(&r->watch.errbody);
 	gkx__buf_free(&r->log.errbody);
+	gkx__log_parser_reset(&r->logp);
 	gkx__watch_reset(&r->splitter);
 	free(r);
 }

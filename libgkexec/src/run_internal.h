@@ -67,6 +67,7 @@ struct gkx_run {
 	/* The log. Every request reads the container's log from its start and
 	 * skips what was already delivered, so a resumed stream never repeats. */
 	gkx_stream log;
+	gkx_log_parser logp;    /* the current request's records */
 	size_t delivered, seen; /* log bytes consumed; bytes of the current request */
 	size_t given;           /* bytes handed to on_output (at most limit_bytes) */
 	int log_final;    /* the current log request is the last one */
@@ -110,8 +111,16 @@ cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const
 
 /* run_log.c */
 int gkx__run_log_step(gkx_run *r);
-/* The log stream's data callback: skips what an earlier request already
- * delivered, applies limit_bytes, hands the rest to on_output. */
+/* The log stream's data callback: reads the timestamped records, skips
+ * what an earlier request already delivered, applies limit_bytes, hands the
+ * rest to on_output. */
 int gkx__run_log_data(const char *data, size_t len, void *ud);
+/* Before each log request, and after one that ended cleanly: 0, 1 when
+ * text that was not the container's came (now in r->log.errbody), or
+ * GKX_ENOMEM. */
+void gkx__run_log_reset(gkx_run *r);
+int gkx__run_log_finish(gkx_run *r);
+/* The run is over: the end of an unfinished last line, if one is held. */
+int gkx__run_log_flush(gkx_run *r);
 
 #endif

@@ -3,20 +3,21 @@
  * instead (the kubelet notices the end of a followed log only at its next
  * check, up to a second later). Each request starts at the log's beginning
  * and skips the bytes already delivered: a dropped stream resumes without
- * repeating. */
+ * repeating. Logs are read with timestamps (see log_stream.c), so that an
+ * error the node appends to the body never passes for output. */
+#include <stdio.h>
 #include <string.h>
 
 #include "run_internal.h"
 
 #define LOG_MAX_FAILURES 5
 
-int gkx__run_log_data(const char *data, size_t len, void *ud)
+/* The container's bytes, in order, from one request's start. */
+static int deliver(const char *data, size_t len, void *ud)
 {
 	gkx_run *r = ud;
 	size_t skip = 0, fresh, give;
 
-	if (r->log.req.status != 200)
-		return gkx__run_error_body(&r->log, data, len);
 	if (r->seen < r->delivered)
 		skip = r->delivered - r->seen < len ? r->delivered - r->seen : len;
 	r->seen += len;
@@ -37,17 +38,54 @@ int gkx__run_log_data(const char *data, size_t len, void *ud)
 	return 0;
 }
 
+int gkx__run_log_data(const char *data, size_t len, void *ud)
+{
+	gkx_run *r = ud;
+
+	if (r->log.req.status != 200)
+		return gkx__run_error_body(&r->log, data, len);
+	return gkx__log_parse(&r->logp, data, len, deliver, r) != 0;
+}
+
+void gkx__run_log_reset(gkx_run *r)
+{
+	r->seen = 0;
+	gkx__log_parser_reset(&r->logp);
+	gkx__buf_free(&r->log.errbody);
+}
+
+int gkx__run_log_finish(gkx_run *r)
+{
+	int rc = gkx__log_parse_end(&r->logp);
+
+	if (rc < 0)
+		return rc;
+	if (rc) {
+		/* The node's words: kept as the failed request's body. */
+		gkx__buf_free(&r->log.errbody);
+		if (gkx__buf_put(&r->log.errbody, r->logp.foreign.ptr, r->logp.foreign.len) < 0)
+			return GKX_ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+int gkx__run_log_flush(gkx_run *r)
+{
+	return gkx__log_parse_flush(&r->logp, r->pod_deleted, deliver, r);
+}
+
 static int start_log(gkx_run *r, int follow)
 {
 	gkx_buf pq = GKX_BUF_INIT;
 	int rc;
 
-	r->seen = 0;
+	gkx__run_log_reset(r);
 	r->log_final = !follow;
 	gkx__buf_free(&r->log.url);
-	gkx__buf_free(&r->log.errbody);
 	if (gkx__api_path(&pq, "v1", r->ns, "pods", r->pod, "log") < 0 ||
 	    gkx__api_query(&pq, "container", "sandbox") < 0 ||
+	    gkx__api_query(&pq, "timestamps", "true") < 0 ||
 	    (follow && gkx__api_query(&pq, "follow", "true") < 0)) {
 		rc = gkx__error_oom(r->err);
 	} else {
@@ -62,9 +100,16 @@ int gkx__run_log_step(gkx_run *r)
 {
 	if (r->log.active && r->log.req.done) {
 		gkx_http_request *q = &r->log.req;
-		int ok = q->status == 200 && !q->error;
+		int ok = q->status == 200 && !q->error, foreign = 0;
 		r->log.active = 0;
 		gkx__api_finished(r->client, q, 0);
+		if (ok) {
+			int rc = gkx__run_log_finish(r);
+			if (rc < 0)
+				return gkx__error_oom(r->err);
+			foreign = rc == 1;
+			ok = !foreign;
+		}
 		if (r->out_aborted)
 			return gkx__error_set(r->err, GKX_ECANCELED, "the output reader stopped the run");
 		if (ok) {
@@ -74,7 +119,8 @@ int gkx__run_log_step(gkx_run *r)
 			 * updates the pod's status up to a second later). A cut
 			 * connection is an error, not a clean end, and is resumed. */
 			r->log_complete = 1;
-		} else if (r->log_final && r->pod_deleted && (q->status == 404 || q->status == 400)) {
+		} else if (r->log_final && r->pod_deleted &&
+		           (q->status == 404 || q->status == 400 || foreign)) {
 			r->log_complete = 1; /* the pod, and its log, are gone */
 		} else if (!ok) {
 			/* Not ready yet (400 while the container starts), or dropped:
@@ -83,6 +129,10 @@ int gkx__run_log_step(gkx_run *r)
 				if (q->error)
 					return gkx__error_set(r->err, q->error, "reading the log of %s: %s", r->pod,
 					                      q->error_text);
+				if (foreign)
+					return gkx__error_set(r->err, GKX_EAPI, "reading the log of %s: the node said: %.*s",
+					                      r->pod, (int)(r->log.errbody.len < 512 ? r->log.errbody.len : 512),
+					                      r->log.errbody.ptr);
 				return gkx__api_status_error(r->err, q->status, r->log.errbody.ptr, r->log.errbody.len,
 				                             "reading the log");
 			}
@@ -92,6 +142,13 @@ int gkx__run_log_step(gkx_run *r)
 	}
 	if (r->log_complete)
 		return 0;
+	if (r->pod_deleted && r->cstate != C_TERMINATED) {
+		/* Deleted while it ran (the deadline): once, without following,
+		 * what the node still has; a follow would only fail again. */
+		if (r->cstate == C_RUNNING && !r->log.active && !r->log_final && r->pod[0])
+			return start_log(r, 0) < 0 ? r->err->code : 0;
+		return 0;
+	}
 	if (r->cstate == C_RUNNING && !r->log.active && r->pod[0])
 		return start_log(r, 1) < 0 ? r->err->code : 0;
 	if (r->cstate == C_TERMINATED && (!r->log.active || !r->log_final)) {

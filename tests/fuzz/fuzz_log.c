@@ -1,9 +1,16 @@
-/* libFuzzer: the log stream handler. The input is a container log; the
- * target replays it as the run reads it: several requests, each from the
- * log's start and cut at a point the input chooses, in chunks the input
- * sizes, with failed requests (a non-200 Status body) in between, under a
- * limit_bytes the input picks. Whatever the cuts, the reader must receive
- * the log exactly once, in order, up to the limit: any difference aborts. */
+/* libFuzzer: the log stream handler. The input is what a container wrote;
+ * the target encodes it as the kubelet serves it with timestamps=true
+ * (a time and a space before each record, lines cut into parts of a
+ * size the input picks, every part stamped as a 1.20 kubelet does or
+ * only the first as newer ones do, a last line with no newline) and
+ * replays it as the run reads it: several requests, each from the log's
+ * start and cut where the input chooses, in chunks the input sizes, some
+ * failed (a non-200 Status body), some ended by the node's own error text
+ * after a record, under a limit_bytes the input picks. Whatever happens,
+ * the reader must receive the container's bytes exactly once, in order, up
+ * to the limit, and never a byte of the node's text: any difference aborts.
+ *
+ * Input: 5 bytes of settings, then the container's output. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,9 +18,70 @@
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
+#define NODE_ERROR "rpc error: code = NotFound desc = an error occurred when try to find container"
+
+static const char *const times[] = {
+	"2026-11-30T06:29:09.123456789Z", "2026-11-30T06:29:09Z", "2026-11-30T07:29:09.5+01:00",
+};
+
 static int collect(const char *data, size_t len, void *ud)
 {
 	return gkx__buf_put(ud, data, len) < 0;
+}
+
+/* A line's body is cut after `split` bytes; the newline is not counted. */
+static void encode(gkx_buf *log, size_t *ends, size_t *nends, const char *c, size_t n, size_t split,
+                   int stamp_parts, unsigned salt)
+{
+	size_t i = 0;
+
+	*nends = 0;
+	while (i < n) {
+		const char *nl = memchr(c + i, '\n', n - i);
+		size_t body = nl ? (size_t)(nl - (c + i)) : n - i, done = 0;
+		int first = 1;
+		do {
+			size_t part = body - done > split ? split : body - done;
+			int last = done + part == body;
+			if (first || stamp_parts) {
+				gkx__buf_puts(log, times[(salt + i + done) % 3]);
+				gkx__buf_puts(log, " ");
+			}
+			gkx__buf_put(log, c + i + done, part);
+			if (last && nl)
+				gkx__buf_puts(log, "\n");
+			done += part;
+			first = 0;
+			ends[(*nends)++] = log->len; /* a record ends here */
+		} while (done < body);
+		i += body + (nl ? 1 : 0);
+	}
+}
+
+/* Inputs the format itself cannot tell apart, which the reader documents:
+ * a newer kubelet's unstamped part that begins with a time and a space, and
+ * a node error (the pod was deleted) glued to a last line that itself
+ * holds the gRPC error's words. */
+static int ambiguous(const char *c, size_t n, size_t split, int stamp_parts, int glue)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const char *nl = memchr(c + i, '\n', n - i);
+		size_t body = nl ? (size_t)(nl - (c + i)) : n - i, off;
+		for (off = split; !stamp_parts && off < body; off += split) {
+			const char *sp = memchr(c + i + off, ' ', body - off < 41 ? body - off : 41);
+			if (sp && gkx__log_valid_time(c + i + off, (size_t)(sp - (c + i + off))))
+				return 1;
+		}
+		if (!nl && glue && body) {
+			for (off = 0; off + 18 <= body; off++)
+				if (!memcmp(c + i + off, "rpc error: code = ", 18))
+					return 1;
+		}
+		i += body + (nl ? 1 : 0);
+	}
+	return 0;
 }
 
 /* Feed log[0, reach) to the handler in chunks of `chunk` bytes. */
@@ -21,7 +89,7 @@ static void feed(gkx_run *r, const char *log, size_t reach, size_t chunk)
 {
 	size_t off = 0;
 
-	r->seen = 0; /* a new request starts at the log's beginning */
+	gkx__run_log_reset(r); /* a new request starts at the log's beginning */
 	while (off < reach) {
 		size_t n = reach - off < chunk ? reach - off : chunk;
 		if (gkx__run_log_data(log + off, n, r))
@@ -32,47 +100,86 @@ static void feed(gkx_run *r, const char *log, size_t reach, size_t chunk)
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-	gkx_buf out = GKX_BUF_INIT;
+	gkx_buf out = GKX_BUF_INIT, log = GKX_BUF_INIT;
 	gkx_run r;
-	const char *log;
-	size_t len, limit, chunk, want, i;
-	unsigned nreq;
+	const char *c;
+	size_t n, limit, chunk, want, split, i, nends, *ends;
+	unsigned nreq, flags;
+	int stamp_parts, glue;
 
-	if (size < 3)
+	if (size < 5)
 		return 0;
 	memset(&r, 0, sizeof(r));
 	limit = data[0] < 128 ? 0 : (size_t)(data[0] - 128) * 3;
 	chunk = 1 + data[1] % 32;
 	nreq = 1 + data[2] % 8;
-	log = (const char *)data + 3;
-	len = size - 3;
+	split = 1 + data[3] % 64;
+	flags = data[4];
+	stamp_parts = flags & 1;
+	glue = (flags & 2) != 0; /* the last request ends with the node's error */
+	c = (const char *)data + 5;
+	n = size - 5;
+	if (ambiguous(c, n, split, stamp_parts, glue))
+		return 0;
+	ends = malloc((n + 1) * sizeof(*ends));
+	if (!ends)
+		return 0;
+	encode(&log, ends, &nends, c, n, split, stamp_parts, flags);
+	r.logp.split = split;
 	r.limit_bytes = limit;
 	r.on_output = collect;
 	r.output_ud = &out;
 	for (i = 0; i < nreq; i++) {
-		/* Earlier requests are cut somewhere; the last one reads it all. */
-		size_t reach = len;
-		if (i + 1 < nreq && len) {
+		/* Earlier requests end early; the last one reads it all. */
+		size_t reach = log.len;
+		int last = i + 1 == nreq;
+		if (!last && log.len) {
 			/* two bytes of the log pick the fraction of it this request reads */
-			unsigned long frac = (unsigned long)(unsigned char)log[i % len] << 8 |
-			                     (unsigned char)log[(i + 1) % len];
-			reach = (size_t)((unsigned long long)len * frac >> 16);
+			unsigned long frac = (unsigned long)(unsigned char)log.ptr[i % log.len] << 8 |
+			                     (unsigned char)log.ptr[(i + 1) % log.len];
+			reach = (size_t)((unsigned long long)log.len * frac >> 16);
 		}
 		if (i % 3 == 1) {
 			r.log.req.status = 500; /* a failed request: its body is a Status */
-			feed(&r, log, reach, chunk);
+			feed(&r, log.ptr, reach, chunk);
 			if (r.log.errbody.len > GKX_STREAM_MAX_ERROR_BODY)
 				abort();
-			gkx__buf_free(&r.log.errbody);
 		}
 		r.log.req.status = 200;
-		feed(&r, log, reach, chunk);
+		if (!last && (flags & 4) && nends && log.ptr[ends[(flags >> 3) % nends] - 1] == '\n') {
+			/* Ended cleanly by the node's error after a whole line. */
+			gkx_buf cut = GKX_BUF_INIT;
+			gkx__buf_put(&cut, log.ptr, ends[(flags >> 3) % nends]);
+			gkx__buf_puts(&cut, NODE_ERROR);
+			feed(&r, cut.ptr, cut.len, chunk);
+			if (gkx__run_log_finish(&r) != 1)
+				abort();
+			gkx__buf_free(&cut);
+			continue;
+		}
+		if (last && glue) {
+			gkx__buf_puts(&log, NODE_ERROR);
+			reach = log.len;
+		}
+		feed(&r, log.ptr, reach, chunk);
+		if (last) {
+			/* The node appends its text only when the pod is gone. */
+			int rc = gkx__run_log_finish(&r);
+			r.pod_deleted = glue;
+			if (rc < 0 || gkx__run_log_flush(&r) != 0)
+				abort();
+			if ((rc == 1 || gkx__log_parser_foreign(&r.logp)) != glue)
+				abort(); /* the node's text is seen exactly when it came */
+		}
 	}
-	want = limit && len > limit ? limit : len;
-	if (out.len != want || (want && memcmp(out.ptr, log, want)) || r.delivered != len ||
-	    r.given != want || r.truncated != (limit && len > limit))
+	want = limit && n > limit ? limit : n;
+	if (out.len != want || (want && memcmp(out.ptr, c, want)) || r.delivered != n ||
+	    r.given != want || r.truncated != (limit && n > limit))
 		abort();
 	gkx__buf_free(&out);
+	gkx__buf_free(&log);
 	gkx__buf_free(&r.log.errbody);
+	gkx__log_parser_reset(&r.logp);
+	free(ends);
 	return 0;
 }

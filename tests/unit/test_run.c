@@ -9,6 +9,8 @@
 
 #define JOB_CREATED "{\"kind\":\"Job\",\"metadata\":{\"name\":\"x\",\"uid\":\"uid-123\"}}"
 #define CM_CREATED "{\"kind\":\"ConfigMap\"}"
+/* A log record as the kubelet writes it with timestamps=true. */
+#define TS "2026-11-30T06:29:09.123456789Z "
 #define POD(type, state)                                                                        \
 	"{\"type\":\"" type "\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-1\"},"    \
 	"\"spec\":{\"nodeName\":\"n1\"},\"status\":{\"containerStatuses\":[{\"name\":\"sandbox\"," \
@@ -126,7 +128,7 @@ static void test_script_exit_code_and_output(void **state)
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
 	fake_expect("GET", "/pods?", 200, PENDING_POD POD("MODIFIED", TERMINATED(3, "Error")));
-	fake_expect("GET", "/log", 200, "hi\n");
+	fake_expect("GET", "/log", 200, TS "hi\n");
 	expect_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_int_equal(gkx_run_exit_code(run), 3);
@@ -177,7 +179,7 @@ static void test_reader_stops_the_run(void **state)
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
 	fake_expect_open("GET", "/pods?", 200, POD("ADDED", RUNNING));
-	fake_expect_open("GET", "/log", 200, "1\n");
+	fake_expect_open("GET", "/log", 200, TS "1\n");
 	expect_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), GKX_ECANCELED);
 	assert_string_equal(err.message, "the output reader stopped the run");
@@ -214,7 +216,7 @@ static void test_network_none_policy(void **state)
 	fake_expect("POST", "/networkpolicies", 201, "{\"kind\":\"NetworkPolicy\"}");
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
 	fake_expect("GET", "/pods?", 200, PENDING_POD POD("MODIFIED", TERMINATED(0, "Completed")));
-	fake_expect("GET", "/log", 200, "1\n");
+	fake_expect("GET", "/log", 200, TS "1\n");
 	fake_expect("DELETE", "/jobs/", 200, "{}");
 	fake_expect("DELETE", "/networkpolicies/", 200, "{}");
 	fake_expect("DELETE", "/configmaps/", 200, "{}");
@@ -267,9 +269,9 @@ static void test_follow_then_resume_without_duplicates(void **state)
 	fake_expect("GET", "/pods?", 200, POD("ADDED", RUNNING));
 	fake_expect_delayed("GET", "/pods?", 200, POD("MODIFIED", TERMINATED(0, "Completed")), 3);
 	/* The followed log delivers part of a line and stays open... */
-	fake_expect_open("GET", "/log?container=sandbox&follow=true", 200, "line1\nli");
+	fake_expect_open("GET", "/log?container=sandbox&timestamps=true&follow=true", 200, TS "line1\n" TS "li");
 	/* ...so the finished log is fetched and only what is new delivered. */
-	fake_expect("GET", "/log?container=sandbox", 200, "line1\nline2\n");
+	fake_expect("GET", "/log?container=sandbox&timestamps=true", 200, TS "line1\n" TS "line2\n");
 	expect_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_string_equal(f->out.ptr, "line1\nline2\n");
@@ -337,7 +339,7 @@ static void test_create_retried_after_a_reset(void **state)
 	            "{\"kind\":\"Job\",\"metadata\":{\"uid\":\"uid-from-get\"}}");
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
 	fake_expect("GET", "/pods?", 200, POD("ADDED", TERMINATED(0, "Completed")));
-	fake_expect("GET", "/log", 200, "1\n");
+	fake_expect("GET", "/log", 200, TS "1\n");
 	expect_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_methods(want, 8);
@@ -386,7 +388,7 @@ static void test_cancel_cleans_up(void **state)
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
 	fake_expect_open("GET", "/pods?", 200, POD("ADDED", RUNNING));
-	fake_expect_open("GET", "/log?container=sandbox&follow=true", 200, "tick\n");
+	fake_expect_open("GET", "/log?container=sandbox&timestamps=true&follow=true", 200, TS "tick\n");
 	expect_cleanup();
 	/* Like a SIGINT while the log streams: after the two creates, the
 	 * watch and the log have answered. */
@@ -438,7 +440,7 @@ static void test_keep_leaves_objects(void **state)
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
 	fake_expect("GET", "/pods?", 200, POD("ADDED", TERMINATED(0, "Completed")));
-	fake_expect("GET", "/log", 200, "hi\n");
+	fake_expect("GET", "/log", 200, TS "hi\n");
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_int_equal(fake_count(), 4);
 	assert_int_equal(gkx_run_execute(run, &err), GKX_EINVAL); /* once only */
@@ -459,6 +461,76 @@ static void test_pod_deleted_by_deadline(void **state)
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_string_equal(gkx_run_reason(run), "DeadlineExceeded");
 	assert_int_equal(gkx_run_exit_code(run), -1);
+	gkx_run_free(run);
+}
+
+/* Recorded on the local cluster under gVisor: the Job controller deleted
+ * the pod at its deadline while the log was followed, and the kubelet
+ * appended its error to the log's 200 body. It must never be output. */
+#define NODE_ERROR "rpc error: code = NotFound desc = an error occurred when try to find container " \
+                   "\"3f0a9c1d2e4b\": not found"
+#define DELETING_POD                                                                            \
+	"{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-1\","   \
+	"\"deletionTimestamp\":\"2026-11-30T06:30:00Z\"},\"spec\":{\"nodeName\":\"n1\"},"             \
+	"\"status\":{\"containerStatuses\":[{\"name\":\"sandbox\",\"state\":" RUNNING "}]}}}\n"
+#define POD_GONE "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"NotFound\",\"code\":404}"
+
+static void node_error_at_deadline(void **state, const char *followed, const char *want)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "print('napping'); import time; time.sleep(999)");
+	gkx_error err;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect("GET", "/pods?", 200, POD("ADDED", RUNNING));
+	fake_expect_delayed("GET", "/pods?", 200, DELETING_POD, 2);
+	fake_expect("GET", "/log?container=sandbox&timestamps=true&follow=true", 200, followed);
+	/* Deleted while running: one look without following; the pod is gone. */
+	fake_expect("GET", "/log?container=sandbox&timestamps=true", 404, POD_GONE);
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_int_equal(err.code, 0);
+	assert_string_equal(f->out.ptr ? f->out.ptr : "", want);
+	assert_string_equal(gkx_run_reason(run), "DeadlineExceeded");
+	assert_int_equal(gkx_run_exit_code(run), -1);
+	assert_int_equal(fake_unexpected(), 0);
+	gkx_run_free(run);
+}
+
+static void test_node_error_is_not_output(void **state)
+{
+	node_error_at_deadline(state, TS "napping\n" NODE_ERROR, "napping\n");
+}
+
+/* The script's last line had no newline: the error is glued to it. */
+static void test_node_error_after_partial_line(void **state)
+{
+	node_error_at_deadline(state, TS "napping\n" TS "zzz" NODE_ERROR, "napping\nzzz");
+}
+
+/* The node's error on a follow while the container still runs: the log is
+ * read again, and each byte is delivered once. */
+static void test_node_error_then_resume(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "print(1)");
+	gkx_error err;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect("GET", "/pods?", 200, POD("ADDED", RUNNING));
+	fake_expect_delayed("GET", "/pods?", 200, POD("MODIFIED", TERMINATED(0, "Completed")), 4);
+	fake_expect("GET", "/log?container=sandbox&timestamps=true&follow=true", 200,
+	            TS "a\n" "rpc error: code = Unknown desc = transient");
+	fake_expect("GET", "/log?container=sandbox&timestamps=true&follow=true", 200,
+	            TS "a\n" TS "b\n");
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_string_equal(f->out.ptr, "a\nb\n");
+	assert_string_equal(gkx_run_reason(run), "Completed");
+	assert_int_equal(gkx_run_exit_code(run), 0);
+	assert_int_equal(fake_unexpected(), 0);
 	gkx_run_free(run);
 }
 
@@ -507,7 +579,7 @@ static void test_watch_resumes_and_relists(void **state)
 	            "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,\"reason\":\"Expired\"}}\n");
 	/* ...so the third starts over without one. */
 	fake_expect("GET", "/pods?", 200, POD_RV("ADDED", "12", TERMINATED(0, "Completed")));
-	fake_expect("GET", "/log", 200, "1\n");
+	fake_expect("GET", "/log", 200, TS "1\n");
 	expect_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_string_equal(gkx_run_reason(run), "Completed");
@@ -533,8 +605,8 @@ static void test_dropped_log_resumes(void **state)
 	 * from its start, only the new bytes come out, and it ends cleanly:
 	 * the container has stopped and that is the whole log, even before
 	 * the watch (resumed from resourceVersion 5) reports the end. */
-	fake_expect_cut("GET", "/log?container=sandbox&follow=true", 200, "a\nb", GKX_ETRANSPORT);
-	fake_expect("GET", "/log?container=sandbox&follow=true", 200, "a\nb\nc\n");
+	fake_expect_cut("GET", "/log?container=sandbox&timestamps=true&follow=true", 200, TS "a\n" TS "b", GKX_ETRANSPORT);
+	fake_expect("GET", "/log?container=sandbox&timestamps=true&follow=true", 200, TS "a\n" TS "b\n" TS "c\n");
 	fake_expect_delayed("GET", "&resourceVersion=5", 200, POD_RV("MODIFIED", "6", TERMINATED(0, "Completed")), 4);
 	expect_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), 0);
@@ -556,7 +628,7 @@ static void test_output_limit(void **state)
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
 	fake_expect("GET", "/pods?", 200, POD("ADDED", TERMINATED(0, "Completed")));
-	fake_expect("GET", "/log", 200, "hello world\n");
+	fake_expect("GET", "/log", 200, TS "hello world\n");
 	expect_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_string_equal(f->out.ptr, "hello");
@@ -607,7 +679,7 @@ static void test_batch_interleaves_runs(void **state)
 		fake_expect("POST", "/jobs", 201, JOB_CREATED);
 		fake_expect("POST", "/configmaps", 201, CM_CREATED);
 		fake_expect("GET", "/pods?", 200, POD("ADDED", TERMINATED(0, "Completed")));
-		fake_expect("GET", "/log", 200, "1\n");
+		fake_expect("GET", "/log", 200, TS "1\n");
 		expect_cleanup();
 	}
 	assert_int_equal(gkx_batch_execute(b, &err), 0);
@@ -724,7 +796,7 @@ static void test_result_json(void **state)
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
 	fake_expect("GET", "/pods?", 200, PENDING_POD POD("MODIFIED", TERMINATED(3, "Error")));
-	fake_expect("GET", "/log", 200, "out\n");
+	fake_expect("GET", "/log", 200, TS "out\n");
 	expect_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	s = gkx_run_result_json(run, "out\n");
@@ -833,6 +905,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cancel_during_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keep_leaves_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pod_deleted_by_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_error_is_not_output, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_error_after_partial_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_error_then_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pod_never_created, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_resumes_and_relists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dropped_log_resumes, setup, teardown),
