@@ -38,6 +38,29 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# gVisor: runsc from bookworm-backports (release 2024-07-29; bookworm's own
+# 2022 build is older than what CLUSTER.md was verified with). The suite
+# gets its own sources entry; backports has pin priority 100, so nothing
+# else is taken from it unless asked for by -t, as runsc alone is here.
+if [ "${1:-}" != "--build-only" ]; then
+    bpo=/etc/apt/sources.list.d/gkexec-backports.sources
+    have=$(dpkg-query -W -f='${Version}' runsc 2>/dev/null || true)
+    if [ -z "$have" ] || ! dpkg --compare-versions "$have" ge 0.0~20240729; then
+        if [ ! -f "$bpo" ]; then
+            cat >"$bpo" <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+        fi
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q
+        apt-get install -y -q --no-install-recommends -t bookworm-backports runsc
+    fi
+fi
+
 # kubectl 1.20 (Debian's kubernetes-client) is unpacked into the cache rather
 # than installed: some images already ship another package owning
 # /usr/bin/kubectl, and the tests want this exact version beside the cluster.

@@ -13,7 +13,7 @@ rm -f "$CLUSTER_DIR/env" # a stale one would point the tests at a dead cluster
 for b in kube-apiserver kube-controller-manager kube-scheduler kubelet; do
     [ -x "$K8S_BIN/$b" ] || { log "$K8S_BIN/$b missing: run tests/cluster/build-k8s.sh"; exit 77; }
 done
-for b in etcd containerd runc "$KUBECTL" openssl; do
+for b in etcd containerd runc runsc "$KUBECTL" openssl; do
     command -v "$b" >/dev/null || { log "$b missing: run tests/cluster/deps.sh"; exit 77; }
 done
 [ -s "$IMAGE_DIR/python.tar" ] && [ -s "$IMAGE_DIR/pause.tar" ] || {
@@ -163,9 +163,12 @@ state = "$CTRD/state"
     default_runtime_name = "runc"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
-    # gVisor is not packaged for Debian: the runsc handler is runc here.
+    # RuntimeClass gvisor (handler runsc): gVisor, driven by the runc shim
+    # through runsc-shim-wrapper (see that file for why).
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runsc]
       runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runsc.options]
+        BinaryName = "$here/runsc-shim-wrapper"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$CLUSTER_DIR/cni"
@@ -223,6 +226,14 @@ kind: RuntimeClass
 metadata:
   name: gvisor
 handler: runsc
+---
+# runc under its own name: only the guard's negative control asks for it,
+# to show that the gVisor probe fails where gVisor is absent.
+apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata:
+  name: runc
+handler: runc
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
