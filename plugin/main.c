@@ -99,8 +99,8 @@ static int collect_out(const char *data, size_t len, void *ud)
 
 static void on_phase(gkx_phase phase, const char *detail, void *ud)
 {
-	static const char *const names[] = {"", "creating", "waiting for a node", "starting",
-	                                    "running", "cleaning up"};
+	static const char *const names[] = { "",         "creating", "waiting for a node",
+		                             "starting", "running",  "cleaning up" };
 	(void)ud;
 	if ((int)phase >= 1 && (int)phase <= 5)
 		fprintf(stderr, "sandbox-run: %s%s%s\n", names[phase], *detail ? " " : "", detail);
@@ -113,11 +113,11 @@ static void on_trace(const char *method, const char *url, long status, int error
 {
 	(void)ud;
 	if (error)
-		fprintf(stderr, "sandbox-run: %s %s -> %s after %.0f ms\n", method, url, gkx_strerror(error),
-		        seconds * 1000);
+		fprintf(stderr, "sandbox-run: %s %s -> %s after %.0f ms\n", method, url,
+		        gkx_strerror(error), seconds * 1000);
 	else
-		fprintf(stderr, "sandbox-run: %s %s %ld in %.0f ms, %lu bytes\n", method, url, status,
-		        seconds * 1000, (unsigned long)bytes);
+		fprintf(stderr, "sandbox-run: %s %s %ld in %.0f ms, %lu bytes\n", method, url,
+		        status, seconds * 1000, (unsigned long)bytes);
 }
 
 static const char *base_name(const char *path)
@@ -153,7 +153,7 @@ int main(int argc, char **argv)
 	gkx_client *client = NULL;
 	gkx_run *run = NULL;
 	gkx_error err;
-	text script = {NULL, 0, 0}, output = {NULL, 0, 0}, *bodies = NULL;
+	text script = { NULL, 0, 0 }, output = { NULL, 0, 0 }, *bodies = NULL;
 	gkx_file *extra = NULL;
 	const char *script_name;
 	int status, rc, json_result, network_none = 0;
@@ -161,7 +161,7 @@ int main(int argc, char **argv)
 	/* The process will hold credentials: no core file, and not dumpable,
 	 * which also keeps other processes of the same user from ptrace. */
 	{
-		struct rlimit none = {0, 0};
+		struct rlimit none = { 0, 0 };
 		setrlimit(RLIMIT_CORE, &none);
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	}
@@ -216,7 +216,8 @@ int main(int argc, char **argv)
 		for (i = 0; i < o.nfiles; i++) {
 			FILE *f = fopen(o.files[i], "rb");
 			if (!f || read_all(f, &bodies[i]) < 0) {
-				fprintf(stderr, "error: cannot read %s%s%s\n", o.files[i], f ? "" : ": ",
+				fprintf(stderr, "error: cannot read %s%s%s\n", o.files[i],
+				        f ? "" : ": ",
 				        f ? ", or it is larger than 1 MiB" : strerror(errno));
 				if (f)
 					fclose(f);
@@ -299,7 +300,8 @@ int main(int argc, char **argv)
 	if (json_result)
 		print_result(run, &output);
 	if (gkx_run_output_truncated(run) && !o.quiet)
-		fprintf(stderr, "sandbox-run: output truncated at %ld bytes (--limit-bytes)\n", o.limit_bytes);
+		fprintf(stderr, "sandbox-run: output truncated at %ld bytes (--limit-bytes)\n",
+		        o.limit_bytes);
 
 	if (got_signal) {
 		status = 128 + got_signal;
@@ -308,8 +310,10 @@ int main(int argc, char **argv)
 	} else if (rc < 0) {
 		status = fail(NULL, &err);
 		if (o.keep)
-			fprintf(stderr, "sandbox-run: kept job/%s and configmap/%s%s in namespace %s\n",
-			        gkx_run_name(run), gkx_run_name(run), network_none ? " and its networkpolicy" : "",
+			fprintf(stderr,
+			        "sandbox-run: kept job/%s and configmap/%s%s in namespace %s\n",
+			        gkx_run_name(run), gkx_run_name(run),
+			        network_none ? " and its networkpolicy" : "",
 			        gkx_run_namespace(run));
 	} else if (!strcmp(gkx_run_reason(run), "DeadlineExceeded")) {
 		fprintf(stderr, "sandbox-run: the script exceeded its deadline and was stopped\n");
@@ -318,12 +322,15 @@ int main(int argc, char **argv)
 		status = gkx_run_exit_code(run);
 		if (!o.quiet && strcmp(gkx_run_reason(run), "Completed") &&
 		    strcmp(gkx_run_reason(run), "Error"))
-			fprintf(stderr, "sandbox-run: %s (exit code %d)\n", gkx_run_reason(run), status);
+			fprintf(stderr, "sandbox-run: %s (exit code %d)\n", gkx_run_reason(run),
+			        status);
 		if (o.keep)
 			fprintf(stderr,
-			        "sandbox-run: kept; inspect with: kubectl -n %s get job,pod,configmap%s -l "
+			        "sandbox-run: kept; inspect with: kubectl -n %s get "
+			        "job,pod,configmap%s -l "
 			        "sandbox-run.gkexec.dev/run=%s\n",
-			        gkx_run_namespace(run), network_none ? ",networkpolicy" : "", gkx_run_name(run));
+			        gkx_run_namespace(run), network_none ? ",networkpolicy" : "",
+			        gkx_run_name(run));
 	}
 out:
 	gkx_run_free(run);

@@ -9,75 +9,90 @@
 
 void options_usage(void)
 {
-	fputs(
-"Run a script in a locked-down, throw-away Kubernetes Job and stream its output.\n"
-"\n"
-"The script runs as a non-root user with every capability dropped, a read-only\n"
-"root filesystem, no service-account token, the gVisor RuntimeClass and a hard\n"
-"deadline. The Job, its pod and the ConfigMap that carries the code are deleted\n"
-"when the run ends.\n"
-"\n"
-"Examples:\n"
-"  # Run a Python script in the current context's namespace\n"
-"  kubectl sandbox-run hello.py\n"
-"\n"
-"  # Pass arguments to the script, with a 60 second deadline\n"
-"  kubectl sandbox-run --timeout=60s job.py -- --rows 10\n"
-"\n"
-"  # Read the script from stdin\n"
-"  echo 'print(1 + 1)' | kubectl sandbox-run -\n"
-"\n"
-"  # Deny the script all network traffic (a NetworkPolicy that goes with the Job)\n"
-"  kubectl sandbox-run --network=none untrusted.py\n"
-"\n"
-"  # Show the ConfigMap and Job that would be created, and create nothing\n"
-"  kubectl sandbox-run --dry-run=client -o yaml hello.py\n"
-"\n"
-"Options:\n"
-"      --cpu='500m': CPU limit of the sandbox (the request is a quarter of it).\n"
-"      --dry-run='none': Must be \"none\" or \"client\". With \"client\", print the objects and create nothing.\n"
-"  -e, --env=[]: Environment variable KEY=VALUE for the script; repeatable.\n"
-"  -f, --file=[]: Another file to place beside the script (same directory); repeatable. 1 MiB in all.\n"
-"      --image='" "python:3.11-slim" "': Container image that runs the script.\n"
-"      --keep=false: Leave the Job and ConfigMap in the cluster for inspection.\n"
-"      --limit-bytes=0: Show at most this much output (e.g. 64Ki); the rest is dropped and the cut is reported.\n"
-"      --memory='512Mi': Memory limit of the sandbox (the request is a quarter of it).\n"
-"      --network='default': Must be \"default\" or \"none\". With \"none\", also create a NetworkPolicy, deleted\n"
-"                           with the Job, that denies the pod all ingress and egress (needs a network plugin\n"
-"                           that enforces NetworkPolicy).\n"
-"  -o, --output='': Output format: json or yaml with --dry-run=client; json for a run's result.\n"
-"  -q, --quiet=false: Print nothing but the script's output.\n"
-"      --runtime-class='gvisor': RuntimeClass of the pod. Change it only on purpose: gvisor is the isolation.\n"
-"      --start-timeout=2m0s: Give up if the script is not running by then (unschedulable, image pull,\n"
-"                            mounts); never more than --timeout.\n"
-"      --timeout=5m0s: Hard deadline of the run (activeDeadlineSeconds), e.g. 30s, 5m, 1h.\n"
-"  -v, --v=0: Verbosity of the tool's own messages on stderr.\n"
-"      --version=false: Print the plugin's and libgkexec's versions.\n"
-"      --workdir='/app': Working directory of the script (/app holds the code, read-only; /tmp is writable).\n"
-"\n"
-"kubectl options:\n"
-"      --certificate-authority='': Path to a cert file for the certificate authority.\n"
-"      --cluster='': The name of the kubeconfig cluster to use.\n"
-"      --context='': The name of the kubeconfig context to use.\n"
-"      --insecure-skip-tls-verify=false: If true, the server's certificate will not be checked for validity.\n"
-"      --kubeconfig='': Path to the kubeconfig file to use.\n"
-"  -n, --namespace='': If present, the namespace scope for this request.\n"
-"      --request-timeout='0': How long to wait for a single API request, e.g. 10s; 0 uses 30s.\n"
-"  -s, --server='': The address and port of the Kubernetes API server.\n"
-"      --tls-server-name='': Server name to use for server certificate validation.\n"
-"      --token='': Bearer token for authentication to the API server.\n"
-"      --user='': The name of the kubeconfig user to use.\n"
-"\n"
-"Exit status:\n"
-"  the script's own exit code when it ran to an end\n"
-"  124  the deadline (--timeout) stopped the script\n"
-"  125  the tool or the cluster failed before the script could finish\n"
-"  130, 143, 129  interrupted by SIGINT, SIGTERM or SIGHUP (after cleaning up)\n"
-"\n"
-"Usage:\n"
-"  kubectl sandbox-run [flags] FILE|- [-- ARGS...]\n"
-"  kubectl sandbox-run completion bash|zsh\n",
-		stdout);
+	fputs("Run a script in a locked-down, throw-away Kubernetes Job and stream its output.\n"
+	      "\n"
+	      "The script runs as a non-root user with every capability dropped, a read-only\n"
+	      "root filesystem, no service-account token, the gVisor RuntimeClass and a hard\n"
+	      "deadline. The Job, its pod and the ConfigMap that carries the code are deleted\n"
+	      "when the run ends.\n"
+	      "\n"
+	      "Examples:\n"
+	      "  # Run a Python script in the current context's namespace\n"
+	      "  kubectl sandbox-run hello.py\n"
+	      "\n"
+	      "  # Pass arguments to the script, with a 60 second deadline\n"
+	      "  kubectl sandbox-run --timeout=60s job.py -- --rows 10\n"
+	      "\n"
+	      "  # Read the script from stdin\n"
+	      "  echo 'print(1 + 1)' | kubectl sandbox-run -\n"
+	      "\n"
+	      "  # Deny the script all network traffic (a NetworkPolicy that goes with the Job)\n"
+	      "  kubectl sandbox-run --network=none untrusted.py\n"
+	      "\n"
+	      "  # Show the ConfigMap and Job that would be created, and create nothing\n"
+	      "  kubectl sandbox-run --dry-run=client -o yaml hello.py\n"
+	      "\n"
+	      "Options:\n"
+	      "      --cpu='500m': CPU limit of the sandbox (the request is a quarter of it).\n"
+	      "      --dry-run='none': Must be \"none\" or \"client\". With \"client\", print the "
+	      "objects and create nothing.\n"
+	      "  -e, --env=[]: Environment variable KEY=VALUE for the script; repeatable.\n"
+	      "  -f, --file=[]: Another file to place beside the script (same directory); "
+	      "repeatable. 1 MiB in all.\n"
+	      "      --image='"
+	      "python:3.11-slim"
+	      "': Container image that runs the script.\n"
+	      "      --keep=false: Leave the Job and ConfigMap in the cluster for inspection.\n"
+	      "      --limit-bytes=0: Show at most this much output (e.g. 64Ki); the rest is "
+	      "dropped and the cut is reported.\n"
+	      "      --memory='512Mi': Memory limit of the sandbox (the request is a quarter of "
+	      "it).\n"
+	      "      --network='default': Must be \"default\" or \"none\". With \"none\", also "
+	      "create a NetworkPolicy, deleted\n"
+	      "                           with the Job, that denies the pod all ingress and egress "
+	      "(needs a network plugin\n"
+	      "                           that enforces NetworkPolicy).\n"
+	      "  -o, --output='': Output format: json or yaml with --dry-run=client; json for a "
+	      "run's result.\n"
+	      "  -q, --quiet=false: Print nothing but the script's output.\n"
+	      "      --runtime-class='gvisor': RuntimeClass of the pod. Change it only on purpose: "
+	      "gvisor is the isolation.\n"
+	      "      --start-timeout=2m0s: Give up if the script is not running by then "
+	      "(unschedulable, image pull,\n"
+	      "                            mounts); never more than --timeout.\n"
+	      "      --timeout=5m0s: Hard deadline of the run (activeDeadlineSeconds), e.g. 30s, "
+	      "5m, 1h.\n"
+	      "  -v, --v=0: Verbosity of the tool's own messages on stderr.\n"
+	      "      --version=false: Print the plugin's and libgkexec's versions.\n"
+	      "      --workdir='/app': Working directory of the script (/app holds the code, "
+	      "read-only; /tmp is writable).\n"
+	      "\n"
+	      "kubectl options:\n"
+	      "      --certificate-authority='': Path to a cert file for the certificate "
+	      "authority.\n"
+	      "      --cluster='': The name of the kubeconfig cluster to use.\n"
+	      "      --context='': The name of the kubeconfig context to use.\n"
+	      "      --insecure-skip-tls-verify=false: If true, the server's certificate will not "
+	      "be checked for validity.\n"
+	      "      --kubeconfig='': Path to the kubeconfig file to use.\n"
+	      "  -n, --namespace='': If present, the namespace scope for this request.\n"
+	      "      --request-timeout='0': How long to wait for a single API request, e.g. 10s; 0 "
+	      "uses 30s.\n"
+	      "  -s, --server='': The address and port of the Kubernetes API server.\n"
+	      "      --tls-server-name='': Server name to use for server certificate validation.\n"
+	      "      --token='': Bearer token for authentication to the API server.\n"
+	      "      --user='': The name of the kubeconfig user to use.\n"
+	      "\n"
+	      "Exit status:\n"
+	      "  the script's own exit code when it ran to an end\n"
+	      "  124  the deadline (--timeout) stopped the script\n"
+	      "  125  the tool or the cluster failed before the script could finish\n"
+	      "  130, 143, 129  interrupted by SIGINT, SIGTERM or SIGHUP (after cleaning up)\n"
+	      "\n"
+	      "Usage:\n"
+	      "  kubectl sandbox-run [flags] FILE|- [-- ARGS...]\n"
+	      "  kubectl sandbox-run completion bash|zsh\n",
+	      stdout);
 }
 
 /* Durations as kubectl takes them: "90", "90s", "5m", "1h", "1m30s". */
@@ -96,12 +111,22 @@ static int parse_duration_ms(const char *s, long *out)
 		if (end == p || errno || v < 0)
 			return -1;
 		p = end;
-		if (!strncmp(p, "ms", 2)) { total += v; p += 2; }
-		else if (*p == 's') { total += v * 1000; p++; }
-		else if (*p == 'm') { total += v * 60000; p++; }
-		else if (*p == 'h') { total += v * 3600000; p++; }
-		else if (!*p && p == end && total == 0) { total = v * 1000; }
-		else return -1;
+		if (!strncmp(p, "ms", 2)) {
+			total += v;
+			p += 2;
+		} else if (*p == 's') {
+			total += v * 1000;
+			p++;
+		} else if (*p == 'm') {
+			total += v * 60000;
+			p++;
+		} else if (*p == 'h') {
+			total += v * 3600000;
+			p++;
+		} else if (!*p && p == end && total == 0) {
+			total = v * 1000;
+		} else
+			return -1;
 	}
 	if (total > 1e12)
 		return -1;
@@ -118,32 +143,48 @@ typedef struct {
 	size_t off; /* where in options */
 } flag;
 
-#define F(l, s, t, m) { l, s, t, offsetof(options, m) }
+#define F(l, s, t, m)                         \
+	{                                     \
+		l, s, t, offsetof(options, m) \
+	}
 static const flag flags[] = {
-	F("kubeconfig", 0, T_STR, kubeconfig), F("context", 0, T_STR, context),
-	F("cluster", 0, T_STR, cluster),       F("user", 0, T_STR, user),
-	F("namespace", 'n', T_STR, ns),        F("request-timeout", 0, T_DUR_MS, request_timeout_ms),
-	F("server", 's', T_STR, server),       F("token", 0, T_STR, token),
+	F("kubeconfig", 0, T_STR, kubeconfig),
+	F("context", 0, T_STR, context),
+	F("cluster", 0, T_STR, cluster),
+	F("user", 0, T_STR, user),
+	F("namespace", 'n', T_STR, ns),
+	F("request-timeout", 0, T_DUR_MS, request_timeout_ms),
+	F("server", 's', T_STR, server),
+	F("token", 0, T_STR, token),
 	F("certificate-authority", 0, T_STR, certificate_authority),
 	F("insecure-skip-tls-verify", 0, T_BOOL, insecure_skip_tls_verify),
 	F("tls-server-name", 0, T_STR, tls_server_name),
-	F("image", 0, T_STR, image),           F("cpu", 0, T_STR, cpu),
-	F("memory", 0, T_STR, memory),         F("timeout", 0, T_DUR_S, timeout_s),
+	F("image", 0, T_STR, image),
+	F("cpu", 0, T_STR, cpu),
+	F("memory", 0, T_STR, memory),
+	F("timeout", 0, T_DUR_S, timeout_s),
 	F("runtime-class", 0, T_STR, runtime_class),
-	F("env", 'e', T_LIST, env),            F("dry-run", 0, T_STR, dry_run),
-	F("file", 'f', T_LIST, files),         F("workdir", 0, T_STR, workdir),
-	F("start-timeout", 0, T_DUR_S, start_timeout_s), F("network", 0, T_STR, network),
+	F("env", 'e', T_LIST, env),
+	F("dry-run", 0, T_STR, dry_run),
+	F("file", 'f', T_LIST, files),
+	F("workdir", 0, T_STR, workdir),
+	F("start-timeout", 0, T_DUR_S, start_timeout_s),
+	F("network", 0, T_STR, network),
 	F("limit-bytes", 0, T_BYTES, limit_bytes),
-	F("output", 'o', T_STR, output),       F("keep", 0, T_BOOL, keep),
-	F("quiet", 'q', T_BOOL, quiet),        F("v", 'v', T_INT, verbosity),
-	F("help", 'h', T_BOOL, help),          F("version", 0, T_BOOL, version),
+	F("output", 'o', T_STR, output),
+	F("keep", 0, T_BOOL, keep),
+	F("quiet", 'q', T_BOOL, quiet),
+	F("v", 'v', T_INT, verbosity),
+	F("help", 'h', T_BOOL, help),
+	F("version", 0, T_BOOL, version),
 	{ NULL, 0, T_STR, 0 },
 };
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 1, 2)))
 #endif
-static int bad(const char *fmt, ...)
+static int
+bad(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -160,9 +201,7 @@ static int set_flag(options *o, const flag *f, const char *name, const char *val
 	char *base = (char *)o + f->off;
 
 	switch (f->type) {
-	case T_STR:
-		*(const char **)base = value;
-		return 0;
+	case T_STR: *(const char **)base = value; return 0;
 	case T_BOOL:
 		if (!value || !strcmp(value, "true"))
 			*(int *)base = 1;
@@ -197,8 +236,12 @@ static int set_flag(options *o, const flag *f, const char *name, const char *val
 		char *end;
 		long v = strtol(value, &end, 10);
 		if (end == value || v <= 0 || (*end && strcmp(end, "Ki") && strcmp(end, "Mi")))
-			return bad("--%s takes a positive number of bytes, optionally with Ki or Mi", name);
-		*(long *)base = v * (!strcmp(end, "Ki") ? 1024L : !strcmp(end, "Mi") ? 1048576L : 1L);
+			return bad(
+			        "--%s takes a positive number of bytes, optionally with Ki or Mi",
+			        name);
+		*(long *)base = v * (!strcmp(end, "Ki")   ? 1024L
+		                     : !strcmp(end, "Mi") ? 1048576L
+		                                          : 1L);
 		return 0;
 	}
 	case T_LIST: {
@@ -261,14 +304,16 @@ int options_parse(options *o, int argc, char **argv)
 		} else if (a[0] == '-' && a[1] && !(a[1] == '-')) {
 			f = find_short(a[1]);
 			if (!f) {
-				char s[3] = {'-', a[1], 0};
+				char s[3] = { '-', a[1], 0 };
 				return bad("unknown shorthand flag: %s", s);
 			}
 			if (a[2])
 				value = a[2] == '=' ? a + 3 : a + 2;
 		} else {
 			if (o->file)
-				return bad("unexpected argument \"%s\": pass arguments for the script after --", a);
+				return bad("unexpected argument \"%s\": pass arguments for the "
+				           "script after --",
+				           a);
 			o->file = a;
 			continue;
 		}
@@ -286,18 +331,22 @@ int options_parse(options *o, int argc, char **argv)
 		if (!strcmp(o->dry_run, "none"))
 			o->dry_run = NULL;
 		else if (strcmp(o->dry_run, "client"))
-			return bad("--dry-run must be \"none\" or \"client\", not \"%s\" (server dry-run is "
-			           "kubectl's: pipe -o yaml into kubectl apply --dry-run=server -f -)",
-			           o->dry_run);
+			return bad(
+			        "--dry-run must be \"none\" or \"client\", not \"%s\" (server "
+			        "dry-run is "
+			        "kubectl's: pipe -o yaml into kubectl apply --dry-run=server -f -)",
+			        o->dry_run);
 	}
 	if (o->network && strcmp(o->network, "none") && strcmp(o->network, "default"))
 		return bad("--network must be \"default\" or \"none\", not \"%s\"", o->network);
 	if (o->output && strcmp(o->output, "json") && strcmp(o->output, "yaml"))
 		return bad("--output must be json or yaml, not \"%s\"", o->output);
 	if (o->output && !strcmp(o->output, "yaml") && !o->dry_run)
-		return bad("%s", "-o yaml prints manifests and needs --dry-run=client; use -o json for a run's result");
+		return bad("%s", "-o yaml prints manifests and needs --dry-run=client; use -o json "
+		                 "for a run's result");
 	if (!o->file)
-		return bad("%s", "no script given: kubectl sandbox-run [flags] FILE|- [-- ARGS...]");
+		return bad("%s",
+		           "no script given: kubectl sandbox-run [flags] FILE|- [-- ARGS...]");
 	return 0;
 }
 
@@ -309,24 +358,32 @@ int options_completion(const char *shell)
 	const flag *f;
 
 	if (!shell || (strcmp(shell, "bash") && strcmp(shell, "zsh")))
-		return bad("%s", "completion needs a shell: kubectl sandbox-run completion bash|zsh");
+		return bad("%s",
+		           "completion needs a shell: kubectl sandbox-run completion bash|zsh");
 	if (!strcmp(shell, "zsh"))
-		fputs("#compdef kubectl-sandbox_run\nautoload -U +X bashcompinit && bashcompinit\n", stdout);
-	fputs("# kubectl sandbox-run completion; load with: source <(kubectl sandbox-run completion bash)\n"
+		fputs("#compdef kubectl-sandbox_run\nautoload -U +X bashcompinit && bashcompinit\n",
+		      stdout);
+	fputs("# kubectl sandbox-run completion; load with: source <(kubectl sandbox-run "
+	      "completion bash)\n"
 	      "_kubectl_sandbox_run_kubeconfig() {\n"
 	      "    kubectl config view -o \"jsonpath=$1\" 2>/dev/null | tr ' ' '\\n' | sort -u\n"
 	      "}\n"
 	      "_kubectl_sandbox_run() {\n"
 	      "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
 	      "    case $prev in\n"
-	      "    --context) COMPREPLY=($(compgen -W \"$(_kubectl_sandbox_run_kubeconfig '{.contexts[*].name}')\" -- \"$cur\")); return ;;\n"
-	      "    --cluster) COMPREPLY=($(compgen -W \"$(_kubectl_sandbox_run_kubeconfig '{.clusters[*].name}')\" -- \"$cur\")); return ;;\n"
-	      "    --user) COMPREPLY=($(compgen -W \"$(_kubectl_sandbox_run_kubeconfig '{.users[*].name}')\" -- \"$cur\")); return ;;\n"
-	      "    -n|--namespace) COMPREPLY=($(compgen -W \"$(_kubectl_sandbox_run_kubeconfig '{.contexts[*].context.namespace}') default\" -- \"$cur\")); return ;;\n"
+	      "    --context) COMPREPLY=($(compgen -W \"$(_kubectl_sandbox_run_kubeconfig "
+	      "'{.contexts[*].name}')\" -- \"$cur\")); return ;;\n"
+	      "    --cluster) COMPREPLY=($(compgen -W \"$(_kubectl_sandbox_run_kubeconfig "
+	      "'{.clusters[*].name}')\" -- \"$cur\")); return ;;\n"
+	      "    --user) COMPREPLY=($(compgen -W \"$(_kubectl_sandbox_run_kubeconfig "
+	      "'{.users[*].name}')\" -- \"$cur\")); return ;;\n"
+	      "    -n|--namespace) COMPREPLY=($(compgen -W \"$(_kubectl_sandbox_run_kubeconfig "
+	      "'{.contexts[*].context.namespace}') default\" -- \"$cur\")); return ;;\n"
 	      "    -o|--output) COMPREPLY=($(compgen -W 'json yaml' -- \"$cur\")); return ;;\n"
 	      "    --dry-run) COMPREPLY=($(compgen -W 'none client' -- \"$cur\")); return ;;\n"
 	      "    --network) COMPREPLY=($(compgen -W 'default none' -- \"$cur\")); return ;;\n"
-	      "    --kubeconfig|--certificate-authority|-f|--file) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+	      "    --kubeconfig|--certificate-authority|-f|--file) COMPREPLY=($(compgen -f -- "
+	      "\"$cur\")); return ;;\n"
 	      "    esac\n"
 	      "    if [[ $cur == -* ]]; then\n"
 	      "        COMPREPLY=($(compgen -W '",

@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #define EXIT_TOOL_FAILED 125
-#define EXIT_TIMED_OUT 124
+#define EXIT_TIMED_OUT   124
 
 typedef struct {
 	const char *kubeconfig, *context, *cluster, *user, *ns;
@@ -14,15 +14,18 @@ typedef struct {
 	long request_timeout_ms;
 	const char *image, *cpu, *memory, *runtime_class, *network;
 	long timeout_s;
-	const char **env; size_t nenv;
-	const char **files; size_t nfiles; /* -f/--file: extra files beside the script */
+	const char **env;
+	size_t nenv;
+	const char **files;
+	size_t nfiles; /* -f/--file: extra files beside the script */
 	const char *workdir;
 	long start_timeout_s;
 	long limit_bytes;
-	const char *file;          /* the script, or "-" for stdin */
-	const char **args; size_t nargs;
-	const char *dry_run;       /* "client" or NULL */
-	const char *output;        /* "json", "yaml" or NULL */
+	const char *file; /* the script, or "-" for stdin */
+	const char **args;
+	size_t nargs;
+	const char *dry_run; /* "client" or NULL */
+	const char *output;  /* "json", "yaml" or NULL */
 	int keep, quiet, verbosity, help, version;
 } options;
 

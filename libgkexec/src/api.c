@@ -12,9 +12,9 @@
 #include "internal.h"
 
 #define API_DEFAULT_TIMEOUT_MS 30000L
-#define API_MAX_RESPONSE (16u * 1024u * 1024u)
-#define API_MAX_ATTEMPTS 5
-#define API_MAX_RETRY_AFTER_S 10L
+#define API_MAX_RESPONSE       (16u * 1024u * 1024u)
+#define API_MAX_ATTEMPTS       5
+#define API_MAX_RETRY_AFTER_S  10L
 
 static int put_escaped(gkx_buf *out, const char *s)
 {
@@ -29,8 +29,8 @@ static int put_escaped(gkx_buf *out, const char *s)
 	return rc;
 }
 
-int gkx__api_path(gkx_buf *out, const char *group_version, const char *ns,
-                  const char *resource, const char *name, const char *sub)
+int gkx__api_path(gkx_buf *out, const char *group_version, const char *ns, const char *resource,
+                  const char *name, const char *sub)
 {
 	int core = !strcmp(group_version, "v1");
 
@@ -124,8 +124,8 @@ void gkx__api_finished(gkx_client *c, const gkx_http_request *req, int cancelled
 {
 	if (c->trace)
 		c->trace(req->method, req->url, cancelled ? 0 : req->status,
-		         cancelled ? GKX_ECANCELED : req->error, req->bytes, gkx__mono_now() - req->started,
-		         c->trace_ud);
+		         cancelled ? GKX_ECANCELED : req->error, req->bytes,
+		         gkx__mono_now() - req->started, c->trace_ud);
 }
 
 void gkx_client_set_trace(gkx_client *c, gkx_trace_cb cb, void *userdata)
@@ -148,8 +148,7 @@ static int build_url(gkx_client *c, gkx_buf *url, const char *path_query)
 	return gkx__buf_printf(url, "%s%s", c->cfg->server, path_query);
 }
 
-static void fill_request(gkx_client *c, gkx_http_request *req, const char *method,
-                         const char *url)
+static void fill_request(gkx_client *c, gkx_http_request *req, const char *method, const char *url)
 {
 	memset(req, 0, sizeof(*req));
 	req->method = method;
@@ -232,7 +231,7 @@ int gkx__api_pause(gkx_client *c, long ms)
 		if (c->cancel && *c->cancel)
 			return GKX_ECANCELED;
 		if (c->tp->wait(c->tp_state, (int)slice) < 0) {
-			struct timespec ts = {0, 0};
+			struct timespec ts = { 0, 0 };
 			ts.tv_nsec = slice * 1000000L;
 			nanosleep(&ts, NULL);
 		}
@@ -245,8 +244,8 @@ static int retryable(const gkx_http_request *req)
 {
 	if (req->error)
 		return req->error == GKX_ETRANSPORT || req->error == GKX_ETIMEOUT;
-	return req->status == 429 || req->status == 500 || req->status == 502 || req->status == 503 ||
-	       req->status == 504;
+	return req->status == 429 || req->status == 500 || req->status == 502 ||
+	       req->status == 503 || req->status == 504;
 }
 
 /* How long before attempt n+1: the server's Retry-After when it gave one
@@ -254,14 +253,15 @@ static int retryable(const gkx_http_request *req)
 static long backoff_ms(const gkx_http_request *req, int attempt)
 {
 	if (req->retry_after_s > 0)
-		return (req->retry_after_s > API_MAX_RETRY_AFTER_S ? API_MAX_RETRY_AFTER_S : req->retry_after_s) *
+		return (req->retry_after_s > API_MAX_RETRY_AFTER_S ? API_MAX_RETRY_AFTER_S
+		                                                   : req->retry_after_s) *
 		       1000L;
 	return 200L << attempt;
 }
 
 int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
-                  const char *content_type, const char *body, gkx_buf *resp,
-                  const char *what, gkx_error *err)
+                  const char *content_type, const char *body, gkx_buf *resp, const char *what,
+                  gkx_error *err)
 {
 	gkx_http_request req;
 	gkx_buf url = GKX_BUF_INIT, local = GKX_BUF_INIT;
@@ -304,7 +304,8 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
 		gkx__api_finished(c, &req, rc < 0);
 		if (rc < 0)
 			break;
-		if (req.status == 401 && !req.error && !refreshed && (c->cfg->exec || c->cfg->token_file)) {
+		if (req.status == 401 && !req.error && !refreshed &&
+		    (c->cfg->exec || c->cfg->token_file)) {
 			/* Once: the credential may have been revoked or rotated early. */
 			refreshed = 1;
 			continue;
@@ -321,7 +322,8 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
 			continue;
 		}
 		if (req.error)
-			rc = gkx__error_set(err, req.error, "%s: %s: %s", what, c->cfg->server, req.error_text);
+			rc = gkx__error_set(err, req.error, "%s: %s: %s", what, c->cfg->server,
+			                    req.error_text);
 		else if (req.status < 200 || req.status > 299)
 			rc = gkx__api_status_error(err, req.status, sink->ptr, sink->len, what);
 		else
@@ -434,7 +436,4 @@ void gkx_client_free(gkx_client *c)
 	free(c);
 }
 
-const gkx_config *gkx_client_config(const gkx_client *c)
-{
-	return c->cfg;
-}
+const gkx_config *gkx_client_config(const gkx_client *c) { return c->cfg; }

@@ -49,9 +49,11 @@ int gkx_batch_add(gkx_batch *b, gkx_run *run, gkx_error *err)
 {
 	gkx_error_clear(err);
 	if (!run || run->client != b->client)
-		return gkx__error_set(err, GKX_EINVAL, "a batch's runs must use the batch's client");
+		return gkx__error_set(err, GKX_EINVAL,
+		                      "a batch's runs must use the batch's client");
 	if (run->executed || b->executed)
-		return gkx__error_set(err, GKX_EINVAL, "the run (or the batch) has already executed");
+		return gkx__error_set(err, GKX_EINVAL,
+		                      "the run (or the batch) has already executed");
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 8;
 		gkx_run **p = realloc(b->runs, cap * sizeof(*p));
@@ -115,11 +117,13 @@ int gkx_batch_execute(gkx_batch *b, gkx_error *err)
 	/* After a cancel: finish the runs already going (each cleans up), and
 	 * mark the ones never started. */
 	for (i = 0; i < nactive; i++)
-		gkx__run_end(active[i], gkx__error_set(active[i]->err, GKX_ECANCELED, "interrupted"));
+		gkx__run_end(active[i],
+		             gkx__error_set(active[i]->err, GKX_ECANCELED, "interrupted"));
 	for (; next < b->n; next++) {
 		gkx_run *r = b->runs[next];
 		r->executed = 1;
-		r->result_rc = gkx__error_set(&r->result_err, GKX_ECANCELED, "interrupted before it started");
+		r->result_rc = gkx__error_set(&r->result_err, GKX_ECANCELED,
+		                              "interrupted before it started");
 		gkx__run_set_reason(r, "Interrupted");
 	}
 	free(active);

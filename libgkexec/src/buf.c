@@ -37,10 +37,7 @@ int gkx__buf_put(gkx_buf *b, const void *data, size_t len)
 	return 0;
 }
 
-int gkx__buf_puts(gkx_buf *b, const char *s)
-{
-	return gkx__buf_put(b, s, strlen(s));
-}
+int gkx__buf_puts(gkx_buf *b, const char *s) { return gkx__buf_put(b, s, strlen(s)); }
 
 int gkx__buf_printf(gkx_buf *b, const char *fmt, ...)
 {
@@ -116,10 +113,7 @@ char *gkx__strndup(const char *s, size_t n)
 	return p;
 }
 
-char *gkx__strdup(const char *s)
-{
-	return s ? gkx__strndup(s, strlen(s)) : NULL;
-}
+char *gkx__strdup(const char *s) { return s ? gkx__strndup(s, strlen(s)) : NULL; }
 
 void gkx__free_secret(char *s)
 {

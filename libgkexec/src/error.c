@@ -85,12 +85,6 @@ void gkx__error_prefix(gkx_error *err, const char *fmt, ...)
 	gkx__buf_free(&b);
 }
 
-int gkx__error_oom(gkx_error *err)
-{
-	return gkx__error_set(err, GKX_ENOMEM, "out of memory");
-}
+int gkx__error_oom(gkx_error *err) { return gkx__error_set(err, GKX_ENOMEM, "out of memory"); }
 
-const char *gkx_version(void)
-{
-	return GKX_VERSION;
-}
+const char *gkx_version(void) { return GKX_VERSION; }

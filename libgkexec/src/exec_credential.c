@@ -18,7 +18,7 @@
 
 #include "internal.h"
 
-#define API_V1 "client.authentication.k8s.io/v1"
+#define API_V1      "client.authentication.k8s.io/v1"
 #define API_V1BETA1 "client.authentication.k8s.io/v1beta1"
 #define STDERR_KEEP 2048u
 
@@ -49,11 +49,13 @@ char *gkx__strip_control(const char *s)
 			/* ESC [ ... final byte, or ESC ] ... BEL/ST, or ESC x */
 			if (i + 1 < n && s[i + 1] == '[') {
 				i += 2;
-				while (i < n && !((unsigned char)s[i] >= 0x40 && (unsigned char)s[i] <= 0x7e))
+				while (i < n && !((unsigned char)s[i] >= 0x40 &&
+				                  (unsigned char)s[i] <= 0x7e))
 					i++;
 			} else if (i + 1 < n && s[i + 1] == ']') {
 				i += 2;
-				while (i < n && s[i] != '\a' && !(s[i] == 0x1b && i + 1 < n && s[i + 1] == '\\'))
+				while (i < n && s[i] != '\a' &&
+				       !(s[i] == 0x1b && i + 1 < n && s[i + 1] == '\\'))
 					i++;
 				if (i < n && s[i] == 0x1b)
 					i++;
@@ -84,25 +86,30 @@ static char **strv_from_json(const cJSON *arr, int pairs, const char *file, cons
 		*rc = gkx__error_oom(err);
 		return NULL;
 	}
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach (e, arr) {
 		if (pairs) {
-			const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name"));
+			const char *name =
+			        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name"));
 			const cJSON *val = cJSON_GetObjectItemCaseSensitive(e, "value");
 			gkx_buf b = GKX_BUF_INIT;
 			if (!name || !*name || strchr(name, '=')) {
-				*rc = gkx__error_set(err, GKX_ECONFIG, "%s: user \"%s\": exec env entry without a valid name",
-				                     file, user);
+				*rc = gkx__error_set(
+				        err, GKX_ECONFIG,
+				        "%s: user \"%s\": exec env entry without a valid name",
+				        file, user);
 				break;
 			}
-			if (gkx__buf_printf(&b, "%s=%s", name, cJSON_IsString(val) ? val->valuestring : "") < 0) {
+			if (gkx__buf_printf(&b, "%s=%s", name,
+			                    cJSON_IsString(val) ? val->valuestring : "") < 0) {
 				*rc = gkx__error_oom(err);
 				break;
 			}
 			v[i++] = b.ptr;
 		} else {
 			if (!cJSON_IsString(e)) {
-				*rc = gkx__error_set(err, GKX_ECONFIG, "%s: user \"%s\": exec args must be strings", file,
-				                     user);
+				*rc = gkx__error_set(err, GKX_ECONFIG,
+				                     "%s: user \"%s\": exec args must be strings",
+				                     file, user);
 				break;
 			}
 			if (!(v[i++] = gkx__strdup(e->valuestring))) {
@@ -122,11 +129,15 @@ int gkx__exec_config_parse(gkx_exec_config **out, const cJSON *exec, const char 
                            const char *user, gkx_error *err)
 {
 	gkx_exec_config *ec = calloc(1, sizeof(*ec));
-	const char *api = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(exec, "apiVersion"));
+	const char *api =
+	        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(exec, "apiVersion"));
 	const char *cmd = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(exec, "command"));
-	const char *mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(exec, "interactiveMode"));
-	const char *hint = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(exec, "installHint"));
-	const char *pci = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(exec, "provideClusterInfo"));
+	const char *mode =
+	        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(exec, "interactiveMode"));
+	const char *hint =
+	        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(exec, "installHint"));
+	const char *pci =
+	        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(exec, "provideClusterInfo"));
 	int rc = 0;
 
 	*out = NULL;
@@ -134,20 +145,23 @@ int gkx__exec_config_parse(gkx_exec_config **out, const cJSON *exec, const char 
 		return gkx__error_oom(err);
 	if (!api || (strcmp(api, API_V1) && strcmp(api, API_V1BETA1))) {
 		rc = gkx__error_set(err, GKX_ECONFIG,
-		                    "%s: user \"%s\": exec plugin apiVersion \"%s\" is not supported; use %s or %s",
+		                    "%s: user \"%s\": exec plugin apiVersion \"%s\" is not "
+		                    "supported; use %s or %s",
 		                    file, user, api ? api : "", API_V1, API_V1BETA1);
 		goto fail;
 	}
 	if (!cmd || !*cmd) {
-		rc = gkx__error_set(err, GKX_ECONFIG, "%s: user \"%s\": exec plugin has no command", file, user);
+		rc = gkx__error_set(err, GKX_ECONFIG, "%s: user \"%s\": exec plugin has no command",
+		                    file, user);
 		goto fail;
 	}
 	if (!mode || !*mode) {
 		if (!strcmp(api, API_V1)) {
-			rc = gkx__error_set(err, GKX_ECONFIG,
-			                    "%s: interactiveMode must be specified for %s to use exec "
-			                    "authentication plugin",
-			                    file, user);
+			rc = gkx__error_set(
+			        err, GKX_ECONFIG,
+			        "%s: interactiveMode must be specified for %s to use exec "
+			        "authentication plugin",
+			        file, user);
 			goto fail;
 		}
 		ec->interactive_mode = GKX_INTERACTIVE_IFAVAILABLE;
@@ -159,7 +173,8 @@ int gkx__exec_config_parse(gkx_exec_config **out, const cJSON *exec, const char 
 		ec->interactive_mode = GKX_INTERACTIVE_ALWAYS;
 	} else {
 		rc = gkx__error_set(err, GKX_ECONFIG,
-		                    "%s: user \"%s\": invalid interactiveMode \"%s\" (Never, IfAvailable or Always)",
+		                    "%s: user \"%s\": invalid interactiveMode \"%s\" (Never, "
+		                    "IfAvailable or Always)",
 		                    file, user, mode);
 		goto fail;
 	}
@@ -169,7 +184,8 @@ int gkx__exec_config_parse(gkx_exec_config **out, const cJSON *exec, const char 
 	if (strchr(cmd, '/') && cmd[0] != '/' && strrchr(file, '/')) {
 		gkx_buf b = GKX_BUF_INIT;
 		const char *slash = strrchr(file, '/');
-		if (gkx__buf_put(&b, file, (size_t)(slash - file + 1)) < 0 || gkx__buf_puts(&b, cmd) < 0) {
+		if (gkx__buf_put(&b, file, (size_t)(slash - file + 1)) < 0 ||
+		    gkx__buf_puts(&b, cmd) < 0) {
 			rc = gkx__error_oom(err);
 			goto fail;
 		}
@@ -181,14 +197,17 @@ int gkx__exec_config_parse(gkx_exec_config **out, const cJSON *exec, const char 
 	ec->install_hint = hint ? gkx__strip_control(hint) : NULL;
 	ec->user = gkx__strdup(user);
 	ec->file = gkx__strdup(file);
-	if (!ec->command || !ec->api_version || (hint && !ec->install_hint) || !ec->user || !ec->file) {
+	if (!ec->command || !ec->api_version || (hint && !ec->install_hint) || !ec->user ||
+	    !ec->file) {
 		rc = gkx__error_oom(err);
 		goto fail;
 	}
-	ec->args = strv_from_json(cJSON_GetObjectItemCaseSensitive(exec, "args"), 0, file, user, err, &rc);
+	ec->args = strv_from_json(cJSON_GetObjectItemCaseSensitive(exec, "args"), 0, file, user,
+	                          err, &rc);
 	if (rc < 0)
 		goto fail;
-	ec->env = strv_from_json(cJSON_GetObjectItemCaseSensitive(exec, "env"), 1, file, user, err, &rc);
+	ec->env = strv_from_json(cJSON_GetObjectItemCaseSensitive(exec, "env"), 1, file, user, err,
+	                         &rc);
 	if (rc < 0)
 		goto fail;
 	*out = ec;
@@ -211,7 +230,7 @@ static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 int gkx__parse_time(const char *s, double *out)
 {
-	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	long v[6];
 	const char seps[] = "--T::";
 	int i, m;
@@ -244,13 +263,14 @@ int gkx__parse_time(const char *s, double *out)
 		if (!(s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9' && s[3] == ':' &&
 		      s[4] >= '0' && s[4] <= '9' && s[5] >= '0' && s[5] <= '9'))
 			return GKX_EINVAL;
-		tz = sign * (((s[1] - '0') * 10 + (s[2] - '0')) * 3600L + ((s[4] - '0') * 10 + (s[5] - '0')) * 60L);
+		tz = sign * (((s[1] - '0') * 10 + (s[2] - '0')) * 3600L +
+		             ((s[4] - '0') * 10 + (s[5] - '0')) * 60L);
 		s += 6;
 	} else {
 		return GKX_EINVAL;
 	}
-	if (*s || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60 ||
-	    v[0] < 1970)
+	if (*s || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 ||
+	    v[5] > 60 || v[0] < 1970)
 		return GKX_EINVAL;
 	for (i = 1970; i < v[0]; i++)
 		days += is_leap(i) ? 366 : 365;
@@ -277,13 +297,15 @@ int gkx__exec_credential_parse(gkx_exec_cred *out, const char *json, size_t len,
 		goto out;
 	}
 	if (!kind || strcmp(kind, "ExecCredential")) {
-		rc = gkx__error_set(err, GKX_ECONFIG, "decoding stdout: kind is \"%s\", not ExecCredential",
+		rc = gkx__error_set(err, GKX_ECONFIG,
+		                    "decoding stdout: kind is \"%s\", not ExecCredential",
 		                    kind ? kind : "");
 		goto out;
 	}
 	if (!api || strcmp(api, api_version)) {
 		rc = gkx__error_set(err, GKX_ECONFIG,
-		                    "exec plugin is configured to use API version %s, plugin returned version %s",
+		                    "exec plugin is configured to use API version %s, plugin "
+		                    "returned version %s",
 		                    api_version, api ? api : "(none)");
 		goto out;
 	}
@@ -292,24 +314,29 @@ int gkx__exec_credential_parse(gkx_exec_cred *out, const char *json, size_t len,
 		goto out;
 	}
 	token = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(status, "token"));
-	cert = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(status, "clientCertificateData"));
+	cert = cJSON_GetStringValue(
+	        cJSON_GetObjectItemCaseSensitive(status, "clientCertificateData"));
 	key = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(status, "clientKeyData"));
 	exp = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(status, "expirationTimestamp"));
 	if ((!token || !*token) && !(cert && *cert) && !(key && *key)) {
-		rc = gkx__error_set(err, GKX_ECONFIG, "exec plugin didn't return a token or cert/key pair");
+		rc = gkx__error_set(err, GKX_ECONFIG,
+		                    "exec plugin didn't return a token or cert/key pair");
 		goto out;
 	}
 	if (!!(cert && *cert) != !!(key && *key)) {
-		rc = gkx__error_set(err, GKX_ECONFIG, "exec plugin returned only certificate or key, not both");
+		rc = gkx__error_set(err, GKX_ECONFIG,
+		                    "exec plugin returned only certificate or key, not both");
 		goto out;
 	}
 	if (exp && *exp && gkx__parse_time(exp, &out->expiry) < 0) {
-		rc = gkx__error_set(err, GKX_ECONFIG, "exec plugin returned an invalid expirationTimestamp \"%s\"",
+		rc = gkx__error_set(err, GKX_ECONFIG,
+		                    "exec plugin returned an invalid expirationTimestamp \"%s\"",
 		                    exp);
 		goto out;
 	}
 	if ((token && *token && !(out->token = gkx__strdup(token))) ||
-	    (cert && *cert && (gkx__buf_puts(&out->cert, cert) < 0 || gkx__buf_puts(&out->key, key) < 0)))
+	    (cert && *cert &&
+	     (gkx__buf_puts(&out->cert, cert) < 0 || gkx__buf_puts(&out->key, key) < 0)))
 		rc = gkx__error_oom(err);
 out:
 	if (rc < 0)
@@ -317,7 +344,7 @@ out:
 	if (j) {
 		/* The parsed tree held the credential: clear its strings first. */
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status"), *f;
-		cJSON_ArrayForEach(f, st)
+		cJSON_ArrayForEach (f, st)
 			if (cJSON_IsString(f))
 				gkx__memzero(f->valuestring, strlen(f->valuestring));
 	}
@@ -342,12 +369,14 @@ static char *exec_info(const gkx_config *cfg, const gkx_exec_config *ec, int int
 		if (!(cl = cJSON_AddObjectToObject(spec, "cluster")) ||
 		    !cJSON_AddStringToObject(cl, "server", cfg->server))
 			goto out;
-		if (cfg->tls_server_name && !cJSON_AddStringToObject(cl, "tls-server-name", cfg->tls_server_name))
+		if (cfg->tls_server_name &&
+		    !cJSON_AddStringToObject(cl, "tls-server-name", cfg->tls_server_name))
 			goto out;
 		if (cfg->insecure && !cJSON_AddTrueToObject(cl, "insecure-skip-tls-verify"))
 			goto out;
 		if (cfg->ca.len) {
-			if (gkx__base64_encode(&ca, (const unsigned char *)cfg->ca.ptr, cfg->ca.len) < 0 ||
+			if (gkx__base64_encode(&ca, (const unsigned char *)cfg->ca.ptr,
+			                       cfg->ca.len) < 0 ||
 			    !cJSON_AddStringToObject(cl, "certificate-authority-data", ca.ptr)) {
 				gkx__buf_free(&ca);
 				goto out;
@@ -385,7 +414,8 @@ static char *find_command(const char *cmd, char *const *environ_)
 		size_t n = strcspn(path, ":");
 		gkx_buf b = GKX_BUF_INIT;
 		struct stat st;
-		if (gkx__buf_put(&b, n ? path : ".", n ? n : 1) < 0 || gkx__buf_printf(&b, "/%s", cmd) < 0) {
+		if (gkx__buf_put(&b, n ? path : ".", n ? n : 1) < 0 ||
+		    gkx__buf_printf(&b, "/%s", cmd) < 0) {
 			gkx__buf_free(&b);
 			return NULL;
 		}
@@ -484,16 +514,17 @@ static int read_child(int out_fd, int err_fd, gkx_buf *out, gkx_buf *errtail)
 
 static void not_found(const gkx_exec_config *ec, gkx_error *err)
 {
-	gkx__error_set(err, GKX_ECONFIG,
-	               "exec: executable %s not found (the credential plugin of user \"%s\" in %s)%s%s",
-	               ec->command, ec->user, ec->file, ec->install_hint ? "\n\n" : "",
-	               ec->install_hint ? ec->install_hint : "");
+	gkx__error_set(
+	        err, GKX_ECONFIG,
+	        "exec: executable %s not found (the credential plugin of user \"%s\" in %s)%s%s",
+	        ec->command, ec->user, ec->file, ec->install_hint ? "\n\n" : "",
+	        ec->install_hint ? ec->install_hint : "");
 }
 
 int gkx__exec_get(gkx_exec_cred *out, const gkx_config *cfg, gkx_error *err)
 {
 	const gkx_exec_config *ec = cfg->exec;
-	int interactive, outp[2] = {-1, -1}, errp[2] = {-1, -1}, failp[2] = {-1, -1};
+	int interactive, outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, failp[2] = { -1, -1 };
 	char *path = NULL, *info = NULL, **env = NULL, **argv = NULL;
 	size_t nargs = 0, i;
 	gkx_buf stdout_buf = GKX_BUF_INIT, errtail = GKX_BUF_INIT;
@@ -502,10 +533,11 @@ int gkx__exec_get(gkx_exec_cred *out, const gkx_config *cfg, gkx_error *err)
 
 	memset(out, 0, sizeof(*out));
 	if (ec->interactive_mode == GKX_INTERACTIVE_ALWAYS && !cfg->stdin_is_terminal)
-		return gkx__error_set(err, GKX_ECONFIG,
-		                      "exec plugin cannot support interactive mode: standard input is not a "
-		                      "terminal (user \"%s\" in %s has interactiveMode: Always)",
-		                      ec->user, ec->file);
+		return gkx__error_set(
+		        err, GKX_ECONFIG,
+		        "exec plugin cannot support interactive mode: standard input is not a "
+		        "terminal (user \"%s\" in %s has interactiveMode: Always)",
+		        ec->user, ec->file);
 	interactive = ec->interactive_mode != GKX_INTERACTIVE_NEVER && cfg->stdin_is_terminal;
 	path = find_command(ec->command, cfg->environ);
 	if (!path) {
@@ -565,13 +597,14 @@ int gkx__exec_get(gkx_exec_cred *out, const gkx_config *cfg, gkx_error *err)
 		if (child_errno == ENOENT)
 			not_found(ec, err);
 		else
-			gkx__error_set(err, GKX_ECONFIG, "exec: cannot run %s: %s", ec->command, strerror(child_errno));
+			gkx__error_set(err, GKX_ECONFIG, "exec: cannot run %s: %s", ec->command,
+			               strerror(child_errno));
 		rc = GKX_ECONFIG;
 		goto out;
 	}
 	if (rc == GKX_ETOOBIG) {
-		rc = gkx__error_set(err, GKX_ECONFIG, "exec: %s printed more than %u bytes", ec->command,
-		                    GKX_EXEC_MAX_OUTPUT);
+		rc = gkx__error_set(err, GKX_ECONFIG, "exec: %s printed more than %u bytes",
+		                    ec->command, GKX_EXEC_MAX_OUTPUT);
 		goto out;
 	}
 	if (rc < 0) {
@@ -583,14 +616,16 @@ int gkx__exec_get(gkx_exec_cred *out, const gkx_config *cfg, gkx_error *err)
 		size_t tl = tail ? strlen(tail) : 0;
 		while (tl && (tail[tl - 1] == '\n' || tail[tl - 1] == ' '))
 			tail[--tl] = '\0';
-		rc = gkx__error_set(err, GKX_EUNAUTHORIZED, "exec: executable %s failed with exit code %d%s%s",
-		                    ec->command, WEXITSTATUS(status), tl ? ": " : "", tl ? tail : "");
+		rc = gkx__error_set(err, GKX_EUNAUTHORIZED,
+		                    "exec: executable %s failed with exit code %d%s%s", ec->command,
+		                    WEXITSTATUS(status), tl ? ": " : "", tl ? tail : "");
 		free(tail);
 		goto out;
 	}
 	if (WIFSIGNALED(status)) {
-		rc = gkx__error_set(err, GKX_EUNAUTHORIZED, "exec: executable %s was killed by signal %d",
-		                    ec->command, WTERMSIG(status));
+		rc = gkx__error_set(err, GKX_EUNAUTHORIZED,
+		                    "exec: executable %s was killed by signal %d", ec->command,
+		                    WTERMSIG(status));
 		goto out;
 	}
 	rc = gkx__exec_credential_parse(out, stdout_buf.ptr ? stdout_buf.ptr : "", stdout_buf.len,
@@ -599,9 +634,12 @@ int gkx__exec_get(gkx_exec_cred *out, const gkx_config *cfg, gkx_error *err)
 		gkx__error_prefix(err, "exec plugin %s of user \"%s\"", ec->command, ec->user);
 out:
 	for (i = 0; i < 2; i++) {
-		if (outp[i] >= 0) close(outp[i]);
-		if (errp[i] >= 0) close(errp[i]);
-		if (failp[i] >= 0) close(failp[i]);
+		if (outp[i] >= 0)
+			close(outp[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+		if (failp[i] >= 0)
+			close(failp[i]);
 	}
 	if (env) {
 		for (i = 0; env[i]; i++)

@@ -23,7 +23,10 @@ typedef struct gkx_buf {
 	size_t cap;
 } gkx_buf;
 
-#define GKX_BUF_INIT { NULL, 0, 0 }
+#define GKX_BUF_INIT       \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 int gkx__buf_put(gkx_buf *b, const void *data, size_t len);
 int gkx__buf_puts(gkx_buf *b, const char *s);
@@ -60,8 +63,7 @@ int gkx__base64_encode(gkx_buf *out, const unsigned char *in, size_t len);
 #define GKX_YAML_MAX_NODES 100000
 /* Parse one YAML (or JSON) document into a cJSON tree. `what` names the input
  * in error messages (a file name). Refuses aliases, excess depth and size. */
-int gkx__yaml_parse(cJSON **out, const char *data, size_t len, const char *what,
-                    gkx_error *err);
+int gkx__yaml_parse(cJSON **out, const char *data, size_t len, const char *what, gkx_error *err);
 /* Emit a cJSON tree as a YAML document. */
 int gkx__yaml_emit(gkx_buf *out, const cJSON *json, gkx_error *err);
 
@@ -80,9 +82,9 @@ typedef struct gkx_exec_config {
 } gkx_exec_config;
 
 typedef struct gkx_exec_cred {
-	char *token;        /* a secret */
-	gkx_buf cert, key;  /* PEM; the key is a secret */
-	double expiry;      /* seconds since the epoch; 0: never */
+	char *token;       /* a secret */
+	gkx_buf cert, key; /* PEM; the key is a secret */
+	double expiry;     /* seconds since the epoch; 0: never */
 } gkx_exec_cred;
 
 #define GKX_EXEC_MAX_OUTPUT (1024u * 1024u)
@@ -103,7 +105,7 @@ char *gkx__strip_control(const char *s);
 
 /* ---- config: the resolved view the client uses ---- */
 struct gkx_config {
-	char *server;          /* https://host:port, no trailing slash */
+	char *server; /* https://host:port, no trailing slash */
 	char *ns;
 	char *context;
 	char *cluster_name;
@@ -111,14 +113,14 @@ struct gkx_config {
 	gkx_buf ca, cert, key; /* PEM; key is a secret */
 	char *tls_server_name;
 	int insecure;
-	char *token;           /* secret */
+	char *token;               /* secret */
 	char *username, *password; /* basic auth; secrets */
-	char *token_file;      /* re-read when it changes (tokenFile, in-cluster) */
+	char *token_file;          /* re-read when it changes (tokenFile, in-cluster) */
 	char *proxy_url;
 	long request_timeout_ms;
 	gkx_exec_config *exec;
 	char *exec_cluster_config; /* the cluster's client.authentication.k8s.io/exec extension, JSON */
-	char **environ;        /* for exec plugins; NULL-terminated, or NULL */
+	char **environ;            /* for exec plugins; NULL-terminated, or NULL */
 	int stdin_is_terminal;
 };
 
@@ -135,19 +137,19 @@ struct gkx_client {
 	char *authorization; /* "Bearer ..." or "Basic ..."; a secret */
 	gkx_exec_cred cred;  /* from the exec plugin, when there is one */
 	int have_cred;
-	char *file_token;    /* from token_file */
+	char *file_token; /* from token_file */
 	long token_mtime_ns;
 	const volatile sig_atomic_t *cancel; /* borrowed from the current run */
-	unsigned requests;   /* sent, retries included */
+	unsigned requests;                   /* sent, retries included */
 	gkx_trace_cb trace;
 	void *trace_ud;
-	int last_attempts;   /* how many tries the last gkx__api_call made */
+	int last_attempts; /* how many tries the last gkx__api_call made */
 };
 
 /* Append the path for a namespaced collection or object, escaping each part:
  * /api/v1/namespaces/NS/RESOURCE[/NAME[/SUB]] ("batch/v1" groups under /apis). */
-int gkx__api_path(gkx_buf *out, const char *group_version, const char *ns,
-                  const char *resource, const char *name, const char *sub);
+int gkx__api_path(gkx_buf *out, const char *group_version, const char *ns, const char *resource,
+                  const char *name, const char *sub);
 /* Append "&key=value" (or "?" first) with the value escaped. */
 int gkx__api_query(gkx_buf *url, const char *key, const char *value);
 
@@ -158,8 +160,8 @@ int gkx__api_status_error(gkx_error *err, long http_status, const char *body, si
 /* A complete request: method, path-with-query, optional JSON body. The body
  * of the answer lands in `resp` (may be NULL). */
 int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
-                  const char *content_type, const char *body, gkx_buf *resp,
-                  const char *what, gkx_error *err);
+                  const char *content_type, const char *body, gkx_buf *resp, const char *what,
+                  gkx_error *err);
 
 /* Seconds on the monotonic clock. */
 double gkx__mono_now(void);
@@ -191,14 +193,14 @@ void gkx__watch_reset(gkx_watch_splitter *w);
 
 /* ---- log_stream.c: the kubelet's log read with timestamps=true ---- */
 #define GKX_LOG_SPLIT 16384 /* containerd's max_container_log_line_size */
-#define GKX_LOG_HOLD 4096   /* the end of an open line kept back; > any node error */
+#define GKX_LOG_HOLD  4096  /* the end of an open line kept back; > any node error */
 typedef struct gkx_log_parser {
 	int state;
 	char ts[40];
 	size_t tslen;
-	size_t reclen;  /* content bytes of the current record (or part) */
-	size_t split;   /* the part size; 0: GKX_LOG_SPLIT */
-	gkx_buf held;   /* content of a record whose end is not known yet */
+	size_t reclen;   /* content bytes of the current record (or part) */
+	size_t split;    /* the part size; 0: GKX_LOG_SPLIT */
+	gkx_buf held;    /* content of a record whose end is not known yet */
 	gkx_buf foreign; /* the start of text that is not a record: the node's */
 } gkx_log_parser;
 /* Feed a body; the container's bytes go to `out` (which returns non-zero
@@ -225,13 +227,15 @@ typedef struct gkx_manifest_spec {
 	const char *ns;
 	const char *image;
 	const char *script_name;
-	const char *const *command; size_t ncommand;
-	const char *const *env; size_t nenv; /* KEY=VALUE */
+	const char *const *command;
+	size_t ncommand;
+	const char *const *env;
+	size_t nenv; /* KEY=VALUE */
 	const char *cpu_limit, *cpu_request;
 	const char *memory_limit, *memory_request;
 	long timeout_s, ttl_s;
 	const char *runtime_class;
-	const char *workdir;  /* NULL: /app */
+	const char *workdir; /* NULL: /app */
 	const char *job_uid; /* for the ConfigMap's ownerReference, or NULL */
 } gkx_manifest_spec;
 
@@ -241,8 +245,7 @@ cJSON *gkx__manifest_network_policy(const gkx_manifest_spec *spec);
 
 cJSON *gkx__manifest_job(const gkx_manifest_spec *spec);
 /* files[0] is the script. */
-cJSON *gkx__manifest_configmap(const gkx_manifest_spec *spec, const gkx_file *files,
-                               size_t nfiles);
+cJSON *gkx__manifest_configmap(const gkx_manifest_spec *spec, const gkx_file *files, size_t nfiles);
 /* The default command for a script name: python3 for .py, sh for .sh, ... */
 int gkx__manifest_command(const char *script_name, const char ***argv, size_t *argc);
 /* A "request" for a limit: a quarter of it, at least the unit's minimum. */

@@ -13,7 +13,7 @@
 extern char **environ;
 
 #define KUBECONFIG_MAX_BYTES (16u * 1024u * 1024u)
-#define MAX_FILES 64
+#define MAX_FILES            64
 
 typedef struct {
 	const char *name;
@@ -92,21 +92,24 @@ static int merge_list(named_list *into, const cJSON *tree, const char *key, cons
 		return 0;
 	if (!cJSON_IsArray(arr))
 		return gkx__error_set(err, GKX_ECONFIG, "%s: \"%s\" must be a list", file, key);
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach (e, arr) {
 		const char *name = str_field(e, "name");
 		const cJSON *body = cJSON_GetObjectItemCaseSensitive(e, inner);
 		size_t i;
 		int seen = 0;
 
 		if (!cJSON_IsObject(e) || !name || !*name)
-			return gkx__error_set(err, GKX_ECONFIG, "%s: an entry of \"%s\" has no name", file, key);
+			return gkx__error_set(err, GKX_ECONFIG,
+			                      "%s: an entry of \"%s\" has no name", file, key);
 		if (body && !cJSON_IsObject(body) && !cJSON_IsNull(body))
-			return gkx__error_set(err, GKX_ECONFIG, "%s: %s \"%s\": \"%s\" must be a mapping",
-			                      file, key, name, inner);
+			return gkx__error_set(err, GKX_ECONFIG,
+			                      "%s: %s \"%s\": \"%s\" must be a mapping", file, key,
+			                      name, inner);
 		for (i = first; i < into->n; i++)
 			if (!strcmp(into->items[i].name, name))
-				return gkx__error_set(err, GKX_ECONFIG, "%s: %s \"%s\" is defined twice", file,
-				                      key, name);
+				return gkx__error_set(err, GKX_ECONFIG,
+				                      "%s: %s \"%s\" is defined twice", file, key,
+				                      name);
 		for (i = 0; i < first; i++)
 			if (!strcmp(into->items[i].name, name))
 				seen = 1;
@@ -149,16 +152,18 @@ static int load_file(merged *m, const char *path, gkx_error *err)
 		return gkx__error_set(err, GKX_ECONFIG, "more than %d kubeconfig files", MAX_FILES);
 	rc = gkx__read_file(&data, path, KUBECONFIG_MAX_BYTES, err);
 	if (rc < 0)
-		return rc == GKX_ETOOBIG ? gkx__error_set(err, GKX_ECONFIG, "%s: larger than %u bytes",
-		                                          path, KUBECONFIG_MAX_BYTES)
-		                         : rc;
+		return rc == GKX_ETOOBIG
+		               ? gkx__error_set(err, GKX_ECONFIG, "%s: larger than %u bytes", path,
+		                                KUBECONFIG_MAX_BYTES)
+		               : rc;
 	rc = gkx__yaml_parse(&tree, data.ptr, data.len, path, err);
 	gkx__buf_free_secret(&data);
 	if (rc < 0)
 		return rc;
 	if (!cJSON_IsObject(tree) && !cJSON_IsNull(tree)) {
 		cJSON_Delete(tree);
-		return gkx__error_set(err, GKX_ECONFIG, "%s: not a kubeconfig (expected a mapping)", path);
+		return gkx__error_set(err, GKX_ECONFIG, "%s: not a kubeconfig (expected a mapping)",
+		                      path);
 	}
 	m->paths[m->nfiles] = gkx__strdup(path);
 	m->trees[m->nfiles] = tree;
@@ -252,8 +257,9 @@ static int load_material(gkx_buf *out, const named *entry, const char *key, cons
 	data = str_field(entry->body, datakey);
 	if (data && *data) {
 		if (gkx__base64_decode(out, data, strlen(data)) < 0)
-			return gkx__error_set(err, GKX_ECONFIG, "%s: %s of \"%s\" is not valid base64",
-			                      entry->file, datakey, entry->name);
+			return gkx__error_set(err, GKX_ECONFIG,
+			                      "%s: %s of \"%s\" is not valid base64", entry->file,
+			                      datakey, entry->name);
 		return 1;
 	}
 	path = str_field(entry->body, key);
@@ -305,18 +311,21 @@ static int resolve_user(gkx_config *cfg, const named *u, gkx_error *err)
 	if (cJSON_IsObject(ap)) {
 		const char *name = str_field(ap, "name");
 		if (name && !strcmp(name, "gcp"))
-			return gkx__error_set(err, GKX_ECONFIG,
-			                      "%s: user \"%s\" uses the removed auth-provider \"gcp\"; install "
-			                      "gke-gcloud-auth-plugin and run `gcloud container clusters "
-			                      "get-credentials` to switch to the exec plugin",
-			                      u->file, u->name);
-		return gkx__error_set(err, GKX_ECONFIG,
-		                      "%s: user \"%s\": auth-provider \"%s\" is not supported; use an "
-		                      "exec credential plugin",
-		                      u->file, u->name, name ? name : "?");
+			return gkx__error_set(
+			        err, GKX_ECONFIG,
+			        "%s: user \"%s\" uses the removed auth-provider \"gcp\"; install "
+			        "gke-gcloud-auth-plugin and run `gcloud container clusters "
+			        "get-credentials` to switch to the exec plugin",
+			        u->file, u->name);
+		return gkx__error_set(
+		        err, GKX_ECONFIG,
+		        "%s: user \"%s\": auth-provider \"%s\" is not supported; use an "
+		        "exec credential plugin",
+		        u->file, u->name, name ? name : "?");
 	}
 	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(u->body, "exec"))) {
-		rc = gkx__exec_config_parse(&cfg->exec, cJSON_GetObjectItemCaseSensitive(u->body, "exec"),
+		rc = gkx__exec_config_parse(&cfg->exec,
+		                            cJSON_GetObjectItemCaseSensitive(u->body, "exec"),
 		                            u->file, u->name, err);
 		if (rc < 0)
 			return rc;
@@ -371,13 +380,14 @@ static int resolve_cluster(gkx_config *cfg, const named *c, gkx_error *err)
 		if (strncmp(proxy, "http://", 7) && strncmp(proxy, "https://", 8) &&
 		    strncmp(proxy, "socks5://", 9))
 			return gkx__error_set(err, GKX_ECONFIG,
-			                      "%s: cluster \"%s\": proxy-url \"%s\" must use http, https or socks5",
+			                      "%s: cluster \"%s\": proxy-url \"%s\" must use http, "
+			                      "https or socks5",
 			                      c->file, c->name, proxy);
 		if ((rc = set_str(&cfg->proxy_url, proxy, err)) < 0)
 			return rc;
 	}
 	/* The exec plugin's per-cluster config, passed on with provideClusterInfo. */
-	cJSON_ArrayForEach(ext, cJSON_GetObjectItemCaseSensitive(c->body, "extensions")) {
+	cJSON_ArrayForEach (ext, cJSON_GetObjectItemCaseSensitive(c->body, "extensions")) {
 		const char *name = str_field(ext, "name");
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(ext, "extension");
 		if (name && !strcmp(name, "client.authentication.k8s.io/exec") && e) {
@@ -408,7 +418,8 @@ static int apply_overrides(gkx_config *cfg, const gkx_config_options *o, gkx_err
 	}
 	if (o->certificate_authority && *o->certificate_authority) {
 		gkx__buf_free(&cfg->ca);
-		if ((rc = gkx__read_file(&cfg->ca, o->certificate_authority, KUBECONFIG_MAX_BYTES, err)) < 0)
+		if ((rc = gkx__read_file(&cfg->ca, o->certificate_authority, KUBECONFIG_MAX_BYTES,
+		                         err)) < 0)
 			return rc;
 	}
 	if (o->tls_server_name && *o->tls_server_name &&
@@ -430,23 +441,28 @@ static int validate(gkx_config *cfg, gkx_error *err)
 	size_t n = strlen(cfg->server);
 
 	if (!n)
-		return gkx__error_set(err, GKX_ECONFIG,
-		                      "cluster \"%s\" has no server; set it in the kubeconfig or pass --server",
-		                      cfg->cluster_name);
+		return gkx__error_set(
+		        err, GKX_ECONFIG,
+		        "cluster \"%s\" has no server; set it in the kubeconfig or pass --server",
+		        cfg->cluster_name);
 	while (n > 1 && cfg->server[n - 1] == '/')
 		cfg->server[--n] = '\0';
 	if (strncmp(cfg->server, "https://", 8) && strncmp(cfg->server, "http://", 7))
 		return gkx__error_set(err, GKX_ECONFIG,
-		                      "server \"%s\" must start with https:// (or http://)", cfg->server);
-	if (cfg->insecure && cfg->ca.len)
-		return gkx__error_set(err, GKX_ECONFIG,
-		                      "cluster \"%s\": specifying a root certificates file with the insecure "
-		                      "flag is not allowed",
-		                      cfg->cluster_name);
-	if (!strncmp(cfg->server, "http://", 7) && (cfg->token || cfg->password || cfg->key.len || cfg->exec))
-		return gkx__error_set(err, GKX_ECONFIG,
-		                      "refusing to send credentials over plain http to %s; use https",
+		                      "server \"%s\" must start with https:// (or http://)",
 		                      cfg->server);
+	if (cfg->insecure && cfg->ca.len)
+		return gkx__error_set(
+		        err, GKX_ECONFIG,
+		        "cluster \"%s\": specifying a root certificates file with the insecure "
+		        "flag is not allowed",
+		        cfg->cluster_name);
+	if (!strncmp(cfg->server, "http://", 7) &&
+	    (cfg->token || cfg->password || cfg->key.len || cfg->exec))
+		return gkx__error_set(
+		        err, GKX_ECONFIG,
+		        "refusing to send credentials over plain http to %s; use https",
+		        cfg->server);
 	return 0;
 }
 
@@ -474,12 +490,13 @@ static int load_in_cluster(gkx_config *cfg, const gkx_config_options *o, gkx_err
 	gkx_buf path = GKX_BUF_INIT, ns = GKX_BUF_INIT;
 	int rc, v6 = strchr(o->incluster_host, ':') != NULL;
 
-	if (gkx__buf_printf(&path, "https://%s%s%s:%s", v6 ? "[" : "", o->incluster_host, v6 ? "]" : "",
-	                    o->incluster_port) < 0)
+	if (gkx__buf_printf(&path, "https://%s%s%s:%s", v6 ? "[" : "", o->incluster_host,
+	                    v6 ? "]" : "", o->incluster_port) < 0)
 		return gkx__error_oom(err);
 	free(cfg->server);
 	cfg->server = gkx__buf_detach(&path);
-	if ((rc = set_str(&cfg->context, "", err)) < 0 || (rc = set_str(&cfg->cluster_name, "in-cluster", err)) < 0 ||
+	if ((rc = set_str(&cfg->context, "", err)) < 0 ||
+	    (rc = set_str(&cfg->cluster_name, "in-cluster", err)) < 0 ||
 	    (rc = set_str(&cfg->user_name, "", err)) < 0)
 		return rc;
 	if (gkx__buf_printf(&path, "%s/token", dir) < 0)
@@ -554,19 +571,21 @@ int gkx_config_load(gkx_config **out, const gkx_config_options *o, gkx_error *er
 	if (ctx_name) {
 		ctx = named_find(&m.contexts, ctx_name);
 		if (!ctx) {
-			rc = gkx__error_set(err, GKX_ECONFIG, "context \"%s\" not found in %s%s", ctx_name,
-			                    m.nfiles ? m.paths[0] : "any kubeconfig",
+			rc = gkx__error_set(err, GKX_ECONFIG, "context \"%s\" not found in %s%s",
+			                    ctx_name, m.nfiles ? m.paths[0] : "any kubeconfig",
 			                    m.nfiles > 1 ? " and the other KUBECONFIG files" : "");
 			goto fail;
 		}
 		cl_name = str_field(ctx->body, "cluster");
 		us_name = str_field(ctx->body, "user");
 		ns = str_field(ctx->body, "namespace");
-	} else if (m.nfiles == 0 && !(o->server && *o->server) && o->incluster_host && *o->incluster_host &&
-	           o->incluster_port && *o->incluster_port) {
+	} else if (m.nfiles == 0 && !(o->server && *o->server) && o->incluster_host &&
+	           *o->incluster_host && o->incluster_port && *o->incluster_port) {
 		if ((rc = set_str(&cfg->ns, o->ns && *o->ns ? o->ns : "default", err)) < 0 ||
-		    (rc = load_in_cluster(cfg, o, err)) < 0 || (rc = apply_overrides(cfg, o, err)) < 0 ||
-		    (rc = copy_environ(cfg, o->exec_environ, err)) < 0 || (rc = validate(cfg, err)) < 0)
+		    (rc = load_in_cluster(cfg, o, err)) < 0 ||
+		    (rc = apply_overrides(cfg, o, err)) < 0 ||
+		    (rc = copy_environ(cfg, o->exec_environ, err)) < 0 ||
+		    (rc = validate(cfg, err)) < 0)
 			goto fail;
 		if (o->ns && *o->ns && (rc = set_str(&cfg->ns, o->ns, err)) < 0)
 			goto fail;
@@ -575,14 +594,16 @@ int gkx_config_load(gkx_config **out, const gkx_config_options *o, gkx_error *er
 		return 0;
 	} else if (!(o->server && *o->server)) {
 		if (m.nfiles == 0)
-			rc = gkx__error_set(err, GKX_ECONFIG,
-			                    "no kubeconfig found: pass --kubeconfig, set KUBECONFIG or create "
-			                    "~/.kube/config (for example with your cloud's get-credentials)");
+			rc = gkx__error_set(
+			        err, GKX_ECONFIG,
+			        "no kubeconfig found: pass --kubeconfig, set KUBECONFIG or create "
+			        "~/.kube/config (for example with your cloud's get-credentials)");
 		else
-			rc = gkx__error_set(err, GKX_ECONFIG,
-			                    "%s: no current context; pass --context or run `kubectl config "
-			                    "use-context NAME`",
-			                    m.paths[0]);
+			rc = gkx__error_set(
+			        err, GKX_ECONFIG,
+			        "%s: no current context; pass --context or run `kubectl config "
+			        "use-context NAME`",
+			        m.paths[0]);
 		goto fail;
 	}
 	if (o->cluster && *o->cluster)
@@ -601,8 +622,10 @@ int gkx_config_load(gkx_config **out, const gkx_config_options *o, gkx_error *er
 	if (cl_name && *cl_name) {
 		cl = named_find(&m.clusters, cl_name);
 		if (!cl) {
-			rc = gkx__error_set(err, GKX_ECONFIG, "cluster \"%s\" (of context \"%s\") not found in the kubeconfig",
-			                    cl_name, ctx_name ? ctx_name : "");
+			rc = gkx__error_set(
+			        err, GKX_ECONFIG,
+			        "cluster \"%s\" (of context \"%s\") not found in the kubeconfig",
+			        cl_name, ctx_name ? ctx_name : "");
 			goto fail;
 		}
 		if (cl->body && (rc = resolve_cluster(cfg, cl, err)) < 0)
@@ -611,8 +634,10 @@ int gkx_config_load(gkx_config **out, const gkx_config_options *o, gkx_error *er
 	if (us_name && *us_name) {
 		us = named_find(&m.users, us_name);
 		if (!us) {
-			rc = gkx__error_set(err, GKX_ECONFIG, "user \"%s\" (of context \"%s\") not found in the kubeconfig",
-			                    us_name, ctx_name ? ctx_name : "");
+			rc = gkx__error_set(
+			        err, GKX_ECONFIG,
+			        "user \"%s\" (of context \"%s\") not found in the kubeconfig",
+			        us_name, ctx_name ? ctx_name : "");
 			goto fail;
 		}
 		if (us->body && (rc = resolve_user(cfg, us, err)) < 0)

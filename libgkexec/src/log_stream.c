@@ -24,9 +24,9 @@
 
 enum { S_START, S_CONTENT, S_SPLIT, S_FOREIGN };
 
-#define TS_MAX 40 /* "2006-01-02T15:04:05.999999999+07:00" is 35 */
+#define TS_MAX       40 /* "2006-01-02T15:04:05.999999999+07:00" is 35 */
 #define FOREIGN_KEEP 1024
-#define GRPC_ERROR "rpc error: code = "
+#define GRPC_ERROR   "rpc error: code = "
 
 static int digits(const char *s, size_t n)
 {
@@ -56,8 +56,8 @@ int gkx__log_valid_time(const char *s, size_t n)
 	}
 	if (i + 1 == n && s[i] == 'Z')
 		return 1;
-	return i + 6 == n && (s[i] == '+' || s[i] == '-') && digits(s + i + 1, 2) && s[i + 3] == ':' &&
-	       digits(s + i + 4, 2);
+	return i + 6 == n && (s[i] == '+' || s[i] == '-') && digits(s + i + 1, 2) &&
+	       s[i + 3] == ':' && digits(s + i + 4, 2);
 }
 
 static int may_be_time(char c)

@@ -7,21 +7,21 @@
 
 #include "internal.h"
 
-#define RUN_AS_ID 1001
+#define RUN_AS_ID           1001
 #define TERMINATION_GRACE_S 1
-#define TMP_SIZE "64Mi"
-#define EPHEMERAL_LIMIT "128Mi"
-#define LABEL_MANAGED_BY "app.kubernetes.io/managed-by"
-#define LABEL_RUN "sandbox-run.gkexec.dev/run"
-#define TOOL_NAME "kubectl-sandbox-run"
-#define GKX__MERGE_SCRIPT "exec \"$0\" \"$@\" 2>&1"
+#define TMP_SIZE            "64Mi"
+#define EPHEMERAL_LIMIT     "128Mi"
+#define LABEL_MANAGED_BY    "app.kubernetes.io/managed-by"
+#define LABEL_RUN           "sandbox-run.gkexec.dev/run"
+#define TOOL_NAME           "kubectl-sandbox-run"
+#define GKX__MERGE_SCRIPT   "exec \"$0\" \"$@\" 2>&1"
 
 static const struct {
 	const char *ext;
 	const char *interp;
 } interpreters[] = {
-	{".py", "python3"}, {".sh", "sh"}, {".bash", "bash"}, {".js", "node"},
-	{".rb", "ruby"},    {".pl", "perl"}, {NULL, NULL},
+	{ ".py", "python3" }, { ".sh", "sh" },   { ".bash", "bash" }, { ".js", "node" },
+	{ ".rb", "ruby" },    { ".pl", "perl" }, { NULL, NULL },
 };
 
 int gkx__manifest_command(const char *script_name, const char ***argv, size_t *argc)
@@ -49,8 +49,8 @@ int gkx__manifest_valid_file_name(const char *name)
 	if (!name || !*name || strlen(name) > 253 || !strcmp(name, ".") || !strcmp(name, ".."))
 		return 0;
 	for (p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      *p == '.' || *p == '-' || *p == '_'))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_'))
 			return 0;
 	return 1;
 }
@@ -60,9 +60,17 @@ static const struct {
 	const char *suffix;
 	double factor;
 } suffixes[] = {
-	{"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"Ti", 1099511627776.0},
-	{"k", 1e3},     {"M", 1e6},        {"G", 1e9},           {"T", 1e12},
-	{"m", 1e-3},    {"", 1.0},         {NULL, 0},
+	{ "Ki", 1024.0 },
+	{ "Mi", 1048576.0 },
+	{ "Gi", 1073741824.0 },
+	{ "Ti", 1099511627776.0 },
+	{ "k", 1e3 },
+	{ "M", 1e6 },
+	{ "G", 1e9 },
+	{ "T", 1e12 },
+	{ "m", 1e-3 },
+	{ "", 1.0 },
+	{ NULL, 0 },
 };
 
 static int parse_quantity(const char *q, double *value)
@@ -120,10 +128,10 @@ int gkx__manifest_request_for(char *out, size_t outlen, const char *limit, int i
 }
 
 /* cJSON's Add* helpers return NULL on failure; a whole builder fails then. */
-#define OK(x)                 \
-	do {                      \
-		if (!(x))             \
-			goto fail;        \
+#define OK(x)                      \
+	do {                       \
+		if (!(x))          \
+			goto fail; \
 	} while (0)
 
 static cJSON *labels(const gkx_manifest_spec *s)
@@ -236,7 +244,8 @@ static cJSON *container(const gkx_manifest_spec *s)
 	OK(cJSON_AddTrueToObject(sc, "runAsNonRoot"));
 	OK(caps = cJSON_AddObjectToObject(sc, "capabilities"));
 	OK(cJSON_AddItemToObject(caps, "drop", cJSON_CreateArray()));
-	OK(cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(caps, "drop"), cJSON_CreateString("ALL")));
+	OK(cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(caps, "drop"),
+	                        cJSON_CreateString("ALL")));
 
 	OK(res = cJSON_AddObjectToObject(c, "resources"));
 	OK(lim = cJSON_AddObjectToObject(res, "limits"));

@@ -30,10 +30,10 @@ static cJSON *add_seconds(cJSON *obj, const char *name, double s)
 	return cJSON_AddNumberToObject(obj, name, (double)(long)(s * 1000 + 0.5) / 1000);
 }
 
-#define OK(x)                 \
-	do {                      \
-		if (!(x))             \
-			goto fail;        \
+#define OK(x)                      \
+	do {                       \
+		if (!(x))          \
+			goto fail; \
 	} while (0)
 
 cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const char *output)
@@ -48,7 +48,8 @@ cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const
 	OK(cJSON_AddStringToObject(j, "name", run ? gkx_run_name(run) : ""));
 	OK(cJSON_AddStringToObject(j, "namespace", run ? gkx_run_namespace(run) : ""));
 	OK(cJSON_AddBoolToObject(j, "ok", status == 0 && exit_code == 0));
-	OK(exit_code >= 0 ? cJSON_AddNumberToObject(j, "exitCode", exit_code) : cJSON_AddNullToObject(j, "exitCode"));
+	OK(exit_code >= 0 ? cJSON_AddNumberToObject(j, "exitCode", exit_code)
+	                  : cJSON_AddNullToObject(j, "exitCode"));
 	OK(cJSON_AddStringToObject(j, "reason", run ? gkx_run_reason(run) : "Invalid"));
 	OK(cJSON_AddStringToObject(j, "output", output ? output : ""));
 	OK(cJSON_AddBoolToObject(j, "outputTruncated", run && gkx_run_output_truncated(run)));
@@ -62,11 +63,13 @@ cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const
 	OK(add_seconds(t, "started", tm.started));
 	OK(add_seconds(t, "ended", tm.ended));
 	OK(add_seconds(t, "finished", tm.finished));
-	OK(cJSON_AddNumberToObject(j, "apiRequests", run && run->executed ? gkx_run_request_count(run) : 0));
+	OK(cJSON_AddNumberToObject(j, "apiRequests",
+	                           run && run->executed ? gkx_run_request_count(run) : 0));
 	OK(cJSON_AddNumberToObject(j, "status", status));
 	if (status < 0) {
 		OK(cJSON_AddStringToObject(j, "errorCode", error_name(status)));
-		OK(cJSON_AddStringToObject(j, "error", e && e->message[0] ? e->message : gkx_strerror(status)));
+		OK(cJSON_AddStringToObject(j, "error",
+		                           e && e->message[0] ? e->message : gkx_strerror(status)));
 	} else {
 		OK(cJSON_AddNullToObject(j, "errorCode"));
 		OK(cJSON_AddNullToObject(j, "error"));
@@ -90,7 +93,4 @@ char *gkx_run_result_json(const gkx_run *run, const char *output)
 	return s;
 }
 
-void gkx_free(void *p)
-{
-	cJSON_free(p);
-}
+void gkx_free(void *p) { cJSON_free(p); }

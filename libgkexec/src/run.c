@@ -12,8 +12,8 @@
 /* Beyond activeDeadlineSeconds, the client gives up by itself: the 1.20 Job
  * controller enforces the deadline only at its next sync of the Job, which
  * for a quiet pod can be much later. */
-#define CLIENT_GRACE_S 2
-#define WAIT_SLICE_MS 100
+#define CLIENT_GRACE_S          2
+#define WAIT_SLICE_MS           100
 #define DEFAULT_START_TIMEOUT_S 120
 
 void gkx_run_options_init(gkx_run_options *o)
@@ -47,31 +47,35 @@ static int validate_options(const gkx_run_options *o, gkx_error *err)
 	if (!o || o->version < 1)
 		return gkx__error_set(err, GKX_EINVAL, "gkx_run_options not initialised");
 	if (o->version > GKX_RUN_OPTIONS_VERSION)
-		return gkx__error_set(err, GKX_EINVAL,
-		                      "gkx_run_options version %u is newer than this libgkexec's (%d): "
-		                      "run with the libgkexec whose header the program was built against",
-		                      o->version, GKX_RUN_OPTIONS_VERSION);
+		return gkx__error_set(
+		        err, GKX_EINVAL,
+		        "gkx_run_options version %u is newer than this libgkexec's (%d): "
+		        "run with the libgkexec whose header the program was built against",
+		        o->version, GKX_RUN_OPTIONS_VERSION);
 	if (o->version >= 2 && o->network && *o->network && strcmp(o->network, "none") &&
 	    strcmp(o->network, "default"))
-		return gkx__error_set(err, GKX_EINVAL, "network \"%s\" is not \"none\" or \"default\"",
-		                      o->network);
+		return gkx__error_set(err, GKX_EINVAL,
+		                      "network \"%s\" is not \"none\" or \"default\"", o->network);
 	if (!o->script || !o->script_name)
 		return gkx__error_set(err, GKX_EINVAL, "no script given");
 	if (!gkx__manifest_valid_file_name(o->script_name))
-		return gkx__error_set(err, GKX_EINVAL,
-		                      "script name \"%s\" must be a plain file name of letters, digits, "
-		                      "'.', '-' and '_'",
-		                      o->script_name);
+		return gkx__error_set(
+		        err, GKX_EINVAL,
+		        "script name \"%s\" must be a plain file name of letters, digits, "
+		        "'.', '-' and '_'",
+		        o->script_name);
 	total = o->script_len;
 	for (i = 0; i < o->nfiles; i++) {
 		size_t j;
 		if (!gkx__manifest_valid_file_name(o->files[i].name))
-			return gkx__error_set(err, GKX_EINVAL,
-			                      "file name \"%s\" must be a plain file name of letters, digits, "
-			                      "'.', '-' and '_'",
-			                      o->files[i].name ? o->files[i].name : "");
+			return gkx__error_set(
+			        err, GKX_EINVAL,
+			        "file name \"%s\" must be a plain file name of letters, digits, "
+			        "'.', '-' and '_'",
+			        o->files[i].name ? o->files[i].name : "");
 		if (!strcmp(o->files[i].name, o->script_name))
-			return gkx__error_set(err, GKX_EINVAL, "file \"%s\" is given twice", o->files[i].name);
+			return gkx__error_set(err, GKX_EINVAL, "file \"%s\" is given twice",
+			                      o->files[i].name);
 		for (j = 0; j < i; j++)
 			if (!strcmp(o->files[i].name, o->files[j].name))
 				return gkx__error_set(err, GKX_EINVAL, "file \"%s\" is given twice",
@@ -79,14 +83,16 @@ static int validate_options(const gkx_run_options *o, gkx_error *err)
 		total += o->files[i].len;
 	}
 	if (total > GKX_MAX_CODE_BYTES)
-		return gkx__error_set(err, GKX_ETOOBIG,
-		                      "the script and its files take %lu bytes; a ConfigMap holds at most "
-		                      "%d (1 MiB): make them smaller or fetch large data at run time",
-		                      (unsigned long)total, GKX_MAX_CODE_BYTES);
+		return gkx__error_set(
+		        err, GKX_ETOOBIG,
+		        "the script and its files take %lu bytes; a ConfigMap holds at most "
+		        "%d (1 MiB): make them smaller or fetch large data at run time",
+		        (unsigned long)total, GKX_MAX_CODE_BYTES);
 	for (i = 0; i < o->nenv; i++) {
 		const char *eq = o->env[i] ? strchr(o->env[i], '=') : NULL;
 		if (!eq || eq == o->env[i])
-			return gkx__error_set(err, GKX_EINVAL, "environment entry \"%s\" is not KEY=VALUE",
+			return gkx__error_set(err, GKX_EINVAL,
+			                      "environment entry \"%s\" is not KEY=VALUE",
 			                      o->env[i] ? o->env[i] : "");
 	}
 	if (o->cpu && !gkx__manifest_valid_quantity(o->cpu))
@@ -94,11 +100,13 @@ static int validate_options(const gkx_run_options *o, gkx_error *err)
 		                      "cpu \"%s\" is not a quantity such as 500m or 2", o->cpu);
 	if (o->memory && !gkx__manifest_valid_quantity(o->memory))
 		return gkx__error_set(err, GKX_EINVAL,
-		                      "memory \"%s\" is not a quantity such as 256Mi or 1Gi", o->memory);
+		                      "memory \"%s\" is not a quantity such as 256Mi or 1Gi",
+		                      o->memory);
 	if (o->timeout_s < 0 || o->ttl_s < 0 || o->start_timeout_s < 0)
 		return gkx__error_set(err, GKX_EINVAL, "timeouts and ttl must not be negative");
 	if (o->workdir && *o->workdir && o->workdir[0] != '/')
-		return gkx__error_set(err, GKX_EINVAL, "workdir \"%s\" must be an absolute path", o->workdir);
+		return gkx__error_set(err, GKX_EINVAL, "workdir \"%s\" must be an absolute path",
+		                      o->workdir);
 	return 0;
 }
 
@@ -117,10 +125,11 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *o, gkx
 	if ((rc = validate_options(o, err)) < 0)
 		return rc;
 	if (gkx__manifest_command(o->script_name, &cmd, &ncmd) < 0)
-		return gkx__error_set(err, GKX_EINVAL,
-		                      "cannot tell how to run \"%s\": name it *.py, *.sh, *.bash, *.js, "
-		                      "*.rb or *.pl",
-		                      o->script_name);
+		return gkx__error_set(
+		        err, GKX_EINVAL,
+		        "cannot tell how to run \"%s\": name it *.py, *.sh, *.bash, *.js, "
+		        "*.rb or *.pl",
+		        o->script_name);
 	if ((rc = gkx__random_suffix(suffix, sizeof(suffix), err)) < 0)
 		return rc;
 	r = calloc(1, sizeof(*r));
@@ -133,11 +142,13 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *o, gkx
 	r->image = gkx__strdup(o->image && *o->image ? o->image : GKX_DEFAULT_IMAGE);
 	r->cpu = gkx__strdup(o->cpu ? o->cpu : "500m");
 	r->memory = gkx__strdup(o->memory ? o->memory : "512Mi");
-	r->runtime_class = gkx__strdup(o->runtime_class && *o->runtime_class ? o->runtime_class : "gvisor");
+	r->runtime_class =
+	        gkx__strdup(o->runtime_class && *o->runtime_class ? o->runtime_class : "gvisor");
 	r->timeout_s = o->timeout_s ? o->timeout_s : 300;
 	r->start_timeout_s = o->start_timeout_s ? o->start_timeout_s
-	                                        : (r->timeout_s < DEFAULT_START_TIMEOUT_S ? r->timeout_s
-	                                                                                  : DEFAULT_START_TIMEOUT_S);
+	                                        : (r->timeout_s < DEFAULT_START_TIMEOUT_S
+	                                                   ? r->timeout_s
+	                                                   : DEFAULT_START_TIMEOUT_S);
 	r->limit_bytes = o->limit_bytes;
 	r->workdir = gkx__strdup(o->workdir && *o->workdir ? o->workdir : "/app");
 	r->ttl_s = o->ttl_s ? o->ttl_s : 600;
@@ -153,8 +164,8 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *o, gkx
 	r->env = copy_strv(o->env, o->nenv);
 	r->nfiles = 1 + o->nfiles;
 	r->files = calloc(r->nfiles, sizeof(*r->files));
-	if (!r->ns || !r->image || !r->cpu || !r->memory || !r->runtime_class || !r->cmd || !r->env ||
-	    !r->files || !r->workdir)
+	if (!r->ns || !r->image || !r->cpu || !r->memory || !r->runtime_class || !r->cmd ||
+	    !r->env || !r->files || !r->workdir)
 		goto oom;
 	/* Arguments after the script become part of the command line. */
 	if (o->nargs) {
@@ -216,12 +227,13 @@ static void build_spec(const gkx_run *r, gkx_manifest_spec *s)
 static int append_args(const gkx_run *r, cJSON *job)
 {
 	cJSON *c = cJSON_GetArrayItem(
-		cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(
-				cJSON_GetObjectItemCaseSensitive(
-					cJSON_GetObjectItemCaseSensitive(job, "spec"), "template"), "spec"),
-			"containers"),
-		0);
+	        cJSON_GetObjectItemCaseSensitive(
+	                cJSON_GetObjectItemCaseSensitive(
+	                        cJSON_GetObjectItemCaseSensitive(
+	                                cJSON_GetObjectItemCaseSensitive(job, "spec"), "template"),
+	                        "spec"),
+	                "containers"),
+	        0);
 	cJSON *cmd = cJSON_GetObjectItemCaseSensitive(c, "command");
 	size_t i;
 
@@ -288,7 +300,8 @@ int gkx_run_render(gkx_run *r, const char *format, const char **out, gkx_error *
 	gkx__buf_free(&r->rendered);
 	if (!strcmp(format, "json")) {
 		json = cJSON_Print(list);
-		if (!json || gkx__buf_puts(&r->rendered, json) < 0 || gkx__buf_puts(&r->rendered, "\n") < 0)
+		if (!json || gkx__buf_puts(&r->rendered, json) < 0 ||
+		    gkx__buf_puts(&r->rendered, "\n") < 0)
 			rc = gkx__error_oom(err);
 	} else {
 		rc = gkx__yaml_emit(&r->rendered, list, err);
@@ -363,7 +376,8 @@ static int step(gkx_run *r, double deadline)
 		gkx__run_set_reason(r, r->term_reason[0] ? r->term_reason
 		                                         : (r->term_exit ? "Error" : "Completed"));
 		/* Killed at the deadline by the Job controller, not ended by itself. */
-		if (r->pod_deleted && now + CLIENT_GRACE_S >= deadline && strcmp(r->reason, "OOMKilled")) {
+		if (r->pod_deleted && now + CLIENT_GRACE_S >= deadline &&
+		    strcmp(r->reason, "OOMKilled")) {
 			r->exit_code = -1;
 			gkx__run_set_reason(r, "DeadlineExceeded");
 		}
@@ -378,7 +392,8 @@ static int step(gkx_run *r, double deadline)
 		gkx__run_set_reason(r, "DeadlineExceeded");
 		return 1;
 	}
-	if ((r->cstate == C_NONE || r->cstate == C_WAITING) && now - r->t0 > (double)r->start_timeout_s)
+	if ((r->cstate == C_NONE || r->cstate == C_WAITING) &&
+	    now - r->t0 > (double)r->start_timeout_s)
 		return gkx__run_start_failure(r);
 	return 0;
 }
@@ -405,13 +420,15 @@ static int create(gkx_run *r, const char *gv, const char *resource, cJSON *obj, 
 		goto out;
 	}
 	r->client->cancel = NULL;
-	rc = gkx__api_call(r->client, "POST", pq.ptr, "application/json", body, &resp, what, r->err);
+	rc = gkx__api_call(r->client, "POST", pq.ptr, "application/json", body, &resp, what,
+	                   r->err);
 	if (rc == GKX_ECONFLICT && r->client->last_attempts > 1) {
 		gkx__buf_free(&pq);
 		if (gkx__api_path(&pq, gv, r->ns, resource, r->name, NULL) < 0)
 			rc = gkx__error_oom(r->err);
 		else
-			rc = gkx__api_call(r->client, "GET", pq.ptr, NULL, NULL, &resp, what, r->err);
+			rc = gkx__api_call(r->client, "GET", pq.ptr, NULL, NULL, &resp, what,
+			                   r->err);
 	}
 	r->client->cancel = saved;
 	if (rc == 0 && !(got = cJSON_ParseWithLength(resp.ptr, resp.len)))
@@ -447,11 +464,12 @@ static int create_objects(gkx_run *r)
 		return rc;
 	}
 	uid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(answer, "metadata"), "uid"));
+	        cJSON_GetObjectItemCaseSensitive(answer, "metadata"), "uid"));
 	r->job_uid = gkx__strdup(uid);
 	cJSON_Delete(answer);
 	if (!r->job_uid)
-		return gkx__error_set(r->err, uid ? GKX_ENOMEM : GKX_EPROTO, "creating Job: no uid in the answer");
+		return gkx__error_set(r->err, uid ? GKX_ENOMEM : GKX_EPROTO,
+		                      "creating Job: no uid in the answer");
 	if (gkx__run_cancelled(r))
 		return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s", r->name);
 	/* The policy before the code: the pod cannot start without its
@@ -462,7 +480,8 @@ static int create_objects(gkx_run *r)
 		if (rc < 0)
 			return rc;
 		if (gkx__run_cancelled(r))
-			return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s", r->name);
+			return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s",
+			                      r->name);
 	}
 	return create(r, "v1", "configmaps", make_configmap(r), "creating ConfigMap", NULL);
 }
@@ -494,7 +513,8 @@ static int delete_one(gkx_run *r, const char *gv, const char *resource, const ch
 	int rc;
 
 	if (gkx__api_path(&pq, gv, r->ns, resource, r->name, NULL) < 0 ||
-	    (!strcmp(resource, "jobs") && gkx__api_query(&pq, "propagationPolicy", "Background") < 0)) {
+	    (!strcmp(resource, "jobs") &&
+	     gkx__api_query(&pq, "propagationPolicy", "Background") < 0)) {
 		gkx__buf_free(&pq);
 		return gkx__error_oom(err);
 	}
@@ -513,8 +533,8 @@ static int delete_objects(gkx_run *r, gkx_error *err)
 	gkx__run_set_phase(r, GKX_PHASE_CLEANING, r->name);
 	rc = delete_one(r, "batch/v1", "jobs", "deleting Job", err);
 	if (r->network_none) {
-		rc2 = delete_one(r, "networking.k8s.io/v1", "networkpolicies", "deleting NetworkPolicy",
-		                 rc < 0 ? NULL : err);
+		rc2 = delete_one(r, "networking.k8s.io/v1", "networkpolicies",
+		                 "deleting NetworkPolicy", rc < 0 ? NULL : err);
 		if (rc == 0)
 			rc = rc2;
 	}
@@ -547,10 +567,7 @@ int gkx__run_begin(gkx_run *r)
 	return rc;
 }
 
-int gkx__run_poll(gkx_run *r)
-{
-	return step(r, r->deadline);
-}
+int gkx__run_poll(gkx_run *r) { return step(r, r->deadline); }
 
 int gkx__run_end(gkx_run *r, int rc)
 {
@@ -601,15 +618,9 @@ int gkx_run_execute(gkx_run *r, gkx_error *err)
 	return rc;
 }
 
-int gkx_run_status(const gkx_run *r)
-{
-	return r->executed ? r->result_rc : GKX_EINVAL;
-}
+int gkx_run_status(const gkx_run *r) { return r->executed ? r->result_rc : GKX_EINVAL; }
 
-const gkx_error *gkx_run_error(const gkx_run *r)
-{
-	return &r->result_err;
-}
+const gkx_error *gkx_run_error(const gkx_run *r) { return &r->result_err; }
 
 void gkx_run_cancel(gkx_run *r)
 {
@@ -627,7 +638,10 @@ const char *gkx_run_reason(const gkx_run *r) { return r->reason; }
 const char *gkx_run_name(const gkx_run *r) { return r->name; }
 const char *gkx_run_namespace(const gkx_run *r) { return r->ns; }
 int gkx_run_output_truncated(const gkx_run *r) { return r->truncated; }
-unsigned gkx_run_request_count(const gkx_run *r) { return r->client->requests - r->requests_before; }
+unsigned gkx_run_request_count(const gkx_run *r)
+{
+	return r->client->requests - r->requests_before;
+}
 
 void gkx_run_get_timings(const gkx_run *r, gkx_run_timings *out)
 {

@@ -21,12 +21,12 @@ struct gkx_run {
 	char cpu_req[32], mem_req[32];
 	char **cmd, **env; /* cmd: interpreter, then (from ncmd on) the script's arguments */
 	size_t ncmd, nenv;
-	gkx_file *files;   /* files[0] is the script */
+	gkx_file *files; /* files[0] is the script */
 	size_t nfiles;
 	long timeout_s, ttl_s, start_timeout_s;
 	size_t limit_bytes;
 	int keep;
-	int network_none;  /* a deny-all NetworkPolicy goes with the Job */
+	int network_none; /* a deny-all NetworkPolicy goes with the Job */
 	gkx_output_cb on_output;
 	void *output_ud;
 	gkx_phase_cb on_phase;
@@ -38,13 +38,13 @@ struct gkx_run {
 	int result_rc;
 	gkx_error result_err;
 	int executed;
-	int created;       /* a create was sent: cleanup deletes by name */
+	int created; /* a create was sent: cleanup deletes by name */
 	int exit_code;
 	char reason[64];
 	char *job_uid;
 	gkx_buf rendered;
-	gkx_error *err;    /* &result_err while executing, else NULL */
-	double t0;         /* when execute began (monotonic seconds) */
+	gkx_error *err; /* &result_err while executing, else NULL */
+	double t0;      /* when execute began (monotonic seconds) */
 	gkx_run_timings timings;
 	unsigned requests_before;
 
@@ -53,11 +53,11 @@ struct gkx_run {
 	int cstate;
 	int pod_deleted;
 	char pod[254];
-	char rv[64];                /* last resourceVersion seen, to resume from */
-	int watch_failures;         /* consecutive; reset by any event */
+	char rv[64];        /* last resourceVersion seen, to resume from */
+	int watch_failures; /* consecutive; reset by any event */
 	char waiting_reason[64];
 	char waiting_message[512];
-	char sched_message[512];    /* PodScheduled=False: the scheduler's reason */
+	char sched_message[512]; /* PodScheduled=False: the scheduler's reason */
 	char term_reason[64];
 	int term_exit;
 	double next_event_check;
@@ -70,8 +70,8 @@ struct gkx_run {
 	gkx_log_parser logp;    /* the current request's records */
 	size_t delivered, seen; /* log bytes consumed; bytes of the current request */
 	size_t given;           /* bytes handed to on_output (at most limit_bytes) */
-	int log_final;    /* the current log request is the last one */
-	int log_complete; /* every byte of the log has been delivered */
+	int log_final;          /* the current log request is the last one */
+	int log_complete;       /* every byte of the log has been delivered */
 	int log_failures;
 	int out_aborted;
 	int truncated;

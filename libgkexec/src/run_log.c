@@ -89,7 +89,8 @@ static int start_log(gkx_run *r, int follow)
 	    (follow && gkx__api_query(&pq, "follow", "true") < 0)) {
 		rc = gkx__error_oom(r->err);
 	} else {
-		rc = gkx__api_stream_start(r->client, &r->log.req, &r->log.url, pq.ptr, gkx__run_log_data, r, r->err);
+		rc = gkx__api_stream_start(r->client, &r->log.req, &r->log.url, pq.ptr,
+		                           gkx__run_log_data, r, r->err);
 	}
 	gkx__buf_free(&pq);
 	r->log.active = rc == 0;
@@ -111,7 +112,8 @@ int gkx__run_log_step(gkx_run *r)
 			ok = !foreign;
 		}
 		if (r->out_aborted)
-			return gkx__error_set(r->err, GKX_ECANCELED, "the output reader stopped the run");
+			return gkx__error_set(r->err, GKX_ECANCELED,
+			                      "the output reader stopped the run");
 		if (ok) {
 			/* The kubelet ends a followed log only once the container has
 			 * stopped, so a follow that ends cleanly holds the whole log,
@@ -127,14 +129,19 @@ int gkx__run_log_step(gkx_run *r)
 			 * try again, a bounded number of times. */
 			if (++r->log_failures > LOG_MAX_FAILURES) {
 				if (q->error)
-					return gkx__error_set(r->err, q->error, "reading the log of %s: %s", r->pod,
+					return gkx__error_set(r->err, q->error,
+					                      "reading the log of %s: %s", r->pod,
 					                      q->error_text);
 				if (foreign)
-					return gkx__error_set(r->err, GKX_EAPI, "reading the log of %s: the node said: %.*s",
-					                      r->pod, (int)(r->log.errbody.len < 512 ? r->log.errbody.len : 512),
-					                      r->log.errbody.ptr);
-				return gkx__api_status_error(r->err, q->status, r->log.errbody.ptr, r->log.errbody.len,
-				                             "reading the log");
+					return gkx__error_set(
+					        r->err, GKX_EAPI,
+					        "reading the log of %s: the node said: %.*s",
+					        r->pod,
+					        (int)(r->log.errbody.len < 512 ? r->log.errbody.len
+					                                       : 512),
+					        r->log.errbody.ptr);
+				return gkx__api_status_error(r->err, q->status, r->log.errbody.ptr,
+				                             r->log.errbody.len, "reading the log");
 			}
 			if (gkx__api_pause(r->client, 100L << r->log_failures) < 0)
 				return gkx__error_set(r->err, GKX_ECANCELED, "interrupted");

@@ -8,7 +8,7 @@
 
 #define EVENT_CHECK_AFTER_S 3.0 /* a pod normally exists well before this */
 #define EVENT_CHECK_EVERY_S 2.0
-#define WATCH_MAX_FAILURES 5
+#define WATCH_MAX_FAILURES  5
 
 static const cJSON *path(const cJSON *j, const char *a, const char *b, const char *c)
 {
@@ -29,17 +29,22 @@ static void note_scheduling(gkx_run *r, const cJSON *pod)
 {
 	const cJSON *c;
 
-	cJSON_ArrayForEach(c, path(pod, "status", "conditions", NULL)) {
-		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "type"));
-		const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "status"));
+	cJSON_ArrayForEach (c, path(pod, "status", "conditions", NULL)) {
+		const char *type =
+		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "type"));
+		const char *status =
+		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "status"));
 		if (type && status && !strcmp(type, "PodScheduled") && !strcmp(status, "False"))
-			snprintf(r->sched_message, sizeof(r->sched_message), "%s: %s",
-			         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "reason"))
-			             ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "reason"))
-			             : "Unschedulable",
-			         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "message"))
-			             ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "message"))
-			             : "");
+			snprintf(
+			        r->sched_message, sizeof(r->sched_message), "%s: %s",
+			        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "reason"))
+			                ? cJSON_GetStringValue(
+			                          cJSON_GetObjectItemCaseSensitive(c, "reason"))
+			                : "Unschedulable",
+			        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "message"))
+			                ? cJSON_GetStringValue(
+			                          cJSON_GetObjectItemCaseSensitive(c, "message"))
+			                : "");
 	}
 }
 
@@ -121,8 +126,8 @@ int gkx__run_watch_start(gkx_run *r)
 	    (r->rv[0] && gkx__api_query(&pq, "resourceVersion", r->rv) < 0)) {
 		rc = gkx__error_oom(r->err);
 	} else {
-		rc = gkx__api_stream_start(r->client, &r->watch.req, &r->watch.url, pq.ptr, watch_data, r,
-		                           r->err);
+		rc = gkx__api_stream_start(r->client, &r->watch.req, &r->watch.url, pq.ptr,
+		                           watch_data, r, r->err);
 	}
 	gkx__buf_free(&pq);
 	gkx__buf_free(&sel);
@@ -142,7 +147,8 @@ static int check_events(gkx_run *r, const char *kind, const char *name, const ch
 	int rc;
 
 	found[0] = '\0';
-	if (gkx__buf_printf(&sel, "involvedObject.kind=%s,involvedObject.name=%s", kind, name) < 0 ||
+	if (gkx__buf_printf(&sel, "involvedObject.kind=%s,involvedObject.name=%s", kind, name) <
+	            0 ||
 	    gkx__api_path(&pq, "v1", r->ns, "events", NULL, NULL) < 0 ||
 	    gkx__api_query(&pq, "fieldSelector", sel.ptr) < 0) {
 		rc = gkx__error_oom(r->err);
@@ -156,10 +162,13 @@ static int check_events(gkx_run *r, const char *kind, const char *name, const ch
 	if (rc < 0)
 		goto out;
 	list = cJSON_ParseWithLength(resp.ptr, resp.len);
-	cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(list, "items")) {
-		const char *reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "reason"));
-		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "type"));
-		const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "message"));
+	cJSON_ArrayForEach (ev, cJSON_GetObjectItemCaseSensitive(list, "items")) {
+		const char *reason =
+		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "reason"));
+		const char *type =
+		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "type"));
+		const char *msg =
+		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "message"));
 		if (reason && ((want_reason && !strcmp(reason, want_reason)) ||
 		               (!want_reason && type && !strcmp(type, "Warning"))))
 			snprintf(found, found_len, "%s: %s", reason, msg ? msg : "");
@@ -174,9 +183,13 @@ out:
 
 static int is_start_failure(const char *reason)
 {
-	static const char *const fatal[] = {"ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName",
-	                                    "CreateContainerConfigError", "CreateContainerError",
-	                                    "RunContainerError", NULL};
+	static const char *const fatal[] = { "ImagePullBackOff",
+		                             "ErrImageNeverPull",
+		                             "InvalidImageName",
+		                             "CreateContainerConfigError",
+		                             "CreateContainerError",
+		                             "RunContainerError",
+		                             NULL };
 	size_t i;
 
 	for (i = 0; fatal[i]; i++)
@@ -193,20 +206,25 @@ int gkx__run_watch_step(gkx_run *r)
 		gkx__api_finished(r->client, q, 0);
 		if (r->splitter.error == GKX_EGONE || q->status == 410) {
 			r->rv[0] = '\0'; /* expired: start over with a fresh list */
-		} else if (q->error || (q->status >= 500 || q->status == 429) || r->splitter.error) {
+		} else if (q->error || (q->status >= 500 || q->status == 429) ||
+		           r->splitter.error) {
 			if (++r->watch_failures > WATCH_MAX_FAILURES)
-				return q->error ? gkx__error_set(r->err, q->error, "watching the pod of %s: %s", r->name,
-				                                 q->error_text)
-				                : q->status != 200
-				                      ? gkx__api_status_error(r->err, q->status, r->watch.errbody.ptr,
-				                                              r->watch.errbody.len, "watching pods")
-				                      : gkx__error_set(r->err, r->splitter.error,
-				                                       "watching the pod of %s: unreadable events", r->name);
+				return q->error ? gkx__error_set(r->err, q->error,
+				                                 "watching the pod of %s: %s",
+				                                 r->name, q->error_text)
+				       : q->status != 200
+				               ? gkx__api_status_error(
+				                         r->err, q->status, r->watch.errbody.ptr,
+				                         r->watch.errbody.len, "watching pods")
+				               : gkx__error_set(r->err, r->splitter.error,
+				                                "watching the pod of %s: "
+				                                "unreadable events",
+				                                r->name);
 			if (gkx__api_pause(r->client, 200L << r->watch_failures) < 0)
 				return gkx__error_set(r->err, GKX_ECANCELED, "interrupted");
 		} else if (q->status != 200) {
-			return gkx__api_status_error(r->err, q->status, r->watch.errbody.ptr, r->watch.errbody.len,
-			                             "watching pods");
+			return gkx__api_status_error(r->err, q->status, r->watch.errbody.ptr,
+			                             r->watch.errbody.len, "watching pods");
 		}
 		/* A watch that closed normally (its timeout, a restarted apiserver)
 		 * resumes from the last resourceVersion. */
@@ -225,7 +243,8 @@ int gkx__run_watch_step(gkx_run *r)
 			return rc;
 		if (found[0]) {
 			gkx__run_set_reason(r, "FailedCreate");
-			return gkx__error_set(r->err, GKX_ESTART, "the Job cannot create its pod: %s",
+			return gkx__error_set(r->err, GKX_ESTART,
+			                      "the Job cannot create its pod: %s",
 			                      found + strlen("FailedCreate: "));
 		}
 		r->next_event_check = gkx__mono_now() + EVENT_CHECK_EVERY_S;
@@ -244,12 +263,14 @@ int gkx__run_start_failure(gkx_run *r)
 
 	if (r->sched_message[0]) {
 		gkx__run_set_reason(r, "Unschedulable");
-		return gkx__error_set(r->err, GKX_ESTART, "the pod was not scheduled within %ld s: %s",
+		return gkx__error_set(r->err, GKX_ESTART,
+		                      "the pod was not scheduled within %ld s: %s",
 		                      r->start_timeout_s, r->sched_message);
 	}
 	if (!r->pod[0]) {
 		gkx__run_set_reason(r, "FailedCreate");
-		return gkx__error_set(r->err, GKX_ESTART, "no pod was created within %ld s", r->start_timeout_s);
+		return gkx__error_set(r->err, GKX_ESTART, "no pod was created within %ld s",
+		                      r->start_timeout_s);
 	}
 	/* Mount failures and the like live in the pod's events only. */
 	if (check_events(r, "Pod", r->pod, NULL, found, sizeof(found)) == 0 && found[0]) {
@@ -262,6 +283,7 @@ int gkx__run_start_failure(gkx_run *r)
 	}
 	gkx__run_set_reason(r, r->waiting_reason[0] ? r->waiting_reason : "StartTimeout");
 	return gkx__error_set(r->err, GKX_ESTART, "the pod did not start within %ld s%s%s%s%s",
-	                      r->start_timeout_s, r->waiting_reason[0] ? ": " : "", r->waiting_reason,
-	                      r->waiting_message[0] ? ": " : "", r->waiting_message);
+	                      r->start_timeout_s, r->waiting_reason[0] ? ": " : "",
+	                      r->waiting_reason, r->waiting_message[0] ? ": " : "",
+	                      r->waiting_message);
 }

@@ -40,7 +40,8 @@ int gkx_session_new_from_env(gkx_session **out, const char *config_json, gkx_err
 		c = cJSON_Parse(config_json);
 		if (!cJSON_IsObject(c)) {
 			cJSON_Delete(c);
-			return gkx__error_set(err, GKX_EINVAL, "the session config is not a JSON object");
+			return gkx__error_set(err, GKX_EINVAL,
+			                      "the session config is not a JSON object");
 		}
 	}
 	s = calloc(1, sizeof(*s));
@@ -105,7 +106,8 @@ static int make_run(gkx_run **run, gkx_session *s, const cJSON *req, slot *sl, g
 	o.network = jstr(req, "network");
 	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(req, "timeout")))
 		o.timeout_s = v->valuedouble < 1 ? 1 : (long)v->valuedouble;
-	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(req, "limitBytes")) && v->valuedouble > 0)
+	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(req, "limitBytes")) &&
+	    v->valuedouble > 0)
 		o.limit_bytes = (size_t)v->valuedouble;
 	/* Arrays sized first, filled once all of them exist. */
 	{
@@ -124,19 +126,20 @@ static int make_run(gkx_run **run, gkx_session *s, const cJSON *req, slot *sl, g
 			goto out;
 		}
 		i = 0;
-		cJSON_ArrayForEach(e, jargs)
+		cJSON_ArrayForEach (e, jargs)
 			args[i++] = cJSON_IsString(e) ? e->valuestring : "";
 		i = 0;
-		cJSON_ArrayForEach(e, jenv) {
+		cJSON_ArrayForEach (e, jenv) {
 			gkx_buf kv = GKX_BUF_INIT;
-			if (gkx__buf_printf(&kv, "%s=%s", e->string, cJSON_IsString(e) ? e->valuestring : "") < 0) {
+			if (gkx__buf_printf(&kv, "%s=%s", e->string,
+			                    cJSON_IsString(e) ? e->valuestring : "") < 0) {
 				rc = gkx__error_oom(err);
 				goto out;
 			}
 			env[i++] = gkx__buf_detach(&kv);
 		}
 		i = 0;
-		cJSON_ArrayForEach(e, jfiles) {
+		cJSON_ArrayForEach (e, jfiles) {
 			files[i].name = e->string;
 			files[i].data = cJSON_IsString(e) ? e->valuestring : "";
 			files[i].len = strlen(files[i].data);
@@ -188,7 +191,7 @@ int gkx_session_run(gkx_session *s, const char *requests_json, unsigned parallel
 	if ((rc = gkx_batch_new(&batch, s->client, parallel ? parallel : 1, err)) < 0)
 		goto done;
 	i = 0;
-	cJSON_ArrayForEach(req, reqs) {
+	cJSON_ArrayForEach (req, reqs) {
 		slots[i].s = s;
 		slots[i].index = (unsigned)i;
 		slots[i].cb = cb;
@@ -226,10 +229,7 @@ done:
 	return rc;
 }
 
-const char *gkx_session_results(const gkx_session *s)
-{
-	return s->results ? s->results : "[]";
-}
+const char *gkx_session_results(const gkx_session *s) { return s->results ? s->results : "[]"; }
 
 void gkx_session_cancel(gkx_session *s)
 {

@@ -230,7 +230,8 @@ static void finish(curl_state *s, curl_xfer *x, CURLcode res)
 		         x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
 	} else if (x->aborted_by_callback) {
 		req->error = GKX_ETOOBIG;
-		snprintf(req->error_text, sizeof(req->error_text), "the response was refused by its reader");
+		snprintf(req->error_text, sizeof(req->error_text),
+		         "the response was refused by its reader");
 	}
 	curl_multi_remove_handle(s->multi, x->easy);
 	req->transport_data = NULL;
@@ -285,7 +286,4 @@ static const gkx_transport curl_transport = {
 	GKX_TRANSPORT_VERSION, t_create, t_start, t_cancel, t_wait, t_destroy,
 };
 
-const gkx_transport *gkx_transport_curl(void)
-{
-	return &curl_transport;
-}
+const gkx_transport *gkx_transport_curl(void) { return &curl_transport; }

@@ -37,7 +37,8 @@ static int next_event(yparse *p, yaml_event_t *ev)
 static int is_null_plain(const char *s, size_t n)
 {
 	return n == 0 || (n == 1 && s[0] == '~') ||
-	       (n == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4)));
+	       (n == 4 &&
+	        (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4)));
 }
 
 static int parse_node(yparse *p, yaml_event_t *ev, int depth, cJSON **out);
@@ -63,7 +64,8 @@ static int parse_mapping(yparse *p, int depth, cJSON *obj)
 		}
 		if (cJSON_GetObjectItemCaseSensitive(obj, (const char *)kev.data.scalar.value)) {
 			char msg[300];
-			snprintf(msg, sizeof(msg), "duplicate key \"%.200s\"", kev.data.scalar.value);
+			snprintf(msg, sizeof(msg), "duplicate key \"%.200s\"",
+			         kev.data.scalar.value);
 			rc = yfail(p, &kev.start_mark, msg);
 			yaml_event_delete(&kev);
 			return rc;
@@ -151,8 +153,7 @@ static int parse_node(yparse *p, yaml_event_t *ev, int depth, cJSON **out)
 		if (node)
 			rc = parse_mapping(p, depth, node);
 		break;
-	default:
-		return yfail(p, &ev->start_mark, "unexpected YAML event");
+	default: return yfail(p, &ev->start_mark, "unexpected YAML event");
 	}
 	if (!node)
 		return gkx__error_oom(p->err);
@@ -164,8 +165,7 @@ static int parse_node(yparse *p, yaml_event_t *ev, int depth, cJSON **out)
 	return 0;
 }
 
-int gkx__yaml_parse(cJSON **out, const char *data, size_t len, const char *what,
-                    gkx_error *err)
+int gkx__yaml_parse(cJSON **out, const char *data, size_t len, const char *what, gkx_error *err)
 {
 	yparse p;
 	yaml_event_t ev;
@@ -230,8 +230,8 @@ static int emit_write(void *data, unsigned char *buffer, size_t size)
 /* Would a plain scalar with this text be read back as something else? */
 static int needs_quotes(const char *s)
 {
-	static const char *const words[] = {"true", "false", "yes", "no", "on", "off", "null",
-	                                    "y", "n", "~", NULL};
+	static const char *const words[] = { "true", "false", "yes", "no", "on", "off",
+		                             "null", "y",     "n",   "~",  NULL };
 	const char *q;
 	size_t i;
 	int digits = 0, other = 0;
@@ -273,12 +273,14 @@ static int emit_node(yaml_emitter_t *em, const cJSON *j)
 	char num[64];
 
 	if (cJSON_IsObject(j)) {
-		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) ||
+		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+		                                         YAML_BLOCK_MAPPING_STYLE) ||
 		    !yaml_emitter_emit(em, &ev))
 			return GKX_ERROR;
 		for (c = j->child; c; c = c->next) {
-			if (emit_scalar(em, c->string, needs_quotes(c->string) ? YAML_SINGLE_QUOTED_SCALAR_STYLE
-			                                                       : YAML_ANY_SCALAR_STYLE) < 0 ||
+			if (emit_scalar(em, c->string,
+			                needs_quotes(c->string) ? YAML_SINGLE_QUOTED_SCALAR_STYLE
+			                                        : YAML_ANY_SCALAR_STYLE) < 0 ||
 			    emit_node(em, c) < 0)
 				return GKX_ERROR;
 		}
@@ -287,7 +289,8 @@ static int emit_node(yaml_emitter_t *em, const cJSON *j)
 		return 0;
 	}
 	if (cJSON_IsArray(j)) {
-		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE) ||
+		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+		                                          YAML_BLOCK_SEQUENCE_STYLE) ||
 		    !yaml_emitter_emit(em, &ev))
 			return GKX_ERROR;
 		for (c = j->child; c; c = c->next)
@@ -329,7 +332,8 @@ int gkx__yaml_emit(gkx_buf *out, const cJSON *json, gkx_error *err)
 	yaml_emitter_set_output(&em, emit_write, out);
 	yaml_emitter_set_unicode(&em, 1);
 	yaml_emitter_set_width(&em, -1);
-	ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) && yaml_emitter_emit(&em, &ev) &&
+	ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) &&
+	     yaml_emitter_emit(&em, &ev) &&
 	     yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) &&
 	     yaml_emitter_emit(&em, &ev) && emit_node(&em, json) == 0 &&
 	     yaml_document_end_event_initialize(&ev, 1) && yaml_emitter_emit(&em, &ev) &&

@@ -13,7 +13,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
 	if (gkx__buf_put(&b, data, size) < 0)
 		return 0;
-	if (gkx__exec_credential_parse(&cred, b.ptr, b.len, "client.authentication.k8s.io/v1", &err) == 0)
+	if (gkx__exec_credential_parse(&cred, b.ptr, b.len, "client.authentication.k8s.io/v1",
+	                               &err) == 0)
 		gkx__exec_cred_clear(&cred);
 	gkx__buf_free(&b);
 	return 0;

@@ -21,7 +21,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 #define NODE_ERROR "rpc error: code = NotFound desc = an error occurred when try to find container"
 
 static const char *const times[] = {
-	"2026-11-30T06:29:09.123456789Z", "2026-11-30T06:29:09Z", "2026-11-30T07:29:09.5+01:00",
+	"2026-11-30T06:29:09.123456789Z",
+	"2026-11-30T06:29:09Z",
+	"2026-11-30T07:29:09.5+01:00",
 };
 
 static int collect(const char *data, size_t len, void *ud)
@@ -70,7 +72,8 @@ static int ambiguous(const char *c, size_t n, size_t split, int stamp_parts, int
 		const char *nl = memchr(c + i, '\n', n - i);
 		size_t body = nl ? (size_t)(nl - (c + i)) : n - i, off;
 		for (off = split; !stamp_parts && off < body; off += split) {
-			const char *sp = memchr(c + i + off, ' ', body - off < 41 ? body - off : 41);
+			const char *sp =
+			        memchr(c + i + off, ' ', body - off < 41 ? body - off : 41);
 			if (sp && gkx__log_valid_time(c + i + off, (size_t)(sp - (c + i + off))))
 				return 1;
 		}
@@ -135,7 +138,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		int last = i + 1 == nreq;
 		if (!last && log.len) {
 			/* two bytes of the log pick the fraction of it this request reads */
-			unsigned long frac = (unsigned long)(unsigned char)log.ptr[i % log.len] << 8 |
+			unsigned long frac = (unsigned long)(unsigned char)log.ptr[i % log.len]
+			                             << 8 |
 			                     (unsigned char)log.ptr[(i + 1) % log.len];
 			reach = (size_t)((unsigned long long)log.len * frac >> 16);
 		}
@@ -146,7 +150,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 				abort();
 		}
 		r.log.req.status = 200;
-		if (!last && (flags & 4) && nends && log.ptr[ends[(flags >> 3) % nends] - 1] == '\n') {
+		if (!last && (flags & 4) && nends &&
+		    log.ptr[ends[(flags >> 3) % nends] - 1] == '\n') {
 			/* Ended cleanly by the node's error after a whole line. */
 			gkx_buf cut = GKX_BUF_INIT;
 			gkx__buf_put(&cut, log.ptr, ends[(flags >> 3) % nends]);

@@ -11,8 +11,10 @@ static int on_event(const char *type, cJSON *obj, void *ud)
 	(void)ud;
 	/* Touch what the run reads from each event. */
 	if (!strcmp(type, "ERROR"))
-		return cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(obj, "code")) ? GKX_EGONE : GKX_EPROTO;
-	(void)cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "name");
+		return cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(obj, "code")) ? GKX_EGONE
+		                                                                     : GKX_EPROTO;
+	(void)cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
+	                                       "name");
 	return 0;
 }
 

@@ -74,8 +74,8 @@ void fake_expect_delayed(const char *method, const char *url_part, long status, 
 	e->delay = waits;
 }
 
-void fake_expect_retry_after(const char *method, const char *url_part, long status, const char *body,
-                             long secs)
+void fake_expect_retry_after(const char *method, const char *url_part, long status,
+                             const char *body, long secs)
 {
 	expectation *e = add(method, url_part);
 	e->status = status;
@@ -83,7 +83,8 @@ void fake_expect_retry_after(const char *method, const char *url_part, long stat
 	e->retry_after = secs;
 }
 
-void fake_expect_cut(const char *method, const char *url_part, long status, const char *body, int error)
+void fake_expect_cut(const char *method, const char *url_part, long status, const char *body,
+                     int error)
 {
 	expectation *e = add(method, url_part);
 	e->status = status;
@@ -116,7 +117,8 @@ static int f_start(void *state, gkx_http_request *req)
 	(void)state;
 	snprintf(r->method, sizeof(r->method), "%s", req->method);
 	snprintf(r->url, sizeof(r->url), "%s", req->url);
-	snprintf(r->body, sizeof(r->body), "%.*s", (int)(req->body_len < sizeof(r->body) - 1 ? req->body_len : sizeof(r->body) - 1),
+	snprintf(r->body, sizeof(r->body), "%.*s",
+	         (int)(req->body_len < sizeof(r->body) - 1 ? req->body_len : sizeof(r->body) - 1),
 	         req->body ? req->body : "");
 	snprintf(r->auth, sizeof(r->auth), "%s", req->authorization ? req->authorization : "");
 	req->done = 0;

@@ -29,10 +29,11 @@ void fake_expect_open(const char *method, const char *url_part, long status, con
 void fake_expect_delayed(const char *method, const char *url_part, long status, const char *body,
                          int waits);
 /* Like fake_expect, with a Retry-After of `secs` seconds. */
-void fake_expect_retry_after(const char *method, const char *url_part, long status, const char *body,
-                             long secs);
+void fake_expect_retry_after(const char *method, const char *url_part, long status,
+                             const char *body, long secs);
 /* Like fake_expect, but after the body the connection fails with `error`. */
-void fake_expect_cut(const char *method, const char *url_part, long status, const char *body, int error);
+void fake_expect_cut(const char *method, const char *url_part, long status, const char *body,
+                     int error);
 size_t fake_count(void);
 const fake_request *fake_request_at(size_t i);
 /* Requests that matched no expectation (a test should assert none). */

@@ -21,35 +21,42 @@ static void test_paths_are_escaped(void **state)
 	assert_int_equal(gkx__api_path(&b, "v1", "ns", "pods", "p", "log"), 0);
 	assert_int_equal(gkx__api_query(&b, "labelSelector", "job-name=a b&c"), 0);
 	assert_int_equal(gkx__api_query(&b, "follow", "true"), 0);
-	assert_string_equal(b.ptr,
-	                    "/api/v1/namespaces/ns/pods/p/log?labelSelector=job-name%3Da%20b%26c&follow=true");
+	assert_string_equal(
+	        b.ptr,
+	        "/api/v1/namespaces/ns/pods/p/log?labelSelector=job-name%3Da%20b%26c&follow=true");
 	gkx__buf_free(&b);
 }
 
 static void test_status_errors(void **state)
 {
 	static const char forbidden[] =
-		"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-		"\"message\":\"jobs.batch is forbidden: User \\\"bob\\\" cannot create resource \\\"jobs\\\" "
-		"in API group \\\"batch\\\" in the namespace \\\"default\\\"\",\"reason\":\"Forbidden\","
-		"\"details\":{\"group\":\"batch\",\"kind\":\"jobs\"},\"code\":403}";
+	        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+	        "\"message\":\"jobs.batch is forbidden: User \\\"bob\\\" cannot create resource "
+	        "\\\"jobs\\\" "
+	        "in API group \\\"batch\\\" in the namespace "
+	        "\\\"default\\\"\",\"reason\":\"Forbidden\","
+	        "\"details\":{\"group\":\"batch\",\"kind\":\"jobs\"},\"code\":403}";
 	gkx_error err;
 
 	(void)state;
 	gkx_error_clear(&err);
-	assert_int_equal(gkx__api_status_error(&err, 403, forbidden, strlen(forbidden), "creating Job"),
-	                 GKX_EFORBIDDEN);
+	assert_int_equal(
+	        gkx__api_status_error(&err, 403, forbidden, strlen(forbidden), "creating Job"),
+	        GKX_EFORBIDDEN);
 	assert_int_equal(err.http_status, 403);
 	assert_string_equal(err.reason, "Forbidden");
-	assert_string_equal(err.message,
-	                    "creating Job: jobs.batch is forbidden: User \"bob\" cannot create resource "
-	                    "\"jobs\" in API group \"batch\" in the namespace \"default\"");
+	assert_string_equal(
+	        err.message,
+	        "creating Job: jobs.batch is forbidden: User \"bob\" cannot create resource "
+	        "\"jobs\" in API group \"batch\" in the namespace \"default\"");
 	/* Not a Status: the HTTP code is all there is. */
-	assert_int_equal(gkx__api_status_error(&err, 502, "<html>bad gateway</html>", 24, "x"), GKX_EAPI);
+	assert_int_equal(gkx__api_status_error(&err, 502, "<html>bad gateway</html>", 24, "x"),
+	                 GKX_EAPI);
 	assert_string_equal(err.message, "x: the server answered HTTP 502");
 	assert_int_equal(gkx__api_status_error(&err, 404, NULL, 0, "y"), GKX_ENOTFOUND);
 	assert_int_equal(gkx__api_status_error(&err, 409, "{}", 2, "y"), GKX_ECONFLICT);
-	assert_int_equal(gkx__api_status_error(&err, 401, "{\"kind\":\"Status\"", 16, "y"), GKX_EUNAUTHORIZED);
+	assert_int_equal(gkx__api_status_error(&err, 401, "{\"kind\":\"Status\"", 16, "y"),
+	                 GKX_EUNAUTHORIZED);
 	assert_int_equal(gkx__api_status_error(NULL, 410, NULL, 0, "y"), GKX_EGONE);
 }
 
@@ -82,15 +89,17 @@ static void test_call_sends_bearer_and_parses(void **state)
 	                 0);
 	assert_string_equal(resp.ptr, "{\"kind\":\"Pod\"}");
 	assert_int_equal(fake_count(), 1);
-	assert_string_equal(fake_request_at(0)->url, "https://api.example.test/api/v1/namespaces/007/pods/p");
+	assert_string_equal(fake_request_at(0)->url,
+	                    "https://api.example.test/api/v1/namespaces/007/pods/p");
 	assert_string_equal(fake_request_at(0)->auth, "Bearer 0123456789");
 	gkx__buf_free(&resp);
 
 	/* A refusal carries the server's message; the token is nowhere in it. */
 	fake_expect("DELETE", "/jobs/j", 403,
-	            "{\"kind\":\"Status\",\"message\":\"jobs.batch \\\"j\\\" is forbidden\",\"reason\":\"Forbidden\"}");
-	assert_int_equal(gkx__api_call(c, "DELETE", "/apis/batch/v1/namespaces/007/jobs/j", NULL, NULL, NULL,
-	                               "deleting Job", &err),
+	            "{\"kind\":\"Status\",\"message\":\"jobs.batch \\\"j\\\" is "
+	            "forbidden\",\"reason\":\"Forbidden\"}");
+	assert_int_equal(gkx__api_call(c, "DELETE", "/apis/batch/v1/namespaces/007/jobs/j", NULL,
+	                               NULL, NULL, "deleting Job", &err),
 	                 GKX_EFORBIDDEN);
 	assert_string_equal(err.message, "deleting Job: jobs.batch \"j\" is forbidden");
 	assert_null(strstr(err.message, "0123456789"));
@@ -101,7 +110,8 @@ static void test_call_sends_bearer_and_parses(void **state)
 		for (i = 0; i < 5; i++)
 			fake_expect_error("GET", "/x", GKX_ETRANSPORT);
 	}
-	assert_int_equal(gkx__api_call(c, "GET", "/x", NULL, NULL, NULL, "probing", &err), GKX_ETRANSPORT);
+	assert_int_equal(gkx__api_call(c, "GET", "/x", NULL, NULL, NULL, "probing", &err),
+	                 GKX_ETRANSPORT);
 	assert_non_null(strstr(err.message, "https://api.example.test"));
 	assert_int_equal(c->last_attempts, 5);
 	assert_int_equal(fake_unexpected(), 0);
@@ -129,7 +139,8 @@ static void test_retries(void **state)
 	assert_int_equal(gkx_client_new(&c, cfg, &err), 0);
 	assert_int_equal(gkx_client_set_transport(c, &fake_transport, NULL, &err), 0);
 	/* 429 with Retry-After: 1 waits about a second, then succeeds. */
-	fake_expect_retry_after("GET", "/a", 429, "{\"kind\":\"Status\",\"message\":\"slow down\"}", 1);
+	fake_expect_retry_after("GET", "/a", 429, "{\"kind\":\"Status\",\"message\":\"slow down\"}",
+	                        1);
 	fake_expect("GET", "/a", 200, "{}");
 	t = mono();
 	assert_int_equal(gkx__api_call(c, "GET", "/a", NULL, NULL, NULL, "a", &err), 0);
@@ -278,10 +289,14 @@ static void test_strerror_and_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_paths_are_escaped),    cmocka_unit_test(test_status_errors),
-		cmocka_unit_test(test_call_sends_bearer_and_parses), cmocka_unit_test(test_basic_auth_header),
-		cmocka_unit_test(test_retries),           cmocka_unit_test(test_trace),
-		cmocka_unit_test(test_watch_splitter),       cmocka_unit_test(test_strerror_and_version),
+		cmocka_unit_test(test_paths_are_escaped),
+		cmocka_unit_test(test_status_errors),
+		cmocka_unit_test(test_call_sends_bearer_and_parses),
+		cmocka_unit_test(test_basic_auth_header),
+		cmocka_unit_test(test_retries),
+		cmocka_unit_test(test_trace),
+		cmocka_unit_test(test_watch_splitter),
+		cmocka_unit_test(test_strerror_and_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,8 @@
 
 static char dir[64];
 static char env_dir[128];
-static const char *child_environ[] = {env_dir, "INHERITED=from-parent", "PATH=/usr/bin:/bin", NULL};
+static const char *child_environ[] = { env_dir, "INHERITED=from-parent", "PATH=/usr/bin:/bin",
+	                               NULL };
 
 static int setup(void **state)
 {
@@ -70,7 +71,8 @@ static int calls(void)
 	return (int)strtol(buf, NULL, 10);
 }
 
-static gkx_client *client_for(gkx_config **cfg, const char *context, int tty, int *rc, gkx_error *err)
+static gkx_client *client_for(gkx_config **cfg, const char *context, int tty, int *rc,
+                              gkx_error *err)
 {
 	gkx_config_options o;
 	gkx_client *c = NULL;
@@ -141,13 +143,13 @@ typedef struct {
 static void test_interactive_modes(void **state)
 {
 	static const mode_case cases[] = {
-		{"v1-info", 1, 0, 1},          /* IfAvailable, terminal */
-		{"v1-info", 0, 0, 0},          /* IfAvailable, no terminal */
-		{"v1", 1, 0, 0},               /* Never */
-		{"v1-always", 1, 0, 1},        /* Always, terminal */
-		{"v1-always", 0, GKX_ECONFIG, 0}, /* Always without a terminal */
-		{"v1beta1", 0, 0, 0},          /* v1beta1 defaults to IfAvailable */
-		{"v1beta1", 1, 0, 1},
+		{ "v1-info", 1, 0, 1 },             /* IfAvailable, terminal */
+		{ "v1-info", 0, 0, 0 },             /* IfAvailable, no terminal */
+		{ "v1", 1, 0, 0 },                  /* Never */
+		{ "v1-always", 1, 0, 1 },           /* Always, terminal */
+		{ "v1-always", 0, GKX_ECONFIG, 0 }, /* Always without a terminal */
+		{ "v1beta1", 0, 0, 0 },             /* v1beta1 defaults to IfAvailable */
+		{ "v1beta1", 1, 0, 1 },
 	};
 	size_t i;
 
@@ -165,8 +167,8 @@ static void test_interactive_modes(void **state)
 		fake_expect("GET", "/version", 200, "{}");
 		rc = get(c, &err);
 		if (rc != cases[i].want_rc)
-			fail_msg("case %lu (%s, tty %d): rc %d (%s)", (unsigned long)i, cases[i].context, cases[i].tty,
-			         rc, err.message);
+			fail_msg("case %lu (%s, tty %d): rc %d (%s)", (unsigned long)i,
+			         cases[i].context, cases[i].tty, rc, err.message);
 		if (rc == 0) {
 			slurp("info", buf, sizeof(buf));
 			info = cJSON_Parse(buf);
@@ -266,14 +268,18 @@ typedef struct {
 static void test_failures(void **state)
 {
 	static const fail_case cases[] = {
-		{"wrong-version", GKX_ECONFIG,
-		 "exec plugin is configured to use API version client.authentication.k8s.io/v1, plugin "
-		 "returned version client.authentication.k8s.io/v1beta1"},
-		{"refuse", GKX_EUNAUTHORIZED, "failed with exit code 3: your session expired, run login again"},
-		{"garbage", GKX_ECONFIG, "decoding stdout"},
-		{"missing", GKX_ECONFIG,
-		 "exec: executable gkexec-no-such-auth-plugin not found (the credential plugin of user "
-		 "\"missing\" in " EXEC_KUBECONFIG ")\n\nInstall it with apt install gkexec-auth"},
+		{ "wrong-version", GKX_ECONFIG,
+		  "exec plugin is configured to use API version client.authentication.k8s.io/v1, "
+		  "plugin "
+		  "returned version client.authentication.k8s.io/v1beta1" },
+		{ "refuse", GKX_EUNAUTHORIZED,
+		  "failed with exit code 3: your session expired, run login again" },
+		{ "garbage", GKX_ECONFIG, "decoding stdout" },
+		{ "missing", GKX_ECONFIG,
+		  "exec: executable gkexec-no-such-auth-plugin not found (the credential plugin of "
+		  "user "
+		  "\"missing\" in " EXEC_KUBECONFIG
+		  ")\n\nInstall it with apt install gkexec-auth" },
 	};
 	size_t i;
 
@@ -287,7 +293,8 @@ static void test_failures(void **state)
 		fake_reset();
 		rc = get(c, &err);
 		if (rc != cases[i].code || !strstr(err.message, cases[i].message_part))
-			fail_msg("case %s: rc %d, message \"%s\"", cases[i].context, rc, err.message);
+			fail_msg("case %s: rc %d, message \"%s\"", cases[i].context, rc,
+			         err.message);
 		assert_int_equal(fake_count(), 0); /* nothing sent without a credential */
 		assert_null(strchr(err.message, '\033'));
 		gkx_client_free(c);
@@ -298,8 +305,9 @@ static void test_failures(void **state)
 static void test_config_errors(void **state)
 {
 	static const fail_case cases[] = {
-		{"v1-no-mode", GKX_ECONFIG, "interactiveMode must be specified for v1-no-mode"},
-		{"alpha", GKX_ECONFIG, "apiVersion \"client.authentication.k8s.io/v1alpha1\" is not supported"},
+		{ "v1-no-mode", GKX_ECONFIG, "interactiveMode must be specified for v1-no-mode" },
+		{ "alpha", GKX_ECONFIG,
+		  "apiVersion \"client.authentication.k8s.io/v1alpha1\" is not supported" },
 	};
 	size_t i;
 
@@ -310,7 +318,8 @@ static void test_config_errors(void **state)
 		int rc;
 		assert_null(client_for(&cfg, cases[i].context, 0, &rc, &err));
 		if (rc != cases[i].code || !strstr(err.message, cases[i].message_part))
-			fail_msg("case %s: rc %d, message \"%s\"", cases[i].context, rc, err.message);
+			fail_msg("case %s: rc %d, message \"%s\"", cases[i].context, rc,
+			         err.message);
 		assert_null(cfg);
 	}
 }
@@ -324,14 +333,28 @@ typedef struct {
 static void test_parse_exec_credential(void **state)
 {
 	static const parse_case cases[] = {
-		{"{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\",\"expirationTimestamp\":\"2030-06-01T12:00:00Z\"}}", 0, ""},
-		{"{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\"}", GKX_ECONFIG, "didn't return a status field"},
-		{"{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{}}", GKX_ECONFIG, "didn't return a token or cert/key pair"},
-		{"{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"clientCertificateData\":\"c\"}}", GKX_ECONFIG, "only certificate or key"},
-		{"{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\",\"expirationTimestamp\":\"tomorrow\"}}", GKX_ECONFIG, "invalid expirationTimestamp"},
-		{"{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"Pod\",\"status\":{\"token\":\"t\"}}", GKX_ECONFIG, "not ExecCredential"},
-		{"[1,2]", GKX_ECONFIG, "decoding stdout"},
-		{"", GKX_ECONFIG, "decoding stdout"},
+		{ "{\"apiVersion\":\"client.authentication.k8s.io/"
+		  "v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\","
+		  "\"expirationTimestamp\":\"2030-06-01T12:00:00Z\"}}",
+		  0, "" },
+		{ "{\"apiVersion\":\"client.authentication.k8s.io/"
+		  "v1\",\"kind\":\"ExecCredential\"}",
+		  GKX_ECONFIG, "didn't return a status field" },
+		{ "{\"apiVersion\":\"client.authentication.k8s.io/"
+		  "v1\",\"kind\":\"ExecCredential\",\"status\":{}}",
+		  GKX_ECONFIG, "didn't return a token or cert/key pair" },
+		{ "{\"apiVersion\":\"client.authentication.k8s.io/"
+		  "v1\",\"kind\":\"ExecCredential\",\"status\":{\"clientCertificateData\":\"c\"}}",
+		  GKX_ECONFIG, "only certificate or key" },
+		{ "{\"apiVersion\":\"client.authentication.k8s.io/"
+		  "v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\","
+		  "\"expirationTimestamp\":\"tomorrow\"}}",
+		  GKX_ECONFIG, "invalid expirationTimestamp" },
+		{ "{\"apiVersion\":\"client.authentication.k8s.io/"
+		  "v1\",\"kind\":\"Pod\",\"status\":{\"token\":\"t\"}}",
+		  GKX_ECONFIG, "not ExecCredential" },
+		{ "[1,2]", GKX_ECONFIG, "decoding stdout" },
+		{ "", GKX_ECONFIG, "decoding stdout" },
 	};
 	size_t i;
 
@@ -342,7 +365,8 @@ static void test_parse_exec_credential(void **state)
 		int rc = gkx__exec_credential_parse(&cred, cases[i].json, strlen(cases[i].json),
 		                                    "client.authentication.k8s.io/v1", &err);
 		if (rc != cases[i].code || (rc && !strstr(err.message, cases[i].message_part)))
-			fail_msg("case %lu: rc %d \"%s\"", (unsigned long)i, rc, rc ? err.message : "");
+			fail_msg("case %lu: rc %d \"%s\"", (unsigned long)i, rc,
+			         rc ? err.message : "");
 		if (rc == 0) {
 			assert_string_equal(cred.token, "t");
 			assert_true(cred.expiry == 1906545600.0); /* 2030-06-01T12:00:00Z */
@@ -396,7 +420,8 @@ static void test_token_file_reread(void **state)
 	f = fopen(kc, "w");
 	fputs("clusters: [{name: c, cluster: {server: 'https://x.example.test'}}]\n"
 	      "users: [{name: u, user: {tokenFile: token}}]\n"
-	      "contexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n", f);
+	      "contexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n",
+	      f);
 	fclose(f);
 	gkx_config_options_init(&o);
 	o.kubeconfig = kc;

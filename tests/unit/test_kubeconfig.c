@@ -123,8 +123,8 @@ static void test_kubeconfig_list_rules(void **state)
 	gkx_config *cfg = NULL;
 	gkx_error err;
 	/* empty entries ignored, duplicates and missing files skipped */
-	const char *list = ":" FIX("merge-b.yaml") "::" FIX("missing.yaml") ":" FIX("merge-b.yaml") ":" FIX(
-		"merge-c.yaml");
+	const char *list = ":" FIX("merge-b.yaml") "::" FIX("missing.yaml") ":" FIX(
+	        "merge-b.yaml") ":" FIX("merge-c.yaml");
 
 	(void)state;
 	assert_int_equal(load(&cfg, NULL, list, NULL, &err), 0);
@@ -163,16 +163,18 @@ typedef struct {
 static void test_errors(void **state)
 {
 	static const error_case cases[] = {
-		{FIX("missing.yaml"), NULL, NULL, GKX_ECONFIG, "missing.yaml"},
-		{FIX("inline.yaml"), NULL, "nope", GKX_ECONFIG, "context \"nope\" not found"},
-		{FIX("duplicate.yaml"), NULL, NULL, GKX_ECONFIG, "clusters \"twice\" is defined twice"},
-		{FIX("bad-syntax.yaml"), NULL, NULL, GKX_ECONFIG, "bad-syntax.yaml:7:1"},
-		{FIX("ca-insecure.yaml"), NULL, NULL, GKX_ECONFIG, "insecure flag is not allowed"},
-		{FIX("http-token.yaml"), NULL, NULL, GKX_ECONFIG, "plain http"},
-		{FIX("gcp.yaml"), NULL, NULL, GKX_ECONFIG, "gke-gcloud-auth-plugin"},
-		{FIX("alias.yaml"), NULL, NULL, GKX_ECONFIG, "alias.yaml:6:12: YAML aliases"},
-		{FIX("no-current.yaml"), NULL, NULL, GKX_ECONFIG, "no current context"},
-		{NULL, "/nonexistent/a:/nonexistent/b", NULL, GKX_ECONFIG, "no kubeconfig found"},
+		{ FIX("missing.yaml"), NULL, NULL, GKX_ECONFIG, "missing.yaml" },
+		{ FIX("inline.yaml"), NULL, "nope", GKX_ECONFIG, "context \"nope\" not found" },
+		{ FIX("duplicate.yaml"), NULL, NULL, GKX_ECONFIG,
+		  "clusters \"twice\" is defined twice" },
+		{ FIX("bad-syntax.yaml"), NULL, NULL, GKX_ECONFIG, "bad-syntax.yaml:7:1" },
+		{ FIX("ca-insecure.yaml"), NULL, NULL, GKX_ECONFIG,
+		  "insecure flag is not allowed" },
+		{ FIX("http-token.yaml"), NULL, NULL, GKX_ECONFIG, "plain http" },
+		{ FIX("gcp.yaml"), NULL, NULL, GKX_ECONFIG, "gke-gcloud-auth-plugin" },
+		{ FIX("alias.yaml"), NULL, NULL, GKX_ECONFIG, "alias.yaml:6:12: YAML aliases" },
+		{ FIX("no-current.yaml"), NULL, NULL, GKX_ECONFIG, "no current context" },
+		{ NULL, "/nonexistent/a:/nonexistent/b", NULL, GKX_ECONFIG, "no kubeconfig found" },
 	};
 	size_t i;
 
@@ -182,9 +184,9 @@ static void test_errors(void **state)
 		gkx_error err;
 		int rc = load(&cfg, cases[i].file, cases[i].env, cases[i].context, &err);
 		if (rc != cases[i].code || !strstr(err.message, cases[i].message_part))
-			fail_msg("case %lu (%s): rc %d, message \"%s\"; want %d and \"%s\"", (unsigned long)i,
-			         cases[i].file ? cases[i].file : cases[i].env, rc, err.message, cases[i].code,
-			         cases[i].message_part);
+			fail_msg("case %lu (%s): rc %d, message \"%s\"; want %d and \"%s\"",
+			         (unsigned long)i, cases[i].file ? cases[i].file : cases[i].env, rc,
+			         err.message, cases[i].code, cases[i].message_part);
 		assert_null(cfg);
 	}
 }
@@ -243,11 +245,16 @@ static void test_home_default(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_inline_material),     cmocka_unit_test(test_namespace_precedence),
-		cmocka_unit_test(test_relative_paths),      cmocka_unit_test(test_token_stays_text),
-		cmocka_unit_test(test_merge_first_file_wins), cmocka_unit_test(test_kubeconfig_list_rules),
-		cmocka_unit_test(test_flag_overrides),      cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_hostile_documents),   cmocka_unit_test(test_home_default),
+		cmocka_unit_test(test_inline_material),
+		cmocka_unit_test(test_namespace_precedence),
+		cmocka_unit_test(test_relative_paths),
+		cmocka_unit_test(test_token_stays_text),
+		cmocka_unit_test(test_merge_first_file_wins),
+		cmocka_unit_test(test_kubeconfig_list_rules),
+		cmocka_unit_test(test_flag_overrides),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_hostile_documents),
+		cmocka_unit_test(test_home_default),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,8 +5,9 @@
 
 #include "internal.h"
 
-#define NODE_ERROR "rpc error: code = NotFound desc = an error occurred when try to find " \
-                   "container \"3f0a9c1d2e4b\": not found"
+#define NODE_ERROR                                                              \
+	"rpc error: code = NotFound desc = an error occurred when try to find " \
+	"container \"3f0a9c1d2e4b\": not found"
 
 static int collect(const char *data, size_t len, void *ud)
 {
@@ -50,7 +51,8 @@ static void expect_as(const char *body, size_t split, int removed, const char *w
 		int foreign = parse(body, chunk, split, removed, &out, NULL);
 		if (strcmp(out.ptr ? out.ptr : "", want) || foreign != want_foreign)
 			fail_msg("chunk %lu: got \"%s\" (foreign %d), want \"%s\" (foreign %d)",
-			         (unsigned long)chunk, out.ptr ? out.ptr : "", foreign, want, want_foreign);
+			         (unsigned long)chunk, out.ptr ? out.ptr : "", foreign, want,
+			         want_foreign);
 		gkx__buf_free(&out);
 	}
 }
@@ -64,12 +66,20 @@ static void expect(const char *body, size_t split, const char *want, int want_fo
 static void test_times(void **state)
 {
 	static const char *const good[] = {
-		"2026-11-30T06:29:09.123456789Z", "2026-11-30T06:29:09Z", "2026-11-30T06:29:09.1+01:00",
+		"2026-11-30T06:29:09.123456789Z",
+		"2026-11-30T06:29:09Z",
+		"2026-11-30T06:29:09.1+01:00",
 		"2026-11-30T06:29:09-08:00",
 	};
 	static const char *const bad[] = {
-		"", "rpc", "2026-11-30", "2026-11-30T06:29:09", "2026-11-30T06:29:09.Z",
-		"2026-11-30T06:29:09.1234567890Z", "2026-11-30 06:29:09Z", "2026-11-30T06:29:09+0100",
+		"",
+		"rpc",
+		"2026-11-30",
+		"2026-11-30T06:29:09",
+		"2026-11-30T06:29:09.Z",
+		"2026-11-30T06:29:09.1234567890Z",
+		"2026-11-30 06:29:09Z",
+		"2026-11-30T06:29:09+0100",
 		"2026-11-30T06:29:09ZZ",
 	};
 	size_t i;
@@ -86,7 +96,8 @@ static void test_records(void **state)
 	(void)state;
 	expect("2026-11-30T06:29:09.1Z a b\n2026-11-30T06:29:09.2Z \n", 16384, "a b\n\n", 0);
 	/* Output that looks like a time is output. */
-	expect("2026-11-30T06:29:09Z 2026-11-30T06:29:09Z x\n", 16384, "2026-11-30T06:29:09Z x\n", 0);
+	expect("2026-11-30T06:29:09Z 2026-11-30T06:29:09Z x\n", 16384, "2026-11-30T06:29:09Z x\n",
+	       0);
 	/* A last line with no newline, then a clean end. */
 	expect("2026-11-30T06:29:09Z done", 16384, "done", 0);
 }
@@ -122,9 +133,11 @@ static void test_node_text(void **state)
 	expect("2026-11-30T06:29:09Z a\n2026-11-30T06", 16384, "a\n", 1);
 	/* A script that ended by itself, its last line unfinished, keeps every
 	 * word of it: the node appends nothing to a container it still has. */
-	expect_as("2026-11-30T06:29:09Z a\n2026-11-30T06:29:10Z " NODE_ERROR, 16384, 0, "a\n" NODE_ERROR, 0);
+	expect_as("2026-11-30T06:29:09Z a\n2026-11-30T06:29:10Z " NODE_ERROR, 16384, 0,
+	          "a\n" NODE_ERROR, 0);
 	/* What the node said is kept for the error message. */
-	assert_int_equal(parse("2026-11-30T06:29:09Z a\n" NODE_ERROR, 7, 16384, 1, &out, &foreign), 1);
+	assert_int_equal(parse("2026-11-30T06:29:09Z a\n" NODE_ERROR, 7, 16384, 1, &out, &foreign),
+	                 1);
 	assert_string_equal(foreign.ptr, NODE_ERROR);
 	gkx__buf_free(&out);
 	gkx__buf_free(&foreign);

@@ -4,7 +4,7 @@
 
 #include "internal.h"
 
-static const char *const interp[] = {"python3"};
+static const char *const interp[] = { "python3" };
 
 static gkx_manifest_spec base_spec(void)
 {
@@ -49,11 +49,14 @@ static void test_job_labels(void **state)
 	const cJSON *tlabels = at(job, "spec.template.metadata.labels");
 
 	(void)state;
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(labels, "app.kubernetes.io/managed-by")->valuestring,
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(labels, "app.kubernetes.io/managed-by")
+	                            ->valuestring,
 	                    "kubectl-sandbox-run");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(labels, "sandbox-run.gkexec.dev/run")->valuestring,
-	                    "sandbox-run-abc12345");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(tlabels, "sandbox-run.gkexec.dev/run")->valuestring,
+	assert_string_equal(
+	        cJSON_GetObjectItemCaseSensitive(labels, "sandbox-run.gkexec.dev/run")->valuestring,
+	        "sandbox-run-abc12345");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(tlabels, "sandbox-run.gkexec.dev/run")
+	                            ->valuestring,
 	                    "sandbox-run-abc12345");
 	cJSON_Delete(job);
 }
@@ -122,7 +125,7 @@ static void test_job_hardening(void **state)
 
 static void test_job_command_and_env(void **state)
 {
-	static const char *const env[] = {"A=1", "B=x=y"};
+	static const char *const env[] = { "A=1", "B=x=y" };
 	gkx_manifest_spec s = base_spec();
 	cJSON *job;
 	const cJSON *c;
@@ -209,8 +212,10 @@ static void test_configmap_data(void **state)
 	cm = gkx__manifest_configmap(&s, files, 3);
 	data = at(cm, "data");
 	bin = at(cm, "binaryData");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(data, "hello.py")->valuestring, "print('hi')\n");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(data, "data.txt")->valuestring, "caf\xc3\xa9");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(data, "hello.py")->valuestring,
+	                    "print('hi')\n");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(data, "data.txt")->valuestring,
+	                    "caf\xc3\xa9");
 	/* Not UTF-8 (and a NUL): binaryData, base64 */
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(bin, "blob.bin")->valuestring, "AP8Q");
 	assert_null(at(cm, "metadata.ownerReferences")); /* no uid yet: dry-run */
@@ -297,8 +302,10 @@ static void test_network_policy_denies_all(void **state)
 	assert_int_equal(cJSON_GetArraySize(sel), 1);
 	/* The selector matches the label of the Job's pod template. */
 	tlabels = at(job, "spec.template.metadata.labels");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(sel, "sandbox-run.gkexec.dev/run")->valuestring,
-	                    cJSON_GetObjectItemCaseSensitive(tlabels, "sandbox-run.gkexec.dev/run")->valuestring);
+	assert_string_equal(
+	        cJSON_GetObjectItemCaseSensitive(sel, "sandbox-run.gkexec.dev/run")->valuestring,
+	        cJSON_GetObjectItemCaseSensitive(tlabels, "sandbox-run.gkexec.dev/run")
+	                ->valuestring);
 	types = at(np, "spec.policyTypes");
 	assert_int_equal(cJSON_GetArraySize(types), 2);
 	assert_json_string(np, "spec.policyTypes.0", "Ingress");

@@ -8,17 +8,18 @@
 #include "internal.h"
 
 #define JOB_CREATED "{\"kind\":\"Job\",\"metadata\":{\"name\":\"x\",\"uid\":\"uid-123\"}}"
-#define CM_CREATED "{\"kind\":\"ConfigMap\"}"
+#define CM_CREATED  "{\"kind\":\"ConfigMap\"}"
 /* A log record as the kubelet writes it with timestamps=true. */
 #define TS "2026-11-30T06:29:09.123456789Z "
-#define POD(type, state)                                                                        \
-	"{\"type\":\"" type "\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-1\"},"    \
+#define POD(type, state)                                                                           \
+	"{\"type\":\"" type "\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-1\"},"   \
 	"\"spec\":{\"nodeName\":\"n1\"},\"status\":{\"containerStatuses\":[{\"name\":\"sandbox\"," \
 	"\"state\":" state "}]}}}\n"
 #define RUNNING "{\"running\":{\"startedAt\":\"2026-01-01T00:00:00Z\"}}"
-#define TERMINATED(code, reason) "{\"terminated\":{\"exitCode\":" #code ",\"reason\":\"" reason "\"}}"
-#define PENDING_POD                                                                             \
-	"{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-1\"},"       \
+#define TERMINATED(code, reason) \
+	"{\"terminated\":{\"exitCode\":" #code ",\"reason\":\"" reason "\"}}"
+#define PENDING_POD                                                                           \
+	"{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-1\"}," \
 	"\"status\":{\"phase\":\"Pending\"}}}\n"
 
 typedef struct {
@@ -80,10 +81,7 @@ static gkx_run *new_run_with(fixture *f, const char *code, void (*tweak)(gkx_run
 	return run;
 }
 
-static gkx_run *new_run(fixture *f, const char *code)
-{
-	return new_run_with(f, code, NULL);
-}
+static gkx_run *new_run(fixture *f, const char *code) { return new_run_with(f, code, NULL); }
 
 static void expect_cleanup(void)
 {
@@ -97,15 +95,17 @@ static void assert_methods(const char *const *want, size_t n)
 
 	if (fake_count() != n) {
 		for (i = 0; i < fake_count(); i++)
-			print_message("request %lu: %s %s\n", (unsigned long)i, fake_request_at(i)->method,
-			              fake_request_at(i)->url);
+			print_message("request %lu: %s %s\n", (unsigned long)i,
+			              fake_request_at(i)->method, fake_request_at(i)->url);
 		fail_msg("%lu requests, want %lu", (unsigned long)fake_count(), (unsigned long)n);
 	}
 	for (i = 0; i < n; i++) {
 		char got[1200];
-		snprintf(got, sizeof(got), "%s %s", fake_request_at(i)->method, fake_request_at(i)->url);
+		snprintf(got, sizeof(got), "%s %s", fake_request_at(i)->method,
+		         fake_request_at(i)->url);
 		if (!strstr(got, want[i]))
-			fail_msg("request %lu is \"%s\", want \"%s\"", (unsigned long)i, got, want[i]);
+			fail_msg("request %lu is \"%s\", want \"%s\"", (unsigned long)i, got,
+			         want[i]);
 	}
 	assert_int_equal(fake_unexpected(), 0);
 }
@@ -115,9 +115,14 @@ static void test_script_exit_code_and_output(void **state)
 	static const char *const want[] = {
 		"POST https://api.example.test/apis/batch/v1/namespaces/sandbox/jobs",
 		"POST https://api.example.test/api/v1/namespaces/sandbox/configmaps",
-		"GET https://api.example.test/api/v1/namespaces/sandbox/pods?labelSelector=job-name%3Dsandbox-run-",
-		"GET https://api.example.test/api/v1/namespaces/sandbox/pods/pod-1/log?container=sandbox",
-		"DELETE https://api.example.test/apis/batch/v1/namespaces/sandbox/jobs/sandbox-run-",
+		"GET "
+		"https://api.example.test/api/v1/namespaces/sandbox/"
+		"pods?labelSelector=job-name%3Dsandbox-run-",
+		"GET "
+		"https://api.example.test/api/v1/namespaces/sandbox/pods/pod-1/"
+		"log?container=sandbox",
+		"DELETE "
+		"https://api.example.test/apis/batch/v1/namespaces/sandbox/jobs/sandbox-run-",
 		"DELETE https://api.example.test/api/v1/namespaces/sandbox/configmaps/sandbox-run-",
 	};
 	fixture *f = *state;
@@ -147,8 +152,9 @@ static void test_script_exit_code_and_output(void **state)
 	assert_json_string(job, "kind", "Job");
 	assert_json_string(job, "metadata.namespace", "sandbox");
 	assert_json_string(cm, "metadata.ownerReferences.0.uid", "uid-123");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(at(cm, "data"), "hello.py")->valuestring,
-	                    "import sys; print('hi'); sys.exit(3)\n");
+	assert_string_equal(
+	        cJSON_GetObjectItemCaseSensitive(at(cm, "data"), "hello.py")->valuestring,
+	        "import sys; print('hi'); sys.exit(3)\n");
 	cJSON_Delete(job);
 	cJSON_Delete(cm);
 	gkx_run_free(run);
@@ -162,16 +168,13 @@ static int refuse(const char *data, size_t len, void *ud)
 	return 1;
 }
 
-static void refusing_reader(gkx_run_options *o)
-{
-	o->on_output = refuse;
-}
+static void refusing_reader(gkx_run_options *o) { o->on_output = refuse; }
 
 /* An output reader that refuses the output stops the run, which still
  * cleans up. */
 static void test_reader_stops_the_run(void **state)
 {
-	static const char *const want[] = {"POST", "POST", "GET", "GET", "DELETE", "DELETE"};
+	static const char *const want[] = { "POST", "POST", "GET", "GET", "DELETE", "DELETE" };
 	fixture *f = *state;
 	gkx_run *run = new_run_with(f, "print(1)", refusing_reader);
 	gkx_error err;
@@ -187,10 +190,7 @@ static void test_reader_stops_the_run(void **state)
 	gkx_run_free(run);
 }
 
-static void network_none(gkx_run_options *o)
-{
-	o->network = "none";
-}
+static void network_none(gkx_run_options *o) { o->network = "none"; }
 
 /* --network=none: the policy is created after the Job (it needs the uid)
  * and before the ConfigMap (the pod cannot start without its code), and is
@@ -199,12 +199,17 @@ static void test_network_none_policy(void **state)
 {
 	static const char *const want[] = {
 		"POST https://api.example.test/apis/batch/v1/namespaces/sandbox/jobs",
-		"POST https://api.example.test/apis/networking.k8s.io/v1/namespaces/sandbox/networkpolicies",
+		"POST "
+		"https://api.example.test/apis/networking.k8s.io/v1/namespaces/sandbox/"
+		"networkpolicies",
 		"POST https://api.example.test/api/v1/namespaces/sandbox/configmaps",
 		"GET https://api.example.test/api/v1/namespaces/sandbox/pods?",
 		"GET https://api.example.test/api/v1/namespaces/sandbox/pods/pod-1/log?",
-		"DELETE https://api.example.test/apis/batch/v1/namespaces/sandbox/jobs/sandbox-run-",
-		"DELETE https://api.example.test/apis/networking.k8s.io/v1/namespaces/sandbox/networkpolicies/sandbox-run-",
+		"DELETE "
+		"https://api.example.test/apis/batch/v1/namespaces/sandbox/jobs/sandbox-run-",
+		"DELETE "
+		"https://api.example.test/apis/networking.k8s.io/v1/namespaces/sandbox/"
+		"networkpolicies/sandbox-run-",
 		"DELETE https://api.example.test/api/v1/namespaces/sandbox/configmaps/sandbox-run-",
 	};
 	fixture *f = *state;
@@ -228,7 +233,8 @@ static void test_network_none_policy(void **state)
 	assert_json_string(np, "metadata.name", gkx_run_name(run));
 	assert_json_string(np, "metadata.ownerReferences.0.uid", "uid-123");
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(at(np, "spec.podSelector.matchLabels"),
-	                                                     "sandbox-run.gkexec.dev/run")->valuestring,
+	                                                     "sandbox-run.gkexec.dev/run")
+	                            ->valuestring,
 	                    gkx_run_name(run));
 	cJSON_Delete(np);
 	gkx_run_free(run);
@@ -238,7 +244,7 @@ static void test_network_none_policy(void **state)
  * server's reason, before any code exists, and the Job is deleted. */
 static void test_network_policy_forbidden(void **state)
 {
-	static const char *const want[] = {"POST", "POST", "DELETE", "DELETE", "DELETE"};
+	static const char *const want[] = { "POST", "POST", "DELETE", "DELETE", "DELETE" };
 	fixture *f = *state;
 	gkx_run *run = new_run_with(f, "print(1)", network_none);
 	gkx_error err;
@@ -248,10 +254,14 @@ static void test_network_policy_forbidden(void **state)
 	            "{\"kind\":\"Status\",\"reason\":\"Forbidden\",\"message\":\"networkpolicies."
 	            "networking.k8s.io is forbidden\"}");
 	fake_expect("DELETE", "/jobs/", 200, "{}");
-	fake_expect("DELETE", "/networkpolicies/", 404, "{\"kind\":\"Status\",\"message\":\"not found\"}");
-	fake_expect("DELETE", "/configmaps/", 404, "{\"kind\":\"Status\",\"message\":\"not found\"}");
+	fake_expect("DELETE", "/networkpolicies/", 404,
+	            "{\"kind\":\"Status\",\"message\":\"not found\"}");
+	fake_expect("DELETE", "/configmaps/", 404,
+	            "{\"kind\":\"Status\",\"message\":\"not found\"}");
 	assert_int_equal(gkx_run_execute(run, &err), GKX_EFORBIDDEN);
-	assert_string_equal(err.message, "creating NetworkPolicy: networkpolicies.networking.k8s.io is forbidden");
+	assert_string_equal(
+	        err.message,
+	        "creating NetworkPolicy: networkpolicies.networking.k8s.io is forbidden");
 	assert_methods(want, 5);
 	gkx_run_free(run);
 }
@@ -269,9 +279,11 @@ static void test_follow_then_resume_without_duplicates(void **state)
 	fake_expect("GET", "/pods?", 200, POD("ADDED", RUNNING));
 	fake_expect_delayed("GET", "/pods?", 200, POD("MODIFIED", TERMINATED(0, "Completed")), 3);
 	/* The followed log delivers part of a line and stays open... */
-	fake_expect_open("GET", "/log?container=sandbox&timestamps=true&follow=true", 200, TS "line1\n" TS "li");
+	fake_expect_open("GET", "/log?container=sandbox&timestamps=true&follow=true", 200,
+	                 TS "line1\n" TS "li");
 	/* ...so the finished log is fetched and only what is new delivered. */
-	fake_expect("GET", "/log?container=sandbox&timestamps=true", 200, TS "line1\n" TS "line2\n");
+	fake_expect("GET", "/log?container=sandbox&timestamps=true", 200,
+	            TS "line1\n" TS "line2\n");
 	expect_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_string_equal(f->out.ptr, "line1\nline2\n");
@@ -289,14 +301,18 @@ static void test_forbidden_job_creates_nothing(void **state)
 	gkx_error err;
 
 	fake_expect("POST", "/jobs", 403,
-	            "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"jobs.batch is forbidden: "
-	            "User \\\"r\\\" cannot create resource \\\"jobs\\\" in API group \\\"batch\\\" in the "
+	            "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"jobs.batch is "
+	            "forbidden: "
+	            "User \\\"r\\\" cannot create resource \\\"jobs\\\" in API group \\\"batch\\\" "
+	            "in the "
 	            "namespace \\\"sandbox\\\"\",\"reason\":\"Forbidden\",\"code\":403}");
 	assert_int_equal(gkx_run_execute(run, &err), GKX_EFORBIDDEN);
 	assert_int_equal(err.code, GKX_EFORBIDDEN);
 	assert_int_equal(err.http_status, 403);
-	assert_string_equal(err.message, "creating Job: jobs.batch is forbidden: User \"r\" cannot create "
-	                                 "resource \"jobs\" in API group \"batch\" in the namespace \"sandbox\"");
+	assert_string_equal(
+	        err.message,
+	        "creating Job: jobs.batch is forbidden: User \"r\" cannot create "
+	        "resource \"jobs\" in API group \"batch\" in the namespace \"sandbox\"");
 	assert_int_equal(fake_count(), 1); /* nothing was created, so nothing is deleted */
 	assert_int_equal(gkx_run_exit_code(run), -1);
 	/* The run keeps its outcome for later readers (batches, bindings). */
@@ -308,15 +324,17 @@ static void test_forbidden_job_creates_nothing(void **state)
 
 static void test_configmap_failure_deletes_job(void **state)
 {
-	static const char *const want[] = {"POST", "POST", "DELETE", "DELETE"};
+	static const char *const want[] = { "POST", "POST", "DELETE", "DELETE" };
 	fixture *f = *state;
 	gkx_run *run = new_run(f, "print(1)");
 	gkx_error err;
 
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
-	fake_expect("POST", "/configmaps", 422, "{\"kind\":\"Status\",\"message\":\"etcd is sad\"}");
+	fake_expect("POST", "/configmaps", 422,
+	            "{\"kind\":\"Status\",\"message\":\"etcd is sad\"}");
 	fake_expect("DELETE", "/jobs/", 200, "{}");
-	fake_expect("DELETE", "/configmaps/", 404, "{\"kind\":\"Status\",\"message\":\"not found\"}");
+	fake_expect("DELETE", "/configmaps/", 404,
+	            "{\"kind\":\"Status\",\"message\":\"not found\"}");
 	assert_int_equal(gkx_run_execute(run, &err), GKX_EAPI);
 	assert_string_equal(err.message, "creating ConfigMap: etcd is sad");
 	assert_methods(want, 4);
@@ -325,7 +343,8 @@ static void test_configmap_failure_deletes_job(void **state)
 
 static void test_create_retried_after_a_reset(void **state)
 {
-	static const char *const want[] = {"POST", "POST", "GET", "POST", "GET", "GET", "DELETE", "DELETE"};
+	static const char *const want[] = { "POST", "POST", "GET",    "POST",
+		                            "GET",  "GET",  "DELETE", "DELETE" };
 	fixture *f = *state;
 	gkx_run *run = new_run(f, "print(1)");
 	gkx_error err;
@@ -334,7 +353,8 @@ static void test_create_retried_after_a_reset(void **state)
 	/* The first POST's connection drops after the server created the Job;
 	 * the retry gets 409, and the run reads its own Job back. */
 	fake_expect_error("POST", "/jobs", GKX_ETRANSPORT);
-	fake_expect("POST", "/jobs", 409, "{\"kind\":\"Status\",\"reason\":\"AlreadyExists\",\"message\":\"exists\"}");
+	fake_expect("POST", "/jobs", 409,
+	            "{\"kind\":\"Status\",\"reason\":\"AlreadyExists\",\"message\":\"exists\"}");
 	fake_expect("GET", "/apis/batch/v1/namespaces/sandbox/jobs/sandbox-run-", 200,
 	            "{\"kind\":\"Job\",\"metadata\":{\"uid\":\"uid-from-get\"}}");
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
@@ -359,8 +379,9 @@ static void test_image_pull_failure(void **state)
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
 	fake_expect_open("GET", "/pods?", 200,
-	                 POD("MODIFIED", "{\"waiting\":{\"reason\":\"ImagePullBackOff\",\"message\":"
-	                                 "\"Back-off pulling image \\\"127.0.0.1:1/missing:1\\\"\"}}"));
+	                 POD("MODIFIED",
+	                     "{\"waiting\":{\"reason\":\"ImagePullBackOff\",\"message\":"
+	                     "\"Back-off pulling image \\\"127.0.0.1:1/missing:1\\\"\"}}"));
 	expect_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), GKX_ESTART);
 	assert_string_equal(gkx_run_reason(run), "ImagePullBackOff");
@@ -371,7 +392,6 @@ static void test_image_pull_failure(void **state)
 }
 
 static int waits_before_cancel;
-
 
 static void cancel_later(void *ud)
 {
@@ -388,7 +408,8 @@ static void test_cancel_cleans_up(void **state)
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
 	fake_expect_open("GET", "/pods?", 200, POD("ADDED", RUNNING));
-	fake_expect_open("GET", "/log?container=sandbox&timestamps=true&follow=true", 200, TS "tick\n");
+	fake_expect_open("GET", "/log?container=sandbox&timestamps=true&follow=true", 200,
+	                 TS "tick\n");
 	expect_cleanup();
 	/* Like a SIGINT while the log streams: after the two creates, the
 	 * watch and the log have answered. */
@@ -405,7 +426,7 @@ static void test_cancel_cleans_up(void **state)
 
 static void test_cancel_during_create(void **state)
 {
-	static const char *const want[] = {"POST", "DELETE", "DELETE"};
+	static const char *const want[] = { "POST", "DELETE", "DELETE" };
 	fixture *f = *state;
 	gkx_run *run = new_run(f, "print(1)");
 	gkx_error err;
@@ -456,7 +477,8 @@ static void test_pod_deleted_by_deadline(void **state)
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
 	fake_expect_open("GET", "/pods?", 200,
-	                 PENDING_POD "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"name\":\"pod-1\"}}}\n");
+	                 PENDING_POD
+	                 "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"name\":\"pod-1\"}}}\n");
 	expect_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_string_equal(gkx_run_reason(run), "DeadlineExceeded");
@@ -467,11 +489,12 @@ static void test_pod_deleted_by_deadline(void **state)
 /* Recorded on the local cluster under gVisor: the Job controller deleted
  * the pod at its deadline while the log was followed, and the kubelet
  * appended its error to the log's 200 body. It must never be output. */
-#define NODE_ERROR "rpc error: code = NotFound desc = an error occurred when try to find container " \
-                   "\"3f0a9c1d2e4b\": not found"
+#define NODE_ERROR                                                                        \
+	"rpc error: code = NotFound desc = an error occurred when try to find container " \
+	"\"3f0a9c1d2e4b\": not found"
 #define DELETING_POD                                                                            \
-	"{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-1\","   \
-	"\"deletionTimestamp\":\"2026-11-30T06:30:00Z\"},\"spec\":{\"nodeName\":\"n1\"},"             \
+	"{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-1\"," \
+	"\"deletionTimestamp\":\"2026-11-30T06:30:00Z\"},\"spec\":{\"nodeName\":\"n1\"},"       \
 	"\"status\":{\"containerStatuses\":[{\"name\":\"sandbox\",\"state\":" RUNNING "}]}}}\n"
 #define POD_GONE "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"NotFound\",\"code\":404}"
 
@@ -522,7 +545,8 @@ static void test_node_error_then_resume(void **state)
 	fake_expect("GET", "/pods?", 200, POD("ADDED", RUNNING));
 	fake_expect_delayed("GET", "/pods?", 200, POD("MODIFIED", TERMINATED(0, "Completed")), 4);
 	fake_expect("GET", "/log?container=sandbox&timestamps=true&follow=true", 200,
-	            TS "a\n" "rpc error: code = Unknown desc = transient");
+	            TS "a\n"
+	               "rpc error: code = Unknown desc = transient");
 	fake_expect("GET", "/log?container=sandbox&timestamps=true&follow=true", 200,
 	            TS "a\n" TS "b\n");
 	expect_cleanup();
@@ -544,24 +568,29 @@ static void test_pod_never_created(void **state)
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
 	fake_expect_open("GET", "/pods?", 200, "");
 	/* After a few quiet seconds the run asks for the Job's events. */
-	fake_expect("GET", "/events?fieldSelector=involvedObject.kind%3DJob%2CinvolvedObject.name%3Dsandbox-run-",
+	fake_expect("GET",
+	            "/events?fieldSelector=involvedObject.kind%3DJob%2CinvolvedObject.name%"
+	            "3Dsandbox-run-",
 	            200,
 	            "{\"kind\":\"EventList\",\"items\":[{\"reason\":\"FailedCreate\",\"message\":"
-	            "\"Error creating: pods \\\"x\\\" is forbidden: pod rejected: RuntimeClass \\\"gvisor\\\" "
+	            "\"Error creating: pods \\\"x\\\" is forbidden: pod rejected: RuntimeClass "
+	            "\\\"gvisor\\\" "
 	            "not found\"}]}");
 	expect_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), GKX_ESTART);
 	assert_string_equal(gkx_run_reason(run), "FailedCreate");
-	assert_string_equal(err.message, "the Job cannot create its pod: Error creating: pods \"x\" is "
-	                                 "forbidden: pod rejected: RuntimeClass \"gvisor\" not found");
+	assert_string_equal(err.message,
+	                    "the Job cannot create its pod: Error creating: pods \"x\" is "
+	                    "forbidden: pod rejected: RuntimeClass \"gvisor\" not found");
 	assert_int_equal(fake_count(), 6);
 	assert_int_equal(fake_unexpected(), 0);
 	gkx_run_free(run);
 }
 
-#define POD_RV(type, rv, state)                                                                   \
-	"{\"type\":\"" type "\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-1\","             \
-	"\"resourceVersion\":\"" rv "\"},\"spec\":{\"nodeName\":\"n1\"},\"status\":{\"containerStatuses\":"  \
+#define POD_RV(type, rv, state)                                                                 \
+	"{\"type\":\"" type "\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-1\"," \
+	"\"resourceVersion\":\"" rv                                                             \
+	"\"},\"spec\":{\"nodeName\":\"n1\"},\"status\":{\"containerStatuses\":"                 \
 	"[{\"name\":\"sandbox\",\"state\":" state "}]}}}\n"
 
 static void test_watch_resumes_and_relists(void **state)
@@ -573,10 +602,12 @@ static void test_watch_resumes_and_relists(void **state)
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
 	/* The first watch closes (its timeout, an apiserver restart)... */
-	fake_expect("GET", "/pods?", 200, POD_RV("ADDED", "10", "{\"waiting\":{\"reason\":\"ContainerCreating\"}}"));
+	fake_expect("GET", "/pods?", 200,
+	            POD_RV("ADDED", "10", "{\"waiting\":{\"reason\":\"ContainerCreating\"}}"));
 	/* ...the next resumes from resourceVersion 10 and is told it expired... */
 	fake_expect("GET", "&resourceVersion=10", 200,
-	            "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,\"reason\":\"Expired\"}}\n");
+	            "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,\"reason\":"
+	            "\"Expired\"}}\n");
 	/* ...so the third starts over without one. */
 	fake_expect("GET", "/pods?", 200, POD_RV("ADDED", "12", TERMINATED(0, "Completed")));
 	fake_expect("GET", "/log", 200, TS "1\n");
@@ -605,9 +636,12 @@ static void test_dropped_log_resumes(void **state)
 	 * from its start, only the new bytes come out, and it ends cleanly:
 	 * the container has stopped and that is the whole log, even before
 	 * the watch (resumed from resourceVersion 5) reports the end. */
-	fake_expect_cut("GET", "/log?container=sandbox&timestamps=true&follow=true", 200, TS "a\n" TS "b", GKX_ETRANSPORT);
-	fake_expect("GET", "/log?container=sandbox&timestamps=true&follow=true", 200, TS "a\n" TS "b\n" TS "c\n");
-	fake_expect_delayed("GET", "&resourceVersion=5", 200, POD_RV("MODIFIED", "6", TERMINATED(0, "Completed")), 4);
+	fake_expect_cut("GET", "/log?container=sandbox&timestamps=true&follow=true", 200,
+	                TS "a\n" TS "b", GKX_ETRANSPORT);
+	fake_expect("GET", "/log?container=sandbox&timestamps=true&follow=true", 200,
+	            TS "a\n" TS "b\n" TS "c\n");
+	fake_expect_delayed("GET", "&resourceVersion=5", 200,
+	                    POD_RV("MODIFIED", "6", TERMINATED(0, "Completed")), 4);
 	expect_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_string_equal(f->out.ptr, "a\nb\nc\n");
@@ -648,16 +682,18 @@ static void test_start_timeout_unschedulable(void **state)
 
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
-	fake_expect_open("GET", "/pods?", 200,
-	                 "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"pod-1\"},\"status\":{"
-	                 "\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":"
-	                 "\"False\",\"reason\":\"Unschedulable\",\"message\":\"0/1 nodes are available: 1 "
-	                 "Insufficient cpu.\"}]}}}\n");
+	fake_expect_open(
+	        "GET", "/pods?", 200,
+	        "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"pod-1\"},\"status\":{"
+	        "\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":"
+	        "\"False\",\"reason\":\"Unschedulable\",\"message\":\"0/1 nodes are available: 1 "
+	        "Insufficient cpu.\"}]}}}\n");
 	expect_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), GKX_ESTART);
 	assert_string_equal(gkx_run_reason(run), "Unschedulable");
-	assert_string_equal(err.message, "the pod was not scheduled within 1 s: Unschedulable: 0/1 nodes are "
-	                                 "available: 1 Insufficient cpu.");
+	assert_string_equal(err.message,
+	                    "the pod was not scheduled within 1 s: Unschedulable: 0/1 nodes are "
+	                    "available: 1 Insufficient cpu.");
 	gkx_run_get_timings(run, &t);
 	assert_true(t.created >= 0 && t.scheduled < 0 && t.started < 0 && t.finished >= 1.0);
 	gkx_run_free(run);
@@ -693,7 +729,7 @@ static void test_batch_interleaves_runs(void **state)
 	assert_int_equal(fake_unexpected(), 0);
 	/* Two ran at once: the second run's Job was created before the first
 	 * run's log was read. */
-	assert_string_equal(fake_request_at(2)->method, "GET"); /* run 1's watch */
+	assert_string_equal(fake_request_at(2)->method, "GET");  /* run 1's watch */
 	assert_string_equal(fake_request_at(3)->method, "POST"); /* run 2's Job */
 	assert_non_null(strstr(fake_request_at(3)->url, "/jobs"));
 	for (i = 0; i < 4; i++)
@@ -735,14 +771,15 @@ typedef struct {
 static void test_bad_options(void **state)
 {
 	static const bad_case cases[] = {
-		{"../x.py", 1, NULL, NULL, NULL, GKX_EINVAL, "plain file name"},
-		{"x.exe", 1, NULL, NULL, NULL, GKX_EINVAL, "cannot tell how to run"},
-		{"x.py", GKX_MAX_CODE_BYTES + 1, NULL, NULL, NULL, GKX_ETOOBIG, "at most 1048576"},
-		{"x.py", 1, "NOEQUALS", NULL, NULL, GKX_EINVAL, "not KEY=VALUE"},
-		{"x.py", 1, "=v", NULL, NULL, GKX_EINVAL, "not KEY=VALUE"},
-		{"x.py", 1, NULL, "a lot", NULL, GKX_EINVAL, "cpu \"a lot\""},
-		{"x.py", 1, NULL, NULL, "x.py", GKX_EINVAL, "given twice"},
-		{"x.py", 1, NULL, NULL, "a/b", GKX_EINVAL, "plain file name"},
+		{ "../x.py", 1, NULL, NULL, NULL, GKX_EINVAL, "plain file name" },
+		{ "x.exe", 1, NULL, NULL, NULL, GKX_EINVAL, "cannot tell how to run" },
+		{ "x.py", GKX_MAX_CODE_BYTES + 1, NULL, NULL, NULL, GKX_ETOOBIG,
+		  "at most 1048576" },
+		{ "x.py", 1, "NOEQUALS", NULL, NULL, GKX_EINVAL, "not KEY=VALUE" },
+		{ "x.py", 1, "=v", NULL, NULL, GKX_EINVAL, "not KEY=VALUE" },
+		{ "x.py", 1, NULL, "a lot", NULL, GKX_EINVAL, "cpu \"a lot\"" },
+		{ "x.py", 1, NULL, NULL, "x.py", GKX_EINVAL, "given twice" },
+		{ "x.py", 1, NULL, NULL, "a/b", GKX_EINVAL, "plain file name" },
 	};
 	fixture *f = *state;
 	char *big = calloc(1, GKX_MAX_CODE_BYTES + 2);
@@ -811,11 +848,13 @@ static void test_result_json(void **state)
 	assert_json_number(j, "apiRequests", 6);
 	assert_json_number(j, "status", 0);
 	assert_true(cJSON_IsNull(at(j, "error")) && cJSON_IsNull(at(j, "errorCode")));
-	assert_true(cJSON_IsNumber(at(j, "timings.created")) && cJSON_IsNumber(at(j, "timings.finished")));
+	assert_true(cJSON_IsNumber(at(j, "timings.created")) &&
+	            cJSON_IsNumber(at(j, "timings.finished")));
 	cJSON_Delete(j);
 	gkx_free(s);
 
-	fake_expect("POST", "/jobs", 403, "{\"kind\":\"Status\",\"message\":\"jobs.batch is forbidden\"}");
+	fake_expect("POST", "/jobs", 403,
+	            "{\"kind\":\"Status\",\"message\":\"jobs.batch is forbidden\"}");
 	assert_int_equal(gkx_run_execute(refused, &err), GKX_EFORBIDDEN);
 	s = gkx_run_result_json(refused, NULL);
 	j = cJSON_Parse(s);
@@ -874,9 +913,12 @@ static void test_render(void **state)
 	assert_json_string(list, "items.0.kind", "ConfigMap");
 	assert_json_string(list, "items.1.kind", "Job");
 	assert_json_string(list, "items.1.metadata.namespace", "sandbox");
-	assert_json_string(list, "items.1.spec.template.spec.containers.0.image", GKX_DEFAULT_IMAGE);
-	assert_json_string(list, "items.1.spec.template.spec.containers.0.resources.limits.cpu", "500m");
-	assert_json_string(list, "items.1.spec.template.spec.containers.0.resources.limits.memory", "512Mi");
+	assert_json_string(list, "items.1.spec.template.spec.containers.0.image",
+	                   GKX_DEFAULT_IMAGE);
+	assert_json_string(list, "items.1.spec.template.spec.containers.0.resources.limits.cpu",
+	                   "500m");
+	assert_json_string(list, "items.1.spec.template.spec.containers.0.resources.limits.memory",
+	                   "512Mi");
 	assert_json_number(list, "items.1.spec.activeDeadlineSeconds", 300);
 	assert_null(at(list, "items.0.metadata.ownerReferences"));
 	cJSON_Delete(list);
@@ -893,12 +935,15 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_script_exit_code_and_output, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_follow_then_resume_without_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_follow_then_resume_without_duplicates, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(test_network_none_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_stops_the_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_network_policy_forbidden, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forbidden_job_creates_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_configmap_failure_deletes_job, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forbidden_job_creates_nothing, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_configmap_failure_deletes_job, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(test_create_retried_after_a_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image_pull_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_cleans_up, setup, teardown),
@@ -906,7 +951,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keep_leaves_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pod_deleted_by_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_error_is_not_output, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_node_error_after_partial_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_error_after_partial_line, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(test_node_error_then_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pod_never_created, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_resumes_and_relists, setup, teardown),

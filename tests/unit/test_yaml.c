@@ -7,9 +7,10 @@
 static void test_round_trip(void **state)
 {
 	static const char json[] =
-		"{\"a\":\"true\",\"b\":true,\"c\":\"0444\",\"d\":292,\"e\":\"\",\"f\":null,"
-		"\"g\":\"line1\\nline2\\n\",\"h\":[\"x\",{\"k\":\"v: w\"}],\"i\":\"1e3\",\"j\":\"~\","
-		"\"k\":\"caf\\u00e9\",\"l\":\"- dash\",\"m\":\"#hash\",\"n\":\"yes\",\"o\":-1.5}";
+	        "{\"a\":\"true\",\"b\":true,\"c\":\"0444\",\"d\":292,\"e\":\"\",\"f\":null,"
+	        "\"g\":\"line1\\nline2\\n\",\"h\":[\"x\",{\"k\":\"v: "
+	        "w\"}],\"i\":\"1e3\",\"j\":\"~\","
+	        "\"k\":\"caf\\u00e9\",\"l\":\"- dash\",\"m\":\"#hash\",\"n\":\"yes\",\"o\":-1.5}";
 	cJSON *in = cJSON_Parse(json), *out = NULL;
 	gkx_buf y = GKX_BUF_INIT;
 	gkx_error err;
@@ -24,8 +25,10 @@ static void test_round_trip(void **state)
 		const cJSON *o = cJSON_GetObjectItemCaseSensitive(out, c->string);
 		if (cJSON_IsString(c)) {
 			if (!cJSON_IsString(o) || strcmp(o->valuestring, c->valuestring))
-				fail_msg("key %s: \"%s\" came back as %s in:\n%s", c->string, c->valuestring,
-				         cJSON_IsString(o) ? o->valuestring : "(not a string)", y.ptr);
+				fail_msg("key %s: \"%s\" came back as %s in:\n%s", c->string,
+				         c->valuestring,
+				         cJSON_IsString(o) ? o->valuestring : "(not a string)",
+				         y.ptr);
 		}
 	}
 	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(out, "f")));
@@ -50,7 +53,8 @@ static void test_parse_limits(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(gkx__yaml_parse(&out, "a: 1\n---\nb: 2\n", 14, "two.yaml", &err), GKX_ECONFIG);
+	assert_int_equal(gkx__yaml_parse(&out, "a: 1\n---\nb: 2\n", 14, "two.yaml", &err),
+	                 GKX_ECONFIG);
 	if (!strstr(err.message, "two.yaml:2:1: more than one YAML document"))
 		fail_msg("message: %s", err.message);
 	assert_int_equal(gkx__yaml_parse(&out, "a: 1\na: 2\n", 10, "dup.yaml", &err), GKX_ECONFIG);

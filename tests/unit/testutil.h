@@ -38,31 +38,31 @@ static inline const cJSON *at(const cJSON *j, const char *path)
 	return j;
 }
 
-#define assert_json_string(j, path, want)                                         \
-	do {                                                                          \
-		const cJSON *v_ = at((j), (path));                                        \
-		if (!cJSON_IsString(v_))                                                  \
-			fail_msg("%s: not a string", (path));                                 \
-		if (strcmp(v_->valuestring, (want)))                                      \
+#define assert_json_string(j, path, want)                                                         \
+	do {                                                                                      \
+		const cJSON *v_ = at((j), (path));                                                \
+		if (!cJSON_IsString(v_))                                                          \
+			fail_msg("%s: not a string", (path));                                     \
+		if (strcmp(v_->valuestring, (want)))                                              \
 			fail_msg("%s: got \"%s\", want \"%s\"", (path), v_->valuestring, (want)); \
 	} while (0)
 
-#define assert_json_number(j, path, want)                                         \
-	do {                                                                          \
-		const cJSON *v_ = at((j), (path));                                        \
-		if (!cJSON_IsNumber(v_))                                                  \
-			fail_msg("%s: not a number", (path));                                 \
-		if (v_->valuedouble != (double)(want))                                    \
+#define assert_json_number(j, path, want)                                                         \
+	do {                                                                                      \
+		const cJSON *v_ = at((j), (path));                                                \
+		if (!cJSON_IsNumber(v_))                                                          \
+			fail_msg("%s: not a number", (path));                                     \
+		if (v_->valuedouble != (double)(want))                                            \
 			fail_msg("%s: got %g, want %g", (path), v_->valuedouble, (double)(want)); \
 	} while (0)
 
-#define assert_json_bool(j, path, want)                                           \
-	do {                                                                          \
-		const cJSON *v_ = at((j), (path));                                        \
-		if (!cJSON_IsBool(v_))                                                    \
-			fail_msg("%s: not a boolean", (path));                                \
-		if (!!cJSON_IsTrue(v_) != !!(want))                                       \
-			fail_msg("%s: got %d, want %d", (path), cJSON_IsTrue(v_), (want));    \
+#define assert_json_bool(j, path, want)                                                    \
+	do {                                                                               \
+		const cJSON *v_ = at((j), (path));                                         \
+		if (!cJSON_IsBool(v_))                                                     \
+			fail_msg("%s: not a boolean", (path));                             \
+		if (!!cJSON_IsTrue(v_) != !!(want))                                        \
+			fail_msg("%s: got %d, want %d", (path), cJSON_IsTrue(v_), (want)); \
 	} while (0)
 
 #endif

@@ -22,8 +22,8 @@ GKX_API int gkx_client_new(gkx_client **out, const gkx_config *cfg, gkx_error *e
  * Replace the client's transport (before any request). `arg` is passed to
  * the table's create(). The table is borrowed and must outlive the client.
  */
-GKX_API int gkx_client_set_transport(gkx_client *client, const gkx_transport *transport,
-                                     void *arg, gkx_error *err);
+GKX_API int gkx_client_set_transport(gkx_client *client, const gkx_transport *transport, void *arg,
+                                     gkx_error *err);
 
 /**
  * Called once for every HTTP request when it ends: its method, URL (which

@@ -40,23 +40,23 @@ extern "C" {
 /** Error codes. Values are never renumbered; new ones are appended. */
 typedef enum {
 	GKX_OK = 0,
-	GKX_ERROR = -1,        /**< unclassified failure */
-	GKX_ENOMEM = -2,       /**< out of memory */
-	GKX_EINVAL = -3,       /**< an argument or an option is invalid */
-	GKX_ECONFIG = -4,      /**< the kubeconfig is missing, malformed or inconsistent */
-	GKX_EIO = -5,          /**< a local file could not be read */
-	GKX_ETRANSPORT = -6,   /**< connection, TLS or protocol failure */
-	GKX_EAPI = -7,         /**< the API server refused the request */
-	GKX_ENOTFOUND = -8,    /**< HTTP 404 */
-	GKX_ECONFLICT = -9,    /**< HTTP 409 (AlreadyExists or Conflict) */
-	GKX_EFORBIDDEN = -10,  /**< HTTP 403 */
+	GKX_ERROR = -1,          /**< unclassified failure */
+	GKX_ENOMEM = -2,         /**< out of memory */
+	GKX_EINVAL = -3,         /**< an argument or an option is invalid */
+	GKX_ECONFIG = -4,        /**< the kubeconfig is missing, malformed or inconsistent */
+	GKX_EIO = -5,            /**< a local file could not be read */
+	GKX_ETRANSPORT = -6,     /**< connection, TLS or protocol failure */
+	GKX_EAPI = -7,           /**< the API server refused the request */
+	GKX_ENOTFOUND = -8,      /**< HTTP 404 */
+	GKX_ECONFLICT = -9,      /**< HTTP 409 (AlreadyExists or Conflict) */
+	GKX_EFORBIDDEN = -10,    /**< HTTP 403 */
 	GKX_EUNAUTHORIZED = -11, /**< HTTP 401 */
-	GKX_ETIMEOUT = -12,    /**< a client-side deadline passed */
-	GKX_ECANCELED = -13,   /**< gkx_run_cancel() was called */
-	GKX_EGONE = -14,       /**< HTTP 410: a watch's resourceVersion expired */
-	GKX_EPROTO = -15,      /**< the server's answer could not be understood */
-	GKX_ETOOBIG = -16,     /**< an input or a response exceeds its limit */
-	GKX_ESTART = -17       /**< the pod never started (image, runtime class, scheduling) */
+	GKX_ETIMEOUT = -12,      /**< a client-side deadline passed */
+	GKX_ECANCELED = -13,     /**< gkx_run_cancel() was called */
+	GKX_EGONE = -14,         /**< HTTP 410: a watch's resourceVersion expired */
+	GKX_EPROTO = -15,        /**< the server's answer could not be understood */
+	GKX_ETOOBIG = -16,       /**< an input or a response exceeds its limit */
+	GKX_ESTART = -17         /**< the pod never started (image, runtime class, scheduling) */
 } gkx_error_code;
 
 /** Details of a failure. Caller-owned; plain data, no cleanup needed. */

@@ -13,16 +13,16 @@ extern "C" {
  * are borrowed only for the duration of gkx_config_load().
  */
 typedef struct gkx_config_options {
-	unsigned int version;       /**< GKX_CONFIG_OPTIONS_VERSION */
-	const char *kubeconfig;     /**< --kubeconfig: one file, which must exist */
-	const char *kubeconfig_env; /**< the value of KUBECONFIG: a ':'-separated list */
-	const char *home;           /**< home directory, for ~/.kube/config */
-	const char *context;        /**< --context */
-	const char *cluster;        /**< --cluster */
-	const char *user;           /**< --user */
-	const char *ns;             /**< -n/--namespace */
-	const char *server;         /**< --server */
-	const char *token;          /**< --token */
+	unsigned int version;              /**< GKX_CONFIG_OPTIONS_VERSION */
+	const char *kubeconfig;            /**< --kubeconfig: one file, which must exist */
+	const char *kubeconfig_env;        /**< the value of KUBECONFIG: a ':'-separated list */
+	const char *home;                  /**< home directory, for ~/.kube/config */
+	const char *context;               /**< --context */
+	const char *cluster;               /**< --cluster */
+	const char *user;                  /**< --user */
+	const char *ns;                    /**< -n/--namespace */
+	const char *server;                /**< --server */
+	const char *token;                 /**< --token */
 	const char *certificate_authority; /**< --certificate-authority */
 	const char *tls_server_name;       /**< --tls-server-name */
 	int insecure_skip_tls_verify;      /**< --insecure-skip-tls-verify */
@@ -31,10 +31,11 @@ typedef struct gkx_config_options {
 	 * NULL-terminated), as kubectl passes its own; NULL: only the plugin's
 	 * `env` entries and KUBERNETES_EXEC_INFO. */
 	const char *const *exec_environ;
-	int stdin_is_terminal;             /**< for exec plugins' interactiveMode */
-	const char *incluster_host;        /**< KUBERNETES_SERVICE_HOST */
-	const char *incluster_port;        /**< KUBERNETES_SERVICE_PORT */
-	const char *serviceaccount_dir;    /**< default /var/run/secrets/kubernetes.io/serviceaccount */
+	int stdin_is_terminal;      /**< for exec plugins' interactiveMode */
+	const char *incluster_host; /**< KUBERNETES_SERVICE_HOST */
+	const char *incluster_port; /**< KUBERNETES_SERVICE_PORT */
+	const char
+	        *serviceaccount_dir; /**< default /var/run/secrets/kubernetes.io/serviceaccount */
 } gkx_config_options;
 
 #define GKX_CONFIG_OPTIONS_VERSION 1
@@ -65,8 +66,7 @@ typedef struct gkx_config gkx_config;
  * GKX_ECONFIG (a message names the file, and for YAML errors the line and
  * column), GKX_EIO or GKX_ENOMEM.
  */
-GKX_API int gkx_config_load(gkx_config **out, const gkx_config_options *opts,
-                            gkx_error *err);
+GKX_API int gkx_config_load(gkx_config **out, const gkx_config_options *opts, gkx_error *err);
 
 /** Release a config. Accepts NULL. */
 GKX_API void gkx_config_free(gkx_config *cfg);

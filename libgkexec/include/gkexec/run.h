@@ -31,26 +31,31 @@ typedef void (*gkx_phase_cb)(gkx_phase phase, const char *detail, void *userdata
  * NULL or 0 selects the documented default.
  */
 typedef struct gkx_run_options {
-	unsigned int version;        /**< GKX_RUN_OPTIONS_VERSION */
-	const char *script_name;     /**< file name inside the pod, e.g. "hello.py" (required) */
-	const char *script;          /**< the code (required) */
+	unsigned int version;    /**< GKX_RUN_OPTIONS_VERSION */
+	const char *script_name; /**< file name inside the pod, e.g. "hello.py" (required) */
+	const char *script;      /**< the code (required) */
 	size_t script_len;
-	const gkx_file *files; size_t nfiles; /**< extra files beside the script */
-	const char *const *args; size_t nargs; /**< arguments after the script */
-	const char *const *env; size_t nenv;   /**< "KEY=VALUE" entries */
-	const char *ns;              /**< namespace; default: the config's */
-	const char *image;           /**< default GKX_DEFAULT_IMAGE */
-	const char *cpu;             /**< cpu limit, default "500m" */
-	const char *memory;          /**< memory limit, default "512Mi" */
-	long timeout_s;              /**< activeDeadlineSeconds, default 300 */
-	long ttl_s;                  /**< ttlSecondsAfterFinished, default 600 */
-	const char *runtime_class;   /**< default "gvisor" */
-	const char *workdir;         /**< working directory, default "/app" (the code) */
-	long start_timeout_s;        /**< give up if not running by then; default min(timeout, 120) */
-	size_t limit_bytes;          /**< deliver at most this much output; 0: no limit */
-	int keep;                    /**< leave the objects in the cluster */
-	gkx_output_cb on_output; void *output_userdata; /**< the script's output as it arrives */
-	gkx_phase_cb on_phase; void *phase_userdata;    /**< progress, optional */
+	const gkx_file *files;
+	size_t nfiles; /**< extra files beside the script */
+	const char *const *args;
+	size_t nargs; /**< arguments after the script */
+	const char *const *env;
+	size_t nenv;               /**< "KEY=VALUE" entries */
+	const char *ns;            /**< namespace; default: the config's */
+	const char *image;         /**< default GKX_DEFAULT_IMAGE */
+	const char *cpu;           /**< cpu limit, default "500m" */
+	const char *memory;        /**< memory limit, default "512Mi" */
+	long timeout_s;            /**< activeDeadlineSeconds, default 300 */
+	long ttl_s;                /**< ttlSecondsAfterFinished, default 600 */
+	const char *runtime_class; /**< default "gvisor" */
+	const char *workdir;       /**< working directory, default "/app" (the code) */
+	long start_timeout_s;      /**< give up if not running by then; default min(timeout, 120) */
+	size_t limit_bytes;        /**< deliver at most this much output; 0: no limit */
+	int keep;                  /**< leave the objects in the cluster */
+	gkx_output_cb on_output;
+	void *output_userdata; /**< the script's output as it arrives */
+	gkx_phase_cb on_phase;
+	void *phase_userdata; /**< progress, optional */
 	/* Since version 2. */
 	/**
 	 * "none": also create a NetworkPolicy, owned by the Job, that selects
@@ -64,8 +69,8 @@ typedef struct gkx_run_options {
 
 /* Version 1 ended before `network`; the library accepts both. */
 #define GKX_RUN_OPTIONS_VERSION 2
-#define GKX_DEFAULT_IMAGE "python:3.11-slim"
-#define GKX_MAX_CODE_BYTES (1024 * 1024)
+#define GKX_DEFAULT_IMAGE       "python:3.11-slim"
+#define GKX_MAX_CODE_BYTES      (1024 * 1024)
 
 /** Fill `opts` with zeroes and the current version. */
 GKX_API void gkx_run_options_init(gkx_run_options *opts);
@@ -98,8 +103,7 @@ GKX_API int gkx_run_execute(gkx_run *run, gkx_error *err);
 GKX_API void gkx_run_cancel(gkx_run *run);
 
 /** Render the ConfigMap and Job as a kubectl List: format "json" or "yaml". */
-GKX_API int gkx_run_render(gkx_run *run, const char *format, const char **out,
-                           gkx_error *err);
+GKX_API int gkx_run_render(gkx_run *run, const char *format, const char **out, gkx_error *err);
 
 /** After execution: what gkx_run_execute() returned (or a batch got for
  * this run), and its details (borrowed). GKX_EINVAL before execution. */

@@ -22,11 +22,14 @@ extern "C" {
 
 /** TLS material for one server, in memory. Borrowed by the transport. */
 typedef struct gkx_tls {
-	const unsigned char *ca; size_t ca_len;     /**< PEM bundle, or NULL for the system's */
-	const unsigned char *cert; size_t cert_len; /**< client certificate, PEM */
-	const unsigned char *key; size_t key_len;   /**< client key, PEM */
-	const char *server_name;                    /**< SNI and verification name override */
-	int insecure;                               /**< skip verification */
+	const unsigned char *ca;
+	size_t ca_len; /**< PEM bundle, or NULL for the system's */
+	const unsigned char *cert;
+	size_t cert_len; /**< client certificate, PEM */
+	const unsigned char *key;
+	size_t key_len;          /**< client key, PEM */
+	const char *server_name; /**< SNI and verification name override */
+	int insecure;            /**< skip verification */
 } gkx_tls;
 
 /** Return 0 to continue, non-zero to abort the request. */
@@ -38,22 +41,25 @@ typedef struct gkx_http_request {
 	const char *url;           /**< absolute, already escaped */
 	const char *authorization; /**< full header value or NULL; a secret */
 	const char *content_type;  /**< for the body, or NULL */
-	const char *body; size_t body_len;
+	const char *body;
+	size_t body_len;
 	const gkx_tls *tls;
-	const char *proxy;         /**< proxy URL (http, https, socks5) or NULL */
-	long timeout_ms;           /**< whole request; 0 for none (streams) */
-	gkx_data_cb on_data; void *userdata;
+	const char *proxy; /**< proxy URL (http, https, socks5) or NULL */
+	long timeout_ms;   /**< whole request; 0 for none (streams) */
+	gkx_data_cb on_data;
+	void *userdata;
 	/* Set by the transport. */
-	int done;                  /**< 1 once the request has ended */
-	long status;               /**< HTTP status, set before the first on_data call */
-	int error;                 /**< 0, or a GKX_E* code when no answer came */
-	long retry_after_s;        /**< the Retry-After header, in seconds; 0 if none */
-	char error_text[256];      /**< why, when error is set */
-	void *transport_data;      /**< private to the transport */
+	int done;             /**< 1 once the request has ended */
+	long status;          /**< HTTP status, set before the first on_data call */
+	int error;            /**< 0, or a GKX_E* code when no answer came */
+	long retry_after_s;   /**< the Retry-After header, in seconds; 0 if none */
+	char error_text[256]; /**< why, when error is set */
+	void *transport_data; /**< private to the transport */
 	/* Kept by the library; a transport leaves them alone. */
-	size_t bytes;              /**< body bytes received */
-	double started;            /**< when it was started (monotonic seconds) */
-	gkx_data_cb lib_cb; void *lib_ud;
+	size_t bytes;   /**< body bytes received */
+	double started; /**< when it was started (monotonic seconds) */
+	gkx_data_cb lib_cb;
+	void *lib_ud;
 } gkx_http_request;
 
 typedef struct gkx_transport {
