@@ -3,7 +3,8 @@
 # is missing, builds with -Werror, runs the unit tests under AddressSanitizer
 # and UndefinedBehaviorSanitizer, then runs every test (unit and e2e) with
 # CTest, bringing a local one-node cluster up and down around the e2e tests.
-# In between, each libFuzzer target runs for 30 s (clang 14).
+# In between: the thread stress test under ThreadSanitizer, valgrind over
+# the unit tests, and each libFuzzer target for 30 s (clang 14).
 #
 #   tests/run.sh                      everything this machine can run
 #   GKX_E2E_KUBECONFIG=~/.kube/gke tests/run.sh
@@ -33,6 +34,12 @@ cmake -S . -B build-asan -DGKX_WERROR=ON -DGKX_SANITIZE=ON -DBUILD_TESTING=ON -D
 cmake --build build-asan -j "$jobs" >/dev/null
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan -L unit --output-on-failure
+
+echo "== threads under ThreadSanitizer (clang)"
+cmake -S . -B build-tsan -DCMAKE_C_COMPILER=clang -DGKX_SANITIZE_THREAD=ON -DGKX_WERROR=ON \
+    -DBUILD_TESTING=ON -DGKX_E2E=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-tsan -j "$jobs" --target stress_threads >/dev/null
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/tests/stress_threads 10000
 
 echo "== unit tests under valgrind memcheck"
 cmake -S . -B build-valgrind -DBUILD_TESTING=ON -DGKX_E2E=OFF -DCMAKE_BUILD_TYPE=Debug \

@@ -1,5 +1,6 @@
 /* Kubernetes REST calls over the client's transport: URL building, the
  * request/response cycle, and turning a Status body into an error. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,33 +99,45 @@ double gkx__mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The library's own wrapper around every body callback: counts bytes for
- * the trace, then hands them on. */
+/* The library's own wrappers around every reader: they count bytes for
+ * the trace, then hand them on. */
 static int counting_cb(const char *data, size_t len, void *ud)
 {
-	gkx_http_request *req = ud;
+	gkx__request *req = ud;
 
 	req->bytes += len;
-	return req->lib_cb ? req->lib_cb(data, len, req->lib_ud) : 0;
+	return req->cb ? req->cb(data, len, req->ud) : 0;
 }
 
-int gkx__api_start(gkx_client *c, gkx_http_request *req)
+static int counting_message_cb(int kind, const char *data, size_t len, void *ud)
+{
+	gkx__request *req = ud;
+
+	req->bytes += len;
+	return req->mcb ? req->mcb(kind, data, len, req->ud) : 0;
+}
+
+int gkx__api_start(gkx_client *c, gkx__request *req)
 {
 	req->bytes = 0;
 	req->started = gkx__mono_now();
-	req->lib_cb = req->on_data;
-	req->lib_ud = req->userdata;
-	req->on_data = counting_cb;
-	req->userdata = req;
+	req->cb = req->http.on_data;
+	req->mcb = req->http.on_message;
+	req->ud = req->http.userdata;
+	req->http.on_data = counting_cb;
+	req->http.on_message = req->mcb ? counting_message_cb : NULL;
+	req->http.userdata = req;
+	if (req->http.nsubprotocols && (c->tp->version < 2 || !c->tp->send))
+		return GKX_EINVAL; /* a version 1 transport has no WebSockets */
 	c->requests++;
-	return c->tp->start(c->tp_state, req);
+	return c->tp->start(c->tp_state, &req->http);
 }
 
-void gkx__api_finished(gkx_client *c, const gkx_http_request *req, int cancelled)
+void gkx__api_finished(gkx_client *c, const gkx__request *req, int cancelled)
 {
 	if (c->trace)
-		c->trace(req->method, req->url, cancelled ? 0 : req->status,
-		         cancelled ? GKX_ECANCELED : req->error, req->bytes,
+		c->trace(req->http.method, req->http.url, cancelled ? 0 : req->http.status,
+		         cancelled ? GKX_ECANCELED : req->http.error, req->bytes,
 		         gkx__mono_now() - req->started, c->trace_ud);
 }
 
@@ -263,7 +276,8 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
                   const char *content_type, const char *body, gkx_buf *resp, const char *what,
                   gkx_error *err)
 {
-	gkx_http_request req;
+	gkx__request call;
+	gkx_http_request *const req = &call.http;
 	gkx_buf url = GKX_BUF_INIT, local = GKX_BUF_INIT;
 	gkx_buf *sink = resp ? resp : &local;
 	int rc = 0, refreshed = 0, attempt = 0;
@@ -279,32 +293,32 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
 		sink->len = 0;
 		if (sink->ptr)
 			sink->ptr[0] = '\0';
-		fill_request(c, &req, method, url.ptr);
-		req.content_type = content_type;
-		req.body = body;
-		req.body_len = body ? strlen(body) : 0;
-		req.timeout_ms = c->cfg->request_timeout_ms > 0 ? c->cfg->request_timeout_ms
-		                                                : API_DEFAULT_TIMEOUT_MS;
-		req.on_data = collect;
-		req.userdata = sink;
+		fill_request(c, req, method, url.ptr);
+		req->content_type = content_type;
+		req->body = body;
+		req->body_len = body ? strlen(body) : 0;
+		req->timeout_ms = c->cfg->request_timeout_ms > 0 ? c->cfg->request_timeout_ms
+		                                                 : API_DEFAULT_TIMEOUT_MS;
+		req->on_data = collect;
+		req->userdata = sink;
 		c->last_attempts++;
-		if ((rc = gkx__api_start(c, &req)) < 0) {
+		if ((rc = gkx__api_start(c, &call)) < 0) {
 			rc = gkx__error_set(err, rc, "%s: cannot start the request", what);
 			break;
 		}
-		while (!req.done && rc == 0) {
+		while (!req->done && rc == 0) {
 			if (c->cancel && *c->cancel) {
-				c->tp->cancel(c->tp_state, &req);
+				c->tp->cancel(c->tp_state, req);
 				rc = gkx__error_set(err, GKX_ECANCELED, "%s: canceled", what);
 			} else if ((rc = c->tp->wait(c->tp_state, 100)) < 0) {
-				c->tp->cancel(c->tp_state, &req);
+				c->tp->cancel(c->tp_state, req);
 				gkx__error_set(err, rc, "%s: transport failure", what);
 			}
 		}
-		gkx__api_finished(c, &req, rc < 0);
+		gkx__api_finished(c, &call, rc < 0);
 		if (rc < 0)
 			break;
-		if (req.status == 401 && !req.error && !refreshed &&
+		if (req->status == 401 && !req->error && !refreshed &&
 		    (c->cfg->exec || c->cfg->token_file)) {
 			/* Once: the credential may have been revoked or rotated early. */
 			refreshed = 1;
@@ -313,21 +327,21 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
 		/* Every request we send is idempotent: reads, deletes, and creates
 		 * of client-chosen names (the caller treats a 409 after a retry as
 		 * its own object), so failures that may pass are tried again. */
-		if (retryable(&req) && attempt + 1 < API_MAX_ATTEMPTS) {
-			if ((rc = gkx__api_pause(c, backoff_ms(&req, attempt))) < 0) {
+		if (retryable(req) && attempt + 1 < API_MAX_ATTEMPTS) {
+			if ((rc = gkx__api_pause(c, backoff_ms(req, attempt))) < 0) {
 				rc = gkx__error_set(err, rc, "%s: canceled", what);
 				break;
 			}
 			attempt++;
 			continue;
 		}
-		if (req.error)
-			rc = gkx__error_set(err, req.error, "%s: %s: %s", what, c->cfg->server,
-			                    req.error_text);
-		else if (req.status < 200 || req.status > 299)
-			rc = gkx__api_status_error(err, req.status, sink->ptr, sink->len, what);
+		if (req->error)
+			rc = gkx__error_set(err, req->error, "%s: %s: %s", what, c->cfg->server,
+			                    req->error_text);
+		else if (req->status < 200 || req->status > 299)
+			rc = gkx__api_status_error(err, req->status, sink->ptr, sink->len, what);
 		else
-			rc = 0;
+			rc = gkx__error_clear_ok(err);
 		break;
 	}
 	gkx__buf_free(&url);
@@ -335,8 +349,8 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
 	return rc;
 }
 
-int gkx__api_stream_start(gkx_client *c, gkx_http_request *req, gkx_buf *url,
-                          const char *path_query, gkx_data_cb cb, void *ud, gkx_error *err)
+int gkx__api_stream_start(gkx_client *c, gkx__request *req, gkx_buf *url, const char *path_query,
+                          gkx_data_cb cb, void *ud, gkx_error *err)
 {
 	int rc;
 
@@ -344,9 +358,9 @@ int gkx__api_stream_start(gkx_client *c, gkx_http_request *req, gkx_buf *url,
 		return rc;
 	if (build_url(c, url, path_query) < 0)
 		return gkx__error_oom(err);
-	fill_request(c, req, "GET", url->ptr);
-	req->on_data = cb;
-	req->userdata = ud;
+	fill_request(c, &req->http, "GET", url->ptr);
+	req->http.on_data = cb;
+	req->http.userdata = ud;
 	rc = gkx__api_start(c, req);
 	return rc < 0 ? gkx__error_set(err, rc, "cannot start a stream to %s", c->cfg->server) : 0;
 }
@@ -409,18 +423,29 @@ int gkx_client_new(gkx_client **out, const gkx_config *cfg, gkx_error *err)
 	return 0;
 }
 
+/* How much of a transport table each version had. */
+static const size_t transport_size[] = { 0, offsetof(gkx_transport, send), sizeof(gkx_transport) };
+
 int gkx_client_set_transport(gkx_client *c, const gkx_transport *tp, void *arg, gkx_error *err)
 {
+	gkx_transport table;
 	void *state = NULL;
 	int rc;
 
-	if (!c || !tp || tp->version != GKX_TRANSPORT_VERSION)
-		return gkx__error_set(err, GKX_EINVAL, "invalid transport");
-	if ((rc = tp->create(&state, arg)) < 0)
+	gkx_error_clear(err);
+	if (!c || !tp)
+		return gkx__error_set(err, GKX_EINVAL, "no client or no transport");
+	if ((rc = gkx__check_version(tp, GKX_TRANSPORT_VERSION, "gkx_transport", err)) < 0)
+		return rc;
+	gkx__copy_versioned(&table, sizeof(table), tp, transport_size[tp->version]);
+	if (!table.create || !table.start || !table.cancel || !table.wait || !table.destroy)
+		return gkx__error_set(err, GKX_EINVAL, "the transport table lacks a function");
+	if ((rc = table.create(&state, arg)) < 0)
 		return gkx__error_set(err, rc, "cannot create the transport");
 	if (c->tp)
 		c->tp->destroy(c->tp_state);
-	c->tp = tp;
+	c->tp_table = table;
+	c->tp = &c->tp_table;
 	c->tp_state = state;
 	return 0;
 }

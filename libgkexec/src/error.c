@@ -4,29 +4,32 @@
 
 #include "internal.h"
 
+#define GKX__ERROR_ROW(name, value, short_name, text) { value, short_name, text },
+static const struct {
+	int code;
+	const char *name;
+	const char *text;
+} errors[] = { GKX_ERROR_MAP(GKX__ERROR_ROW) };
+#undef GKX__ERROR_ROW
+
 const char *gkx_strerror(int code)
 {
-	switch (code) {
-	case GKX_OK: return "success";
-	case GKX_ERROR: return "error";
-	case GKX_ENOMEM: return "out of memory";
-	case GKX_EINVAL: return "invalid argument";
-	case GKX_ECONFIG: return "invalid or missing kubeconfig";
-	case GKX_EIO: return "cannot read a local file";
-	case GKX_ETRANSPORT: return "cannot reach the API server";
-	case GKX_EAPI: return "the API server refused the request";
-	case GKX_ENOTFOUND: return "not found";
-	case GKX_ECONFLICT: return "already exists or conflicts";
-	case GKX_EFORBIDDEN: return "forbidden";
-	case GKX_EUNAUTHORIZED: return "unauthorized";
-	case GKX_ETIMEOUT: return "timed out";
-	case GKX_ECANCELED: return "canceled";
-	case GKX_EGONE: return "resource version expired";
-	case GKX_EPROTO: return "unexpected answer from the API server";
-	case GKX_ETOOBIG: return "too large";
-	case GKX_ESTART: return "the pod did not start";
-	default: return "unknown error";
-	}
+	size_t i;
+
+	for (i = 0; i < sizeof(errors) / sizeof(*errors); i++)
+		if (errors[i].code == code)
+			return errors[i].text;
+	return "unknown error";
+}
+
+const char *gkx_error_name(int code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(errors) / sizeof(*errors); i++)
+		if (errors[i].code == code)
+			return errors[i].name;
+	return "unknown";
 }
 
 void gkx_error_clear(gkx_error *err)
@@ -83,6 +86,39 @@ void gkx__error_prefix(gkx_error *err, const char *fmt, ...)
 		err->message[n] = '\0';
 	}
 	gkx__buf_free(&b);
+}
+
+int gkx__check_version(const void *versioned, unsigned current, const char *name, gkx_error *err)
+{
+	unsigned version;
+
+	if (!versioned)
+		return gkx__error_set(err, GKX_EINVAL, "no %s given", name);
+	memcpy(&version, versioned, sizeof(version));
+	if (version == 0)
+		return gkx__error_set(err, GKX_EINVAL,
+		                      "%s not initialised: fill it with its _init() function or "
+		                      "_INIT macro",
+		                      name);
+	if (version > current)
+		return gkx__error_set(
+		        err, GKX_EINVAL,
+		        "%s version %u is newer than this libgkexec's (%u): run with the "
+		        "libgkexec whose header the program was built against",
+		        name, version, current);
+	return 0;
+}
+
+void gkx__copy_versioned(void *dst, size_t dst_size, const void *src, size_t src_size)
+{
+	memset(dst, 0, dst_size);
+	memcpy(dst, src, src_size < dst_size ? src_size : dst_size);
+}
+
+int gkx__error_clear_ok(gkx_error *err)
+{
+	gkx_error_clear(err);
+	return 0;
 }
 
 int gkx__error_oom(gkx_error *err) { return gkx__error_set(err, GKX_ENOMEM, "out of memory"); }

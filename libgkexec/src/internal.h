@@ -9,12 +9,30 @@
 #include <cjson/cJSON.h>
 
 #include "gkexec/gkexec.h"
+#include "gkexec/sys/transport.h"
 
 #if defined(__GNUC__)
 #define GKX__PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define GKX__PRINTF(f, a)
 #endif
+
+/* Builders that add to a cJSON tree: cJSON's Add* helpers return NULL on
+ * failure, and then the whole builder fails at its `fail:` label. */
+#define GKX__OK(x)                 \
+	do {                       \
+		if (!(x))          \
+			goto fail; \
+	} while (0)
+
+/* ---- json.c: reading cJSON trees ---- */
+/* The node at a path of object keys ending in GKX__END (a typed NULL, as a
+ * variadic sentinel must be), e.g.
+ * gkx__json_at(pod, "status", "containerStatuses", GKX__END); NULL if absent. */
+#define GKX__END ((const char *)0)
+const cJSON *gkx__json_at(const cJSON *j, ...);
+/* The string at such a path, or NULL when absent or not a string. */
+const char *gkx__json_str(const cJSON *j, ...);
 
 /* ---- buf.c: a growable byte buffer, always NUL-terminated ---- */
 typedef struct gkx_buf {
@@ -53,6 +71,16 @@ int gkx__error_set(gkx_error *err, int code, const char *fmt, ...) GKX__PRINTF(3
 /* Prefix an existing message ("<prefix>: <old message>"). */
 void gkx__error_prefix(gkx_error *err, const char *fmt, ...) GKX__PRINTF(2, 3);
 int gkx__error_oom(gkx_error *err);
+/* Options structs and function tables start with their version. Accept
+ * every version from 1 to `current`; refuse 0 ("not initialised") and a
+ * newer one (the program was built against a newer libgkexec), saying so.
+ * Then copy what that version had into a current struct, zeroing the rest:
+ * the library never reads past the end of an older caller's struct. */
+int gkx__check_version(const void *versioned, unsigned current, const char *name, gkx_error *err);
+void gkx__copy_versioned(void *dst, size_t dst_size, const void *src, size_t src_size);
+/* A call succeeded: whatever failure it handled on the way is nobody's
+ * error now. Clears err and returns 0. */
+int gkx__error_clear_ok(gkx_error *err);
 
 /* ---- base64.c ---- */
 int gkx__base64_decode(gkx_buf *out, const char *in, size_t len);
@@ -131,7 +159,8 @@ int gkx__read_token(char **out, const char *path, gkx_error *err);
 /* ---- api.c: REST helpers over the transport ---- */
 struct gkx_client {
 	const gkx_config *cfg;
-	const gkx_transport *tp;
+	const gkx_transport *tp; /* &tp_table */
+	gkx_transport tp_table;  /* the caller's table, copied by its version */
 	void *tp_state;
 	gkx_tls tls;
 	char *authorization; /* "Bearer ..." or "Basic ..."; a secret */
@@ -166,17 +195,28 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
 /* Seconds on the monotonic clock. */
 double gkx__mono_now(void);
 
+/* A request as the library keeps it: what the transport sees (first), then
+ * the library's own accounting, which no transport ever touches. */
+typedef struct gkx__request {
+	gkx_http_request http;
+	size_t bytes;   /* body bytes, or message bytes, received */
+	double started; /* when it was started (monotonic seconds) */
+	gkx_data_cb cb; /* the caller's readers, behind the counting ones */
+	gkx_message_cb mcb;
+	void *ud;
+} gkx__request;
+
 /* Start a request through the transport, counting it; and report its end
  * (done or cancelled) to the trace callback. */
-int gkx__api_start(gkx_client *c, gkx_http_request *req);
-void gkx__api_finished(gkx_client *c, const gkx_http_request *req, int cancelled);
+int gkx__api_start(gkx_client *c, gkx__request *req);
+void gkx__api_finished(gkx_client *c, const gkx__request *req, int cancelled);
 
 /* Wait about `ms` while the transport keeps other streams going. */
 int gkx__api_pause(gkx_client *c, long ms);
 
 /* Start a streaming GET (watch, logs) without waiting for it. */
-int gkx__api_stream_start(gkx_client *c, gkx_http_request *req, gkx_buf *url,
-                          const char *path_query, gkx_data_cb cb, void *ud, gkx_error *err);
+int gkx__api_stream_start(gkx_client *c, gkx__request *req, gkx_buf *url, const char *path_query,
+                          gkx_data_cb cb, void *ud, gkx_error *err);
 
 /* ---- watch.c: newline-delimited JSON events ---- */
 #define GKX_WATCH_MAX_EVENT (4u * 1024u * 1024u)
@@ -227,8 +267,9 @@ typedef struct gkx_manifest_spec {
 	const char *ns;
 	const char *image;
 	const char *script_name;
-	const char *const *command;
-	size_t ncommand;
+	const char *interpreter; /* runs /app/<script_name> */
+	const char *const *args;
+	size_t nargs; /* after the script's path */
 	const char *const *env;
 	size_t nenv; /* KEY=VALUE */
 	const char *cpu_limit, *cpu_request;
@@ -246,8 +287,9 @@ cJSON *gkx__manifest_network_policy(const gkx_manifest_spec *spec);
 cJSON *gkx__manifest_job(const gkx_manifest_spec *spec);
 /* files[0] is the script. */
 cJSON *gkx__manifest_configmap(const gkx_manifest_spec *spec, const gkx_file *files, size_t nfiles);
-/* The default command for a script name: python3 for .py, sh for .sh, ... */
-int gkx__manifest_command(const char *script_name, const char ***argv, size_t *argc);
+/* The interpreter for a script name: "python3" for .py, "sh" for .sh, ...;
+ * a string constant, or NULL when the extension is not known. */
+const char *gkx__manifest_interpreter(const char *script_name);
 /* A "request" for a limit: a quarter of it, at least the unit's minimum. */
 int gkx__manifest_request_for(char *out, size_t outlen, const char *limit, int is_memory);
 int gkx__manifest_valid_quantity(const char *q);
@@ -255,5 +297,54 @@ int gkx__manifest_valid_file_name(const char *name);
 
 /* ---- random.c ---- */
 int gkx__random_suffix(char *out, size_t n, gkx_error *err);
+int gkx__random_bytes(void *out, size_t n, gkx_error *err);
+
+/* The start of a failed stream's body that is kept (a Status is small). */
+#define GKX_STREAM_MAX_ERROR_BODY (64u * 1024u)
+
+/* ---- ws.c: WebSocket (RFC 6455), the client's side, pure ---- */
+#define GKX_WS_MAX_MESSAGE (16u * 1024u * 1024u)
+#define GKX_HTTP1_MAX_HEAD (64u * 1024u)
+void gkx__sha1(unsigned char out[20], const void *data, size_t len);
+/* The Sec-WebSocket-Accept a server must answer to `key` (28 chars + NUL). */
+int gkx__ws_accept_for(char out[29], const char *key);
+/* The upgrade request for req (its URL's path, its Authorization, headers
+ * and subprotocols) with a fresh random key, which lands in key. */
+int gkx__ws_handshake(gkx_buf *out, char key[25], const char *url, const gkx_http_request *req,
+                      gkx_error *err);
+/* An HTTP/1.1 answer's head: 0 while incomplete, 1 when parsed (head_len
+ * bytes), GKX_EPROTO when it is not one. */
+typedef struct gkx_http1_head {
+	int status;
+	size_t head_len;
+	long long content_length; /* -1: none given */
+	int chunked;
+	int upgrade_websocket;
+	long retry_after_s;
+	char accept[64];
+	char protocol[64];
+} gkx_http1_head;
+int gkx__http1_head(gkx_http1_head *h, const char *data, size_t len);
+/* A whole chunked body into out: 1 when complete, 0 while incomplete,
+ * GKX_EPROTO or GKX_ENOMEM. */
+int gkx__http1_dechunk(gkx_buf *out, const char *in, size_t len);
+/* One frame from the client: always final, always masked with `mask`. */
+int gkx__ws_encode(gkx_buf *out, int opcode, const void *data, size_t len,
+                   const unsigned char mask[4]);
+/* The server's frames, fed in any pieces: each whole message (fragments
+ * joined) and each control frame (ping 9, pong 10, close 8) goes to
+ * on_message; a callback that returns non-zero stops it with GKX_ECANCELED.
+ * GKX_EPROTO for a frame no server may send, GKX_ETOOBIG past
+ * GKX_WS_MAX_MESSAGE. */
+typedef struct gkx_ws_decoder {
+	gkx_buf in;
+	gkx_buf message; /* fragments so far */
+	int message_kind;
+	int closed; /* a close frame came */
+	gkx_message_cb on_message;
+	void *ud;
+} gkx_ws_decoder;
+int gkx__ws_feed(gkx_ws_decoder *d, const char *data, size_t len);
+void gkx__ws_decoder_reset(gkx_ws_decoder *d);
 
 #endif

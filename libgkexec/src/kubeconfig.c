@@ -68,15 +68,9 @@ static const named *named_find(const named_list *l, const char *name)
 	return NULL;
 }
 
-static const char *str_field(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static int bool_field(const cJSON *obj, const char *key)
 {
-	const char *s = str_field(obj, key);
+	const char *s = gkx__json_str(obj, key, GKX__END);
 	return s && (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"));
 }
 
@@ -93,7 +87,7 @@ static int merge_list(named_list *into, const cJSON *tree, const char *key, cons
 	if (!cJSON_IsArray(arr))
 		return gkx__error_set(err, GKX_ECONFIG, "%s: \"%s\" must be a list", file, key);
 	cJSON_ArrayForEach (e, arr) {
-		const char *name = str_field(e, "name");
+		const char *name = gkx__json_str(e, "name", GKX__END);
 		const cJSON *body = cJSON_GetObjectItemCaseSensitive(e, inner);
 		size_t i;
 		int seen = 0;
@@ -177,7 +171,7 @@ static int load_file(merged *m, const char *path, gkx_error *err)
 	    (rc = merge_list(&m->users, tree, "users", "user", path, err)) < 0 ||
 	    (rc = merge_list(&m->contexts, tree, "contexts", "context", path, err)) < 0)
 		return rc;
-	cc = str_field(tree, "current-context");
+	cc = gkx__json_str(tree, "current-context", GKX__END);
 	if (!m->current_context && cc && *cc)
 		m->current_context = cc;
 	return 0;
@@ -254,7 +248,7 @@ static int load_material(gkx_buf *out, const named *entry, const char *key, cons
 	int rc;
 
 	snprintf(datakey, sizeof(datakey), "%s-data", key);
-	data = str_field(entry->body, datakey);
+	data = gkx__json_str(entry->body, datakey, GKX__END);
 	if (data && *data) {
 		if (gkx__base64_decode(out, data, strlen(data)) < 0)
 			return gkx__error_set(err, GKX_ECONFIG,
@@ -262,7 +256,7 @@ static int load_material(gkx_buf *out, const named *entry, const char *key, cons
 			                      datakey, entry->name);
 		return 1;
 	}
-	path = str_field(entry->body, key);
+	path = gkx__json_str(entry->body, key, GKX__END);
 	if (!path || !*path)
 		return 0;
 	if (resolve_path(&full, entry->file, path) < 0)
@@ -303,13 +297,13 @@ int gkx__read_token(char **out, const char *path, gkx_error *err)
 
 static int resolve_user(gkx_config *cfg, const named *u, gkx_error *err)
 {
-	const char *token = str_field(u->body, "token");
-	const char *token_file = str_field(u->body, "tokenFile");
+	const char *token = gkx__json_str(u->body, "token", GKX__END);
+	const char *token_file = gkx__json_str(u->body, "tokenFile", GKX__END);
 	const cJSON *ap = cJSON_GetObjectItemCaseSensitive(u->body, "auth-provider");
 	int rc, have_cert, have_key;
 
 	if (cJSON_IsObject(ap)) {
-		const char *name = str_field(ap, "name");
+		const char *name = gkx__json_str(ap, "name", GKX__END);
 		if (name && !strcmp(name, "gcp"))
 			return gkx__error_set(
 			        err, GKX_ECONFIG,
@@ -354,9 +348,11 @@ static int resolve_user(gkx_config *cfg, const named *u, gkx_error *err)
 		if (rc < 0)
 			return rc == GKX_ENOMEM ? rc : GKX_ECONFIG;
 	}
-	if (str_field(u->body, "username") && str_field(u->body, "password")) {
-		if (set_str(&cfg->username, str_field(u->body, "username"), err) < 0 ||
-		    set_str(&cfg->password, str_field(u->body, "password"), err) < 0)
+	if (gkx__json_str(u->body, "username", GKX__END) &&
+	    gkx__json_str(u->body, "password", GKX__END)) {
+		if (set_str(&cfg->username, gkx__json_str(u->body, "username", GKX__END), err) <
+		            0 ||
+		    set_str(&cfg->password, gkx__json_str(u->body, "password", GKX__END), err) < 0)
 			return GKX_ENOMEM;
 	}
 	return 0;
@@ -364,15 +360,15 @@ static int resolve_user(gkx_config *cfg, const named *u, gkx_error *err)
 
 static int resolve_cluster(gkx_config *cfg, const named *c, gkx_error *err)
 {
-	const char *server = str_field(c->body, "server");
-	const char *sni = str_field(c->body, "tls-server-name");
+	const char *server = gkx__json_str(c->body, "server", GKX__END);
+	const char *sni = gkx__json_str(c->body, "tls-server-name", GKX__END);
 	int rc;
 
 	if (server && (rc = set_str(&cfg->server, server, err)) < 0)
 		return rc;
 	if (sni && (rc = set_str(&cfg->tls_server_name, sni, err)) < 0)
 		return rc;
-	const char *proxy = str_field(c->body, "proxy-url");
+	const char *proxy = gkx__json_str(c->body, "proxy-url", GKX__END);
 	const cJSON *ext;
 
 	cfg->insecure = bool_field(c->body, "insecure-skip-tls-verify");
@@ -388,7 +384,7 @@ static int resolve_cluster(gkx_config *cfg, const named *c, gkx_error *err)
 	}
 	/* The exec plugin's per-cluster config, passed on with provideClusterInfo. */
 	cJSON_ArrayForEach (ext, cJSON_GetObjectItemCaseSensitive(c->body, "extensions")) {
-		const char *name = str_field(ext, "name");
+		const char *name = gkx__json_str(ext, "name", GKX__END);
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(ext, "extension");
 		if (name && !strcmp(name, "client.authentication.k8s.io/exec") && e) {
 			cJSON_free(cfg->exec_cluster_config);
@@ -548,8 +544,13 @@ static int copy_environ(gkx_config *cfg, const char *const *env, gkx_error *err)
 	return 0;
 }
 
-int gkx_config_load(gkx_config **out, const gkx_config_options *o, gkx_error *err)
+/* How much of gkx_config_options each version had. */
+static const size_t config_options_size[] = { 0, sizeof(gkx_config_options) };
+
+int gkx_config_load(gkx_config **out, const gkx_config_options *caller, gkx_error *err)
 {
+	gkx_config_options opts;
+	const gkx_config_options *o = &opts;
 	merged m;
 	gkx_config *cfg;
 	const named *ctx = NULL, *cl, *us;
@@ -558,8 +559,10 @@ int gkx_config_load(gkx_config **out, const gkx_config_options *o, gkx_error *er
 
 	gkx_error_clear(err);
 	*out = NULL;
-	if (!o || o->version != GKX_CONFIG_OPTIONS_VERSION)
-		return gkx__error_set(err, GKX_EINVAL, "gkx_config_options not initialised");
+	if ((rc = gkx__check_version(caller, GKX_CONFIG_OPTIONS_VERSION, "gkx_config_options",
+	                             err)) < 0)
+		return rc;
+	gkx__copy_versioned(&opts, sizeof(opts), caller, config_options_size[caller->version]);
 	memset(&m, 0, sizeof(m));
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg)
@@ -576,9 +579,9 @@ int gkx_config_load(gkx_config **out, const gkx_config_options *o, gkx_error *er
 			                    m.nfiles > 1 ? " and the other KUBECONFIG files" : "");
 			goto fail;
 		}
-		cl_name = str_field(ctx->body, "cluster");
-		us_name = str_field(ctx->body, "user");
-		ns = str_field(ctx->body, "namespace");
+		cl_name = gkx__json_str(ctx->body, "cluster", GKX__END);
+		us_name = gkx__json_str(ctx->body, "user", GKX__END);
+		ns = gkx__json_str(ctx->body, "namespace", GKX__END);
 	} else if (m.nfiles == 0 && !(o->server && *o->server) && o->incluster_host &&
 	           *o->incluster_host && o->incluster_port && *o->incluster_port) {
 		if ((rc = set_str(&cfg->ns, o->ns && *o->ns ? o->ns : "default", err)) < 0 ||

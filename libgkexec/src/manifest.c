@@ -24,22 +24,16 @@ static const struct {
 	{ ".rb", "ruby" },    { ".pl", "perl" }, { NULL, NULL },
 };
 
-int gkx__manifest_command(const char *script_name, const char ***argv, size_t *argc)
+const char *gkx__manifest_interpreter(const char *script_name)
 {
-	static const char *cmd[2];
 	size_t n = strlen(script_name), i;
 
 	for (i = 0; interpreters[i].ext; i++) {
 		size_t e = strlen(interpreters[i].ext);
-		if (n > e && !strcmp(script_name + n - e, interpreters[i].ext)) {
-			cmd[0] = interpreters[i].interp;
-			cmd[1] = NULL;
-			*argv = cmd;
-			*argc = 1;
-			return 0;
-		}
+		if (n > e && !strcmp(script_name + n - e, interpreters[i].ext))
+			return interpreters[i].interp;
 	}
-	return GKX_EINVAL;
+	return NULL;
 }
 
 int gkx__manifest_valid_file_name(const char *name)
@@ -127,13 +121,6 @@ int gkx__manifest_request_for(char *out, size_t outlen, const char *limit, int i
 	return 0;
 }
 
-/* cJSON's Add* helpers return NULL on failure; a whole builder fails then. */
-#define OK(x)                      \
-	do {                       \
-		if (!(x))          \
-			goto fail; \
-	} while (0)
-
 static cJSON *labels(const gkx_manifest_spec *s)
 {
 	cJSON *l = cJSON_CreateObject();
@@ -150,10 +137,10 @@ static cJSON *metadata(const gkx_manifest_spec *s)
 {
 	cJSON *m = cJSON_CreateObject();
 
-	OK(m);
-	OK(cJSON_AddStringToObject(m, "name", s->name));
-	OK(cJSON_AddStringToObject(m, "namespace", s->ns));
-	OK(cJSON_AddItemToObject(m, "labels", labels(s)));
+	GKX__OK(m);
+	GKX__OK(cJSON_AddStringToObject(m, "name", s->name));
+	GKX__OK(cJSON_AddStringToObject(m, "namespace", s->ns));
+	GKX__OK(cJSON_AddItemToObject(m, "labels", labels(s)));
 	return m;
 fail:
 	cJSON_Delete(m);
@@ -166,15 +153,15 @@ static cJSON *owned_metadata(const gkx_manifest_spec *s)
 {
 	cJSON *m = metadata(s), *refs, *r;
 
-	OK(m);
+	GKX__OK(m);
 	if (s->job_uid) {
-		OK(refs = cJSON_AddArrayToObject(m, "ownerReferences"));
-		OK(r = cJSON_CreateObject());
-		OK(cJSON_AddItemToArray(refs, r));
-		OK(cJSON_AddStringToObject(r, "apiVersion", "batch/v1"));
-		OK(cJSON_AddStringToObject(r, "kind", "Job"));
-		OK(cJSON_AddStringToObject(r, "name", s->name));
-		OK(cJSON_AddStringToObject(r, "uid", s->job_uid));
+		GKX__OK(refs = cJSON_AddArrayToObject(m, "ownerReferences"));
+		GKX__OK(r = cJSON_CreateObject());
+		GKX__OK(cJSON_AddItemToArray(refs, r));
+		GKX__OK(cJSON_AddStringToObject(r, "apiVersion", "batch/v1"));
+		GKX__OK(cJSON_AddStringToObject(r, "kind", "Job"));
+		GKX__OK(cJSON_AddStringToObject(r, "name", s->name));
+		GKX__OK(cJSON_AddStringToObject(r, "uid", s->job_uid));
 	}
 	return m;
 fail:
@@ -187,9 +174,9 @@ static cJSON *env_var(const char *name, size_t name_len, const char *value)
 	cJSON *e = cJSON_CreateObject();
 	char *n = gkx__strndup(name, name_len);
 
-	OK(e && n);
-	OK(cJSON_AddStringToObject(e, "name", n));
-	OK(cJSON_AddStringToObject(e, "value", value));
+	GKX__OK(e && n);
+	GKX__OK(cJSON_AddStringToObject(e, "name", n));
+	GKX__OK(cJSON_AddStringToObject(e, "value", value));
 	free(n);
 	return e;
 fail:
@@ -206,67 +193,69 @@ static cJSON *container(const gkx_manifest_spec *s)
 	int is_python = strlen(s->script_name) > 3 &&
 	                !strcmp(s->script_name + strlen(s->script_name) - 3, ".py");
 
-	OK(c);
-	OK(cJSON_AddStringToObject(c, "name", "sandbox"));
-	OK(cJSON_AddStringToObject(c, "image", s->image));
-	OK(cJSON_AddStringToObject(c, "imagePullPolicy", "IfNotPresent"));
-	OK(cmd = cJSON_AddArrayToObject(c, "command"));
+	GKX__OK(c);
+	GKX__OK(cJSON_AddStringToObject(c, "name", "sandbox"));
+	GKX__OK(cJSON_AddStringToObject(c, "image", s->image));
+	GKX__OK(cJSON_AddStringToObject(c, "imagePullPolicy", "IfNotPresent"));
+	GKX__OK(cmd = cJSON_AddArrayToObject(c, "command"));
 	/* containerd copies stdout and stderr through two pipes, and the log
 	 * can record a later line of one before an earlier line of the other.
 	 * One pipe keeps the order the script printed in: sh joins them and
 	 * execs the interpreter, passing every argument through "$@" unquoted. */
-	OK(cJSON_AddItemToArray(cmd, cJSON_CreateString("/bin/sh")));
-	OK(cJSON_AddItemToArray(cmd, cJSON_CreateString("-c")));
-	OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(GKX__MERGE_SCRIPT)));
-	for (i = 0; i < s->ncommand; i++)
-		OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(s->command[i])));
+	GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString("/bin/sh")));
+	GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString("-c")));
+	GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(GKX__MERGE_SCRIPT)));
+	GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(s->interpreter)));
 	snprintf(path, sizeof(path), "/app/%s", s->script_name);
-	OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(path)));
-	OK(cJSON_AddStringToObject(c, "workingDir", s->workdir ? s->workdir : "/app"));
+	GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(path)));
+	for (i = 0; i < s->nargs; i++)
+		GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(s->args[i])));
+	GKX__OK(cJSON_AddStringToObject(c, "workingDir", s->workdir ? s->workdir : "/app"));
 
-	OK(env = cJSON_AddArrayToObject(c, "env"));
+	GKX__OK(env = cJSON_AddArrayToObject(c, "env"));
 	/* Unbuffered, so stdout and stderr reach the log in the order printed. */
 	if (is_python) {
-		OK(cJSON_AddItemToArray(env, env_var("PYTHONUNBUFFERED", 16, "1")));
-		OK(cJSON_AddItemToArray(env, env_var("PYTHONDONTWRITEBYTECODE", 23, "1")));
+		GKX__OK(cJSON_AddItemToArray(env, env_var("PYTHONUNBUFFERED", 16, "1")));
+		GKX__OK(cJSON_AddItemToArray(env, env_var("PYTHONDONTWRITEBYTECODE", 23, "1")));
 	}
-	OK(cJSON_AddItemToArray(env, env_var("HOME", 4, "/tmp")));
+	GKX__OK(cJSON_AddItemToArray(env, env_var("HOME", 4, "/tmp")));
 	for (i = 0; i < s->nenv; i++) {
 		const char *eq = strchr(s->env[i], '=');
-		OK(eq);
-		OK(cJSON_AddItemToArray(env, env_var(s->env[i], (size_t)(eq - s->env[i]), eq + 1)));
+		GKX__OK(eq);
+		GKX__OK(cJSON_AddItemToArray(env,
+		                             env_var(s->env[i], (size_t)(eq - s->env[i]), eq + 1)));
 	}
 
-	OK(sc = cJSON_AddObjectToObject(c, "securityContext"));
-	OK(cJSON_AddFalseToObject(sc, "allowPrivilegeEscalation"));
-	OK(cJSON_AddFalseToObject(sc, "privileged"));
-	OK(cJSON_AddTrueToObject(sc, "readOnlyRootFilesystem"));
-	OK(cJSON_AddTrueToObject(sc, "runAsNonRoot"));
-	OK(caps = cJSON_AddObjectToObject(sc, "capabilities"));
-	OK(cJSON_AddItemToObject(caps, "drop", cJSON_CreateArray()));
-	OK(cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(caps, "drop"),
-	                        cJSON_CreateString("ALL")));
+	GKX__OK(sc = cJSON_AddObjectToObject(c, "securityContext"));
+	GKX__OK(cJSON_AddFalseToObject(sc, "allowPrivilegeEscalation"));
+	GKX__OK(cJSON_AddFalseToObject(sc, "privileged"));
+	GKX__OK(cJSON_AddTrueToObject(sc, "readOnlyRootFilesystem"));
+	GKX__OK(cJSON_AddTrueToObject(sc, "runAsNonRoot"));
+	GKX__OK(caps = cJSON_AddObjectToObject(sc, "capabilities"));
+	GKX__OK(cJSON_AddItemToObject(caps, "drop", cJSON_CreateArray()));
+	GKX__OK(cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(caps, "drop"),
+	                             cJSON_CreateString("ALL")));
 
-	OK(res = cJSON_AddObjectToObject(c, "resources"));
-	OK(lim = cJSON_AddObjectToObject(res, "limits"));
-	OK(cJSON_AddStringToObject(lim, "cpu", s->cpu_limit));
-	OK(cJSON_AddStringToObject(lim, "memory", s->memory_limit));
-	OK(cJSON_AddStringToObject(lim, "ephemeral-storage", EPHEMERAL_LIMIT));
-	OK(req = cJSON_AddObjectToObject(res, "requests"));
-	OK(cJSON_AddStringToObject(req, "cpu", s->cpu_request));
-	OK(cJSON_AddStringToObject(req, "memory", s->memory_request));
-	OK(cJSON_AddStringToObject(req, "ephemeral-storage", TMP_SIZE));
+	GKX__OK(res = cJSON_AddObjectToObject(c, "resources"));
+	GKX__OK(lim = cJSON_AddObjectToObject(res, "limits"));
+	GKX__OK(cJSON_AddStringToObject(lim, "cpu", s->cpu_limit));
+	GKX__OK(cJSON_AddStringToObject(lim, "memory", s->memory_limit));
+	GKX__OK(cJSON_AddStringToObject(lim, "ephemeral-storage", EPHEMERAL_LIMIT));
+	GKX__OK(req = cJSON_AddObjectToObject(res, "requests"));
+	GKX__OK(cJSON_AddStringToObject(req, "cpu", s->cpu_request));
+	GKX__OK(cJSON_AddStringToObject(req, "memory", s->memory_request));
+	GKX__OK(cJSON_AddStringToObject(req, "ephemeral-storage", TMP_SIZE));
 
-	OK(mounts = cJSON_AddArrayToObject(c, "volumeMounts"));
-	OK(m = cJSON_CreateObject());
-	OK(cJSON_AddItemToArray(mounts, m));
-	OK(cJSON_AddStringToObject(m, "name", "code"));
-	OK(cJSON_AddStringToObject(m, "mountPath", "/app"));
-	OK(cJSON_AddTrueToObject(m, "readOnly"));
-	OK(m = cJSON_CreateObject());
-	OK(cJSON_AddItemToArray(mounts, m));
-	OK(cJSON_AddStringToObject(m, "name", "tmp"));
-	OK(cJSON_AddStringToObject(m, "mountPath", "/tmp"));
+	GKX__OK(mounts = cJSON_AddArrayToObject(c, "volumeMounts"));
+	GKX__OK(m = cJSON_CreateObject());
+	GKX__OK(cJSON_AddItemToArray(mounts, m));
+	GKX__OK(cJSON_AddStringToObject(m, "name", "code"));
+	GKX__OK(cJSON_AddStringToObject(m, "mountPath", "/app"));
+	GKX__OK(cJSON_AddTrueToObject(m, "readOnly"));
+	GKX__OK(m = cJSON_CreateObject());
+	GKX__OK(cJSON_AddItemToArray(mounts, m));
+	GKX__OK(cJSON_AddStringToObject(m, "name", "tmp"));
+	GKX__OK(cJSON_AddStringToObject(m, "mountPath", "/tmp"));
 	return c;
 fail:
 	cJSON_Delete(c);
@@ -277,42 +266,42 @@ static cJSON *pod_spec(const gkx_manifest_spec *s)
 {
 	cJSON *p = cJSON_CreateObject(), *tol, *t, *sc, *seccomp, *cs, *vols, *v, *cm, *ed;
 
-	OK(p);
-	OK(cJSON_AddStringToObject(p, "runtimeClassName", s->runtime_class));
-	OK(tol = cJSON_AddArrayToObject(p, "tolerations"));
-	OK(t = cJSON_CreateObject());
-	OK(cJSON_AddItemToArray(tol, t));
-	OK(cJSON_AddStringToObject(t, "key", "sandbox.gke.io/runtime"));
-	OK(cJSON_AddStringToObject(t, "operator", "Equal"));
-	OK(cJSON_AddStringToObject(t, "value", "gvisor"));
-	OK(cJSON_AddStringToObject(t, "effect", "NoSchedule"));
-	OK(cJSON_AddStringToObject(p, "restartPolicy", "Never"));
+	GKX__OK(p);
+	GKX__OK(cJSON_AddStringToObject(p, "runtimeClassName", s->runtime_class));
+	GKX__OK(tol = cJSON_AddArrayToObject(p, "tolerations"));
+	GKX__OK(t = cJSON_CreateObject());
+	GKX__OK(cJSON_AddItemToArray(tol, t));
+	GKX__OK(cJSON_AddStringToObject(t, "key", "sandbox.gke.io/runtime"));
+	GKX__OK(cJSON_AddStringToObject(t, "operator", "Equal"));
+	GKX__OK(cJSON_AddStringToObject(t, "value", "gvisor"));
+	GKX__OK(cJSON_AddStringToObject(t, "effect", "NoSchedule"));
+	GKX__OK(cJSON_AddStringToObject(p, "restartPolicy", "Never"));
 	/* Untrusted code needs no graceful shutdown, and a pod stuck pulling
 	 * its image otherwise lingers 30 s after its Job is deleted. */
-	OK(cJSON_AddNumberToObject(p, "terminationGracePeriodSeconds", TERMINATION_GRACE_S));
-	OK(cJSON_AddFalseToObject(p, "automountServiceAccountToken"));
-	OK(cJSON_AddFalseToObject(p, "enableServiceLinks"));
-	OK(sc = cJSON_AddObjectToObject(p, "securityContext"));
-	OK(cJSON_AddTrueToObject(sc, "runAsNonRoot"));
-	OK(cJSON_AddNumberToObject(sc, "runAsUser", RUN_AS_ID));
-	OK(cJSON_AddNumberToObject(sc, "runAsGroup", RUN_AS_ID));
-	OK(seccomp = cJSON_AddObjectToObject(sc, "seccompProfile"));
-	OK(cJSON_AddStringToObject(seccomp, "type", "RuntimeDefault"));
-	OK(cs = cJSON_AddArrayToObject(p, "containers"));
-	OK(cJSON_AddItemToArray(cs, container(s)));
+	GKX__OK(cJSON_AddNumberToObject(p, "terminationGracePeriodSeconds", TERMINATION_GRACE_S));
+	GKX__OK(cJSON_AddFalseToObject(p, "automountServiceAccountToken"));
+	GKX__OK(cJSON_AddFalseToObject(p, "enableServiceLinks"));
+	GKX__OK(sc = cJSON_AddObjectToObject(p, "securityContext"));
+	GKX__OK(cJSON_AddTrueToObject(sc, "runAsNonRoot"));
+	GKX__OK(cJSON_AddNumberToObject(sc, "runAsUser", RUN_AS_ID));
+	GKX__OK(cJSON_AddNumberToObject(sc, "runAsGroup", RUN_AS_ID));
+	GKX__OK(seccomp = cJSON_AddObjectToObject(sc, "seccompProfile"));
+	GKX__OK(cJSON_AddStringToObject(seccomp, "type", "RuntimeDefault"));
+	GKX__OK(cs = cJSON_AddArrayToObject(p, "containers"));
+	GKX__OK(cJSON_AddItemToArray(cs, container(s)));
 
-	OK(vols = cJSON_AddArrayToObject(p, "volumes"));
-	OK(v = cJSON_CreateObject());
-	OK(cJSON_AddItemToArray(vols, v));
-	OK(cJSON_AddStringToObject(v, "name", "code"));
-	OK(cm = cJSON_AddObjectToObject(v, "configMap"));
-	OK(cJSON_AddStringToObject(cm, "name", s->name));
-	OK(cJSON_AddNumberToObject(cm, "defaultMode", 0444));
-	OK(v = cJSON_CreateObject());
-	OK(cJSON_AddItemToArray(vols, v));
-	OK(cJSON_AddStringToObject(v, "name", "tmp"));
-	OK(ed = cJSON_AddObjectToObject(v, "emptyDir"));
-	OK(cJSON_AddStringToObject(ed, "sizeLimit", TMP_SIZE));
+	GKX__OK(vols = cJSON_AddArrayToObject(p, "volumes"));
+	GKX__OK(v = cJSON_CreateObject());
+	GKX__OK(cJSON_AddItemToArray(vols, v));
+	GKX__OK(cJSON_AddStringToObject(v, "name", "code"));
+	GKX__OK(cm = cJSON_AddObjectToObject(v, "configMap"));
+	GKX__OK(cJSON_AddStringToObject(cm, "name", s->name));
+	GKX__OK(cJSON_AddNumberToObject(cm, "defaultMode", 0444));
+	GKX__OK(v = cJSON_CreateObject());
+	GKX__OK(cJSON_AddItemToArray(vols, v));
+	GKX__OK(cJSON_AddStringToObject(v, "name", "tmp"));
+	GKX__OK(ed = cJSON_AddObjectToObject(v, "emptyDir"));
+	GKX__OK(cJSON_AddStringToObject(ed, "sizeLimit", TMP_SIZE));
 	return p;
 fail:
 	cJSON_Delete(p);
@@ -323,18 +312,18 @@ cJSON *gkx__manifest_job(const gkx_manifest_spec *s)
 {
 	cJSON *j = cJSON_CreateObject(), *spec, *tmpl, *tm;
 
-	OK(j);
-	OK(cJSON_AddStringToObject(j, "apiVersion", "batch/v1"));
-	OK(cJSON_AddStringToObject(j, "kind", "Job"));
-	OK(cJSON_AddItemToObject(j, "metadata", metadata(s)));
-	OK(spec = cJSON_AddObjectToObject(j, "spec"));
-	OK(cJSON_AddNumberToObject(spec, "backoffLimit", 0));
-	OK(cJSON_AddNumberToObject(spec, "activeDeadlineSeconds", (double)s->timeout_s));
-	OK(cJSON_AddNumberToObject(spec, "ttlSecondsAfterFinished", (double)s->ttl_s));
-	OK(tmpl = cJSON_AddObjectToObject(spec, "template"));
-	OK(tm = cJSON_AddObjectToObject(tmpl, "metadata"));
-	OK(cJSON_AddItemToObject(tm, "labels", labels(s)));
-	OK(cJSON_AddItemToObject(tmpl, "spec", pod_spec(s)));
+	GKX__OK(j);
+	GKX__OK(cJSON_AddStringToObject(j, "apiVersion", "batch/v1"));
+	GKX__OK(cJSON_AddStringToObject(j, "kind", "Job"));
+	GKX__OK(cJSON_AddItemToObject(j, "metadata", metadata(s)));
+	GKX__OK(spec = cJSON_AddObjectToObject(j, "spec"));
+	GKX__OK(cJSON_AddNumberToObject(spec, "backoffLimit", 0));
+	GKX__OK(cJSON_AddNumberToObject(spec, "activeDeadlineSeconds", (double)s->timeout_s));
+	GKX__OK(cJSON_AddNumberToObject(spec, "ttlSecondsAfterFinished", (double)s->ttl_s));
+	GKX__OK(tmpl = cJSON_AddObjectToObject(spec, "template"));
+	GKX__OK(tm = cJSON_AddObjectToObject(tmpl, "metadata"));
+	GKX__OK(cJSON_AddItemToObject(tm, "labels", labels(s)));
+	GKX__OK(cJSON_AddItemToObject(tmpl, "spec", pod_spec(s)));
 	return j;
 fail:
 	cJSON_Delete(j);
@@ -377,17 +366,17 @@ cJSON *gkx__manifest_configmap(const gkx_manifest_spec *s, const gkx_file *files
 	cJSON *cm = cJSON_CreateObject(), *meta, *data = NULL, *bin = NULL;
 	size_t i;
 
-	OK(cm);
-	OK(cJSON_AddStringToObject(cm, "apiVersion", "v1"));
-	OK(cJSON_AddStringToObject(cm, "kind", "ConfigMap"));
-	OK(meta = owned_metadata(s));
-	OK(cJSON_AddItemToObject(cm, "metadata", meta));
-	OK(cJSON_AddTrueToObject(cm, "immutable"));
+	GKX__OK(cm);
+	GKX__OK(cJSON_AddStringToObject(cm, "apiVersion", "v1"));
+	GKX__OK(cJSON_AddStringToObject(cm, "kind", "ConfigMap"));
+	GKX__OK(meta = owned_metadata(s));
+	GKX__OK(cJSON_AddItemToObject(cm, "metadata", meta));
+	GKX__OK(cJSON_AddTrueToObject(cm, "immutable"));
 	for (i = 0; i < nfiles; i++) {
 		const gkx_file *f = &files[i];
 		if (valid_utf8(f->data, f->len)) {
 			char *text = gkx__strndup(f->data, f->len);
-			OK(text);
+			GKX__OK(text);
 			if (!data && !(data = cJSON_AddObjectToObject(cm, "data"))) {
 				free(text);
 				goto fail;
@@ -399,7 +388,7 @@ cJSON *gkx__manifest_configmap(const gkx_manifest_spec *s, const gkx_file *files
 			free(text);
 		} else {
 			gkx_buf b64 = GKX_BUF_INIT;
-			OK(bin || (bin = cJSON_AddObjectToObject(cm, "binaryData")));
+			GKX__OK(bin || (bin = cJSON_AddObjectToObject(cm, "binaryData")));
 			if (gkx__base64_encode(&b64, (const unsigned char *)f->data, f->len) < 0 ||
 			    !cJSON_AddStringToObject(bin, f->name, b64.ptr)) {
 				gkx__buf_free(&b64);
@@ -418,18 +407,18 @@ cJSON *gkx__manifest_network_policy(const gkx_manifest_spec *s)
 {
 	cJSON *np = cJSON_CreateObject(), *spec, *sel, *ml, *types;
 
-	OK(np);
-	OK(cJSON_AddStringToObject(np, "apiVersion", "networking.k8s.io/v1"));
-	OK(cJSON_AddStringToObject(np, "kind", "NetworkPolicy"));
-	OK(cJSON_AddItemToObject(np, "metadata", owned_metadata(s)));
-	OK(spec = cJSON_AddObjectToObject(np, "spec"));
-	OK(sel = cJSON_AddObjectToObject(spec, "podSelector"));
-	OK(ml = cJSON_AddObjectToObject(sel, "matchLabels"));
-	OK(cJSON_AddStringToObject(ml, LABEL_RUN, s->name));
+	GKX__OK(np);
+	GKX__OK(cJSON_AddStringToObject(np, "apiVersion", "networking.k8s.io/v1"));
+	GKX__OK(cJSON_AddStringToObject(np, "kind", "NetworkPolicy"));
+	GKX__OK(cJSON_AddItemToObject(np, "metadata", owned_metadata(s)));
+	GKX__OK(spec = cJSON_AddObjectToObject(np, "spec"));
+	GKX__OK(sel = cJSON_AddObjectToObject(spec, "podSelector"));
+	GKX__OK(ml = cJSON_AddObjectToObject(sel, "matchLabels"));
+	GKX__OK(cJSON_AddStringToObject(ml, LABEL_RUN, s->name));
 	/* Both types named and no rule given: nothing in, nothing out. */
-	OK(types = cJSON_AddArrayToObject(spec, "policyTypes"));
-	OK(cJSON_AddItemToArray(types, cJSON_CreateString("Ingress")));
-	OK(cJSON_AddItemToArray(types, cJSON_CreateString("Egress")));
+	GKX__OK(types = cJSON_AddArrayToObject(spec, "policyTypes"));
+	GKX__OK(cJSON_AddItemToArray(types, cJSON_CreateString("Ingress")));
+	GKX__OK(cJSON_AddItemToArray(types, cJSON_CreateString("Egress")));
 	return np;
 fail:
 	cJSON_Delete(np);

@@ -22,3 +22,20 @@ int gkx__random_suffix(char *out, size_t n, gkx_error *err)
 	out[want] = '\0';
 	return 0;
 }
+
+int gkx__random_bytes(void *out, size_t n, gkx_error *err)
+{
+	unsigned char *p = out;
+
+	while (n) {
+		ssize_t got = getrandom(p, n, 0);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return gkx__error_set(err, GKX_ERROR, "getrandom: %s", strerror(errno));
+		}
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}

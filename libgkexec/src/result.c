@@ -5,23 +5,6 @@
 
 #include "run_internal.h"
 
-static const char *error_name(int code)
-{
-	switch (code) {
-	case GKX_ECONFIG: return "config";
-	case GKX_EINVAL: return "invalid";
-	case GKX_ETOOBIG: return "too-big";
-	case GKX_EIO: return "io";
-	case GKX_ETRANSPORT: return "transport";
-	case GKX_EFORBIDDEN: return "forbidden";
-	case GKX_EUNAUTHORIZED: return "unauthorized";
-	case GKX_ETIMEOUT: return "timeout";
-	case GKX_ECANCELED: return "canceled";
-	case GKX_ESTART: return "start";
-	default: return "api";
-	}
-}
-
 /* Seconds from the start of the run, to the millisecond; null if never. */
 static cJSON *add_seconds(cJSON *obj, const char *name, double s)
 {
@@ -30,49 +13,43 @@ static cJSON *add_seconds(cJSON *obj, const char *name, double s)
 	return cJSON_AddNumberToObject(obj, name, (double)(long)(s * 1000 + 0.5) / 1000);
 }
 
-#define OK(x)                      \
-	do {                       \
-		if (!(x))          \
-			goto fail; \
-	} while (0)
-
 cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const char *output)
 {
 	cJSON *j = cJSON_CreateObject(), *t;
 	gkx_run_timings tm;
 	int exit_code = run ? gkx_run_exit_code(run) : -1;
 
-	OK(j);
-	OK(cJSON_AddStringToObject(j, "apiVersion", "sandbox-run.gkexec.dev/v1alpha1"));
-	OK(cJSON_AddStringToObject(j, "kind", "RunResult"));
-	OK(cJSON_AddStringToObject(j, "name", run ? gkx_run_name(run) : ""));
-	OK(cJSON_AddStringToObject(j, "namespace", run ? gkx_run_namespace(run) : ""));
-	OK(cJSON_AddBoolToObject(j, "ok", status == 0 && exit_code == 0));
-	OK(exit_code >= 0 ? cJSON_AddNumberToObject(j, "exitCode", exit_code)
-	                  : cJSON_AddNullToObject(j, "exitCode"));
-	OK(cJSON_AddStringToObject(j, "reason", run ? gkx_run_reason(run) : "Invalid"));
-	OK(cJSON_AddStringToObject(j, "output", output ? output : ""));
-	OK(cJSON_AddBoolToObject(j, "outputTruncated", run && gkx_run_output_truncated(run)));
-	OK(t = cJSON_AddObjectToObject(j, "timings"));
+	GKX__OK(j);
+	GKX__OK(cJSON_AddStringToObject(j, "apiVersion", "sandbox-run.gkexec.dev/v1alpha1"));
+	GKX__OK(cJSON_AddStringToObject(j, "kind", "RunResult"));
+	GKX__OK(cJSON_AddStringToObject(j, "name", run ? gkx_run_name(run) : ""));
+	GKX__OK(cJSON_AddStringToObject(j, "namespace", run ? gkx_run_namespace(run) : ""));
+	GKX__OK(cJSON_AddBoolToObject(j, "ok", status == 0 && exit_code == 0));
+	GKX__OK(exit_code >= 0 ? cJSON_AddNumberToObject(j, "exitCode", exit_code)
+	                       : cJSON_AddNullToObject(j, "exitCode"));
+	GKX__OK(cJSON_AddStringToObject(j, "reason", run ? gkx_run_reason(run) : "Invalid"));
+	GKX__OK(cJSON_AddStringToObject(j, "output", output ? output : ""));
+	GKX__OK(cJSON_AddBoolToObject(j, "outputTruncated", run && gkx_run_output_truncated(run)));
+	GKX__OK(t = cJSON_AddObjectToObject(j, "timings"));
 	if (run)
 		gkx_run_get_timings(run, &tm);
 	else
 		tm.created = tm.scheduled = tm.started = tm.ended = tm.finished = -1;
-	OK(add_seconds(t, "created", tm.created));
-	OK(add_seconds(t, "scheduled", tm.scheduled));
-	OK(add_seconds(t, "started", tm.started));
-	OK(add_seconds(t, "ended", tm.ended));
-	OK(add_seconds(t, "finished", tm.finished));
-	OK(cJSON_AddNumberToObject(j, "apiRequests",
-	                           run && run->executed ? gkx_run_request_count(run) : 0));
-	OK(cJSON_AddNumberToObject(j, "status", status));
+	GKX__OK(add_seconds(t, "created", tm.created));
+	GKX__OK(add_seconds(t, "scheduled", tm.scheduled));
+	GKX__OK(add_seconds(t, "started", tm.started));
+	GKX__OK(add_seconds(t, "ended", tm.ended));
+	GKX__OK(add_seconds(t, "finished", tm.finished));
+	GKX__OK(cJSON_AddNumberToObject(j, "apiRequests",
+	                                run && run->executed ? gkx_run_request_count(run) : 0));
+	GKX__OK(cJSON_AddNumberToObject(j, "status", status));
 	if (status < 0) {
-		OK(cJSON_AddStringToObject(j, "errorCode", error_name(status)));
-		OK(cJSON_AddStringToObject(j, "error",
-		                           e && e->message[0] ? e->message : gkx_strerror(status)));
+		GKX__OK(cJSON_AddStringToObject(j, "errorCode", gkx_error_name(status)));
+		GKX__OK(cJSON_AddStringToObject(
+		        j, "error", e && e->message[0] ? e->message : gkx_strerror(status)));
 	} else {
-		OK(cJSON_AddNullToObject(j, "errorCode"));
-		OK(cJSON_AddNullToObject(j, "error"));
+		GKX__OK(cJSON_AddNullToObject(j, "errorCode"));
+		GKX__OK(cJSON_AddNullToObject(j, "error"));
 	}
 	return j;
 fail:

@@ -2,6 +2,7 @@
  * through one watch, stream its log, read the exit status, delete what was
  * created. Everything happens in this thread over the client's transport;
  * gkx_run_cancel() only sets a flag that the loop checks between waits. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,15 +45,7 @@ static int validate_options(const gkx_run_options *o, gkx_error *err)
 {
 	size_t i, total;
 
-	if (!o || o->version < 1)
-		return gkx__error_set(err, GKX_EINVAL, "gkx_run_options not initialised");
-	if (o->version > GKX_RUN_OPTIONS_VERSION)
-		return gkx__error_set(
-		        err, GKX_EINVAL,
-		        "gkx_run_options version %u is newer than this libgkexec's (%d): "
-		        "run with the libgkexec whose header the program was built against",
-		        o->version, GKX_RUN_OPTIONS_VERSION);
-	if (o->version >= 2 && o->network && *o->network && strcmp(o->network, "none") &&
+	if (o->network && *o->network && strcmp(o->network, "none") &&
 	    strcmp(o->network, "default"))
 		return gkx__error_set(err, GKX_EINVAL,
 		                      "network \"%s\" is not \"none\" or \"default\"", o->network);
@@ -110,11 +103,17 @@ static int validate_options(const gkx_run_options *o, gkx_error *err)
 	return 0;
 }
 
-int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *o, gkx_error *err)
+/* How much of gkx_run_options each version had. */
+static const size_t run_options_size[] = { 0, offsetof(gkx_run_options, network),
+	                                   sizeof(gkx_run_options) };
+
+int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *caller, gkx_error *err)
 {
+	gkx_run_options opts;
+	const gkx_run_options *o = &opts;
 	gkx_run *r;
-	const char **cmd;
-	size_t ncmd, i;
+	const char *interpreter;
+	size_t i;
 	char suffix[9];
 	int rc;
 
@@ -122,9 +121,12 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *o, gkx
 	*out = NULL;
 	if (!client)
 		return gkx__error_set(err, GKX_EINVAL, "no client");
+	if ((rc = gkx__check_version(caller, GKX_RUN_OPTIONS_VERSION, "gkx_run_options", err)) < 0)
+		return rc;
+	gkx__copy_versioned(&opts, sizeof(opts), caller, run_options_size[caller->version]);
 	if ((rc = validate_options(o, err)) < 0)
 		return rc;
-	if (gkx__manifest_command(o->script_name, &cmd, &ncmd) < 0)
+	if (!(interpreter = gkx__manifest_interpreter(o->script_name)))
 		return gkx__error_set(
 		        err, GKX_EINVAL,
 		        "cannot tell how to run \"%s\": name it *.py, *.sh, *.bash, *.js, "
@@ -153,33 +155,21 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *o, gkx
 	r->workdir = gkx__strdup(o->workdir && *o->workdir ? o->workdir : "/app");
 	r->ttl_s = o->ttl_s ? o->ttl_s : 600;
 	r->keep = o->keep;
-	r->network_none = o->version >= 2 && o->network && !strcmp(o->network, "none");
+	r->network_none = o->network && !strcmp(o->network, "none");
 	r->on_output = o->on_output;
 	r->output_ud = o->output_userdata;
 	r->on_phase = o->on_phase;
 	r->phase_ud = o->phase_userdata;
-	r->ncmd = ncmd;
-	r->cmd = copy_strv(cmd, ncmd);
+	r->interpreter = interpreter;
+	r->nargs = o->nargs;
+	r->args = copy_strv(o->args, o->nargs);
 	r->nenv = o->nenv;
 	r->env = copy_strv(o->env, o->nenv);
 	r->nfiles = 1 + o->nfiles;
 	r->files = calloc(r->nfiles, sizeof(*r->files));
-	if (!r->ns || !r->image || !r->cpu || !r->memory || !r->runtime_class || !r->cmd ||
+	if (!r->ns || !r->image || !r->cpu || !r->memory || !r->runtime_class || !r->args ||
 	    !r->env || !r->files || !r->workdir)
 		goto oom;
-	/* Arguments after the script become part of the command line. */
-	if (o->nargs) {
-		char **all = calloc(ncmd + o->nargs + 1, sizeof(*all));
-		if (!all)
-			goto oom;
-		memcpy(all, r->cmd, ncmd * sizeof(*all));
-		free(r->cmd);
-		r->cmd = all;
-		r->ncmd = ncmd; /* the script path goes between: see build_spec */
-		for (i = 0; i < o->nargs; i++)
-			if (!(all[ncmd + i] = gkx__strdup(o->args[i])))
-				goto oom;
-	}
 	r->files[0].name = gkx__strdup(o->script_name);
 	r->files[0].data = gkx__strndup(o->script, o->script_len);
 	r->files[0].len = o->script_len;
@@ -199,119 +189,6 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *o, gkx
 oom:
 	gkx_run_free(r);
 	return gkx__error_oom(err);
-}
-
-static void build_spec(const gkx_run *r, gkx_manifest_spec *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->name = r->name;
-	s->ns = r->ns;
-	s->image = r->image;
-	s->script_name = r->files[0].name;
-	s->command = (const char *const *)r->cmd;
-	s->ncommand = r->ncmd;
-	s->env = (const char *const *)r->env;
-	s->nenv = r->nenv;
-	s->cpu_limit = r->cpu;
-	s->cpu_request = r->cpu_req;
-	s->memory_limit = r->memory;
-	s->memory_request = r->mem_req;
-	s->timeout_s = r->timeout_s;
-	s->ttl_s = r->ttl_s;
-	s->runtime_class = r->runtime_class;
-	s->workdir = r->workdir;
-	s->job_uid = r->job_uid;
-}
-
-/* The arguments follow the script path in the container's command. */
-static int append_args(const gkx_run *r, cJSON *job)
-{
-	cJSON *c = cJSON_GetArrayItem(
-	        cJSON_GetObjectItemCaseSensitive(
-	                cJSON_GetObjectItemCaseSensitive(
-	                        cJSON_GetObjectItemCaseSensitive(
-	                                cJSON_GetObjectItemCaseSensitive(job, "spec"), "template"),
-	                        "spec"),
-	                "containers"),
-	        0);
-	cJSON *cmd = cJSON_GetObjectItemCaseSensitive(c, "command");
-	size_t i;
-
-	for (i = r->ncmd; r->cmd[i]; i++)
-		if (!cJSON_AddItemToArray(cmd, cJSON_CreateString(r->cmd[i])))
-			return GKX_ENOMEM;
-	return 0;
-}
-
-static cJSON *make_job(const gkx_run *r)
-{
-	gkx_manifest_spec s;
-	cJSON *job;
-
-	build_spec(r, &s);
-	job = gkx__manifest_job(&s);
-	if (job && append_args(r, job) < 0) {
-		cJSON_Delete(job);
-		return NULL;
-	}
-	return job;
-}
-
-static cJSON *make_configmap(const gkx_run *r)
-{
-	gkx_manifest_spec s;
-
-	build_spec(r, &s);
-	return gkx__manifest_configmap(&s, r->files, r->nfiles);
-}
-
-static cJSON *make_network_policy(const gkx_run *r)
-{
-	gkx_manifest_spec s;
-
-	build_spec(r, &s);
-	return gkx__manifest_network_policy(&s);
-}
-
-int gkx_run_render(gkx_run *r, const char *format, const char **out, gkx_error *err)
-{
-	cJSON *list = NULL, *items, *meta;
-	char *json = NULL;
-	int rc = 0;
-
-	gkx_error_clear(err);
-	*out = NULL;
-	if (!format || (strcmp(format, "json") && strcmp(format, "yaml")))
-		return gkx__error_set(err, GKX_EINVAL, "output format \"%s\" is not json or yaml",
-		                      format ? format : "");
-	/* kubectl prints several objects as a List; `kubectl apply -f` takes it. */
-	/* The policy first: applied in this order, no pod runs without it. */
-	if (!(list = cJSON_CreateObject()) || !cJSON_AddStringToObject(list, "apiVersion", "v1") ||
-	    !(items = cJSON_AddArrayToObject(list, "items")) ||
-	    (r->network_none && !cJSON_AddItemToArray(items, make_network_policy(r))) ||
-	    !cJSON_AddItemToArray(items, make_configmap(r)) ||
-	    !cJSON_AddItemToArray(items, make_job(r)) ||
-	    !cJSON_AddStringToObject(list, "kind", "List") ||
-	    !(meta = cJSON_AddObjectToObject(list, "metadata")) ||
-	    !cJSON_AddStringToObject(meta, "resourceVersion", "")) {
-		rc = gkx__error_oom(err);
-		goto out;
-	}
-	gkx__buf_free(&r->rendered);
-	if (!strcmp(format, "json")) {
-		json = cJSON_Print(list);
-		if (!json || gkx__buf_puts(&r->rendered, json) < 0 ||
-		    gkx__buf_puts(&r->rendered, "\n") < 0)
-			rc = gkx__error_oom(err);
-	} else {
-		rc = gkx__yaml_emit(&r->rendered, list, err);
-	}
-	if (!rc)
-		*out = r->rendered.ptr;
-out:
-	cJSON_free(json);
-	cJSON_Delete(list);
-	return rc;
 }
 
 /* ---- shared with run_watch.c and run_log.c ---- */
@@ -341,8 +218,8 @@ void gkx__run_note_end(gkx_run *r)
 
 void gkx__run_stop_stream(gkx_run *r, gkx_stream *s)
 {
-	if (s->active && !s->req.done) {
-		r->client->tp->cancel(r->client->tp_state, &s->req);
+	if (s->active && !s->req.http.done) {
+		r->client->tp->cancel(r->client->tp_state, &s->req.http);
 		gkx__api_finished(r->client, &s->req, 1);
 	}
 	s->active = 0;
@@ -398,150 +275,6 @@ static int step(gkx_run *r, double deadline)
 	return 0;
 }
 
-/* POST one object, which is freed here; *answer (if asked for) gets the
- * server's copy. A create is retried on a dropped connection or a 5xx, and
- * our names are random: a 409 on a retry is our own first attempt having
- * landed, so the object is read back. A create is not abandoned half-way: a
- * cancel that cut the POST short could not know whether the object exists,
- * and one created after our DELETE would outlive the run. The cancel flag
- * is set aside for the call and takes effect right after. */
-static int create(gkx_run *r, const char *gv, const char *resource, cJSON *obj, const char *what,
-                  cJSON **answer)
-{
-	const volatile sig_atomic_t *saved = r->client->cancel;
-	gkx_buf pq = GKX_BUF_INIT, resp = GKX_BUF_INIT;
-	char *body = obj ? cJSON_PrintUnformatted(obj) : NULL;
-	cJSON *got = NULL;
-	int rc;
-
-	cJSON_Delete(obj);
-	if (!body || gkx__api_path(&pq, gv, r->ns, resource, NULL, NULL) < 0) {
-		rc = gkx__error_oom(r->err);
-		goto out;
-	}
-	r->client->cancel = NULL;
-	rc = gkx__api_call(r->client, "POST", pq.ptr, "application/json", body, &resp, what,
-	                   r->err);
-	if (rc == GKX_ECONFLICT && r->client->last_attempts > 1) {
-		gkx__buf_free(&pq);
-		if (gkx__api_path(&pq, gv, r->ns, resource, r->name, NULL) < 0)
-			rc = gkx__error_oom(r->err);
-		else
-			rc = gkx__api_call(r->client, "GET", pq.ptr, NULL, NULL, &resp, what,
-			                   r->err);
-	}
-	r->client->cancel = saved;
-	if (rc == 0 && !(got = cJSON_ParseWithLength(resp.ptr, resp.len)))
-		rc = gkx__error_set(r->err, GKX_EPROTO, "%s: the answer is not JSON", what);
-out:
-	if (answer)
-		*answer = got;
-	else
-		cJSON_Delete(got);
-	cJSON_free(body);
-	gkx__buf_free(&pq);
-	gkx__buf_free(&resp);
-	return rc;
-}
-
-static int create_objects(gkx_run *r)
-{
-	cJSON *answer = NULL;
-	const char *uid;
-	int rc;
-
-	/* The Job first, then the ConfigMap already owned by it: no moment
-	 * exists in which a killed client would leave an unowned ConfigMap. The
-	 * pod cannot start before its ConfigMap exists; the kubelet waits. From
-	 * the Job's POST on, cleanup deletes by name even if no answer came. */
-	r->created = 1;
-	rc = create(r, "batch/v1", "jobs", make_job(r), "creating Job", &answer);
-	if (rc < 0) {
-		/* A refusal from the server means nothing exists; a 409 in
-		 * particular is somebody else's object, never to be deleted. */
-		if (rc != GKX_ETRANSPORT && rc != GKX_ETIMEOUT && rc != GKX_ECANCELED)
-			r->created = 0;
-		return rc;
-	}
-	uid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-	        cJSON_GetObjectItemCaseSensitive(answer, "metadata"), "uid"));
-	r->job_uid = gkx__strdup(uid);
-	cJSON_Delete(answer);
-	if (!r->job_uid)
-		return gkx__error_set(r->err, uid ? GKX_ENOMEM : GKX_EPROTO,
-		                      "creating Job: no uid in the answer");
-	if (gkx__run_cancelled(r))
-		return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s", r->name);
-	/* The policy before the code: the pod cannot start without its
-	 * ConfigMap, so it never runs unconfined. */
-	if (r->network_none) {
-		rc = create(r, "networking.k8s.io/v1", "networkpolicies", make_network_policy(r),
-		            "creating NetworkPolicy", NULL);
-		if (rc < 0)
-			return rc;
-		if (gkx__run_cancelled(r))
-			return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s",
-			                      r->name);
-	}
-	return create(r, "v1", "configmaps", make_configmap(r), "creating ConfigMap", NULL);
-}
-
-static int delete_objects(gkx_run *r, gkx_error *err);
-
-/* Delete what the run created. Runs even after a cancel: the flag is set
- * aside so these requests go through, each bounded in time. */
-static int cleanup(gkx_run *r, gkx_error *err)
-{
-	const volatile sig_atomic_t *saved = r->client->cancel;
-	int rc;
-
-	if (!r->created || r->keep)
-		return 0;
-	r->client->cancel = NULL;
-	rc = delete_objects(r, err);
-	r->client->cancel = saved;
-	return rc;
-}
-
-/* DELETE one object of the run by name; gone already counts as done. The
- * Job's pod goes with it (propagationPolicy=Background). err NULL: a
- * failure is returned but not described. */
-static int delete_one(gkx_run *r, const char *gv, const char *resource, const char *what,
-                      gkx_error *err)
-{
-	gkx_buf pq = GKX_BUF_INIT;
-	int rc;
-
-	if (gkx__api_path(&pq, gv, r->ns, resource, r->name, NULL) < 0 ||
-	    (!strcmp(resource, "jobs") &&
-	     gkx__api_query(&pq, "propagationPolicy", "Background") < 0)) {
-		gkx__buf_free(&pq);
-		return gkx__error_oom(err);
-	}
-	rc = gkx__api_call(r->client, "DELETE", pq.ptr, NULL, NULL, NULL, what, err);
-	gkx__buf_free(&pq);
-	return rc == GKX_ENOTFOUND ? 0 : rc;
-}
-
-/* The Job first (its pod with it), then what it owns: the garbage
- * collector would delete those with the Job, but later. The first failure
- * is the one described. */
-static int delete_objects(gkx_run *r, gkx_error *err)
-{
-	int rc, rc2;
-
-	gkx__run_set_phase(r, GKX_PHASE_CLEANING, r->name);
-	rc = delete_one(r, "batch/v1", "jobs", "deleting Job", err);
-	if (r->network_none) {
-		rc2 = delete_one(r, "networking.k8s.io/v1", "networkpolicies",
-		                 "deleting NetworkPolicy", rc < 0 ? NULL : err);
-		if (rc == 0)
-			rc = rc2;
-	}
-	rc2 = delete_one(r, "v1", "configmaps", "deleting ConfigMap", rc < 0 ? NULL : err);
-	return rc < 0 ? rc : rc2;
-}
-
 /* A run in three steps, so that a batch can interleave many on one client:
  * begin (create, start the watch), poll (after each wait), end (cleanup).
  * Errors land in r->result_err; r->err points there while the run lives. */
@@ -558,7 +291,7 @@ int gkx__run_begin(gkx_run *r)
 	r->timings.created = r->timings.scheduled = r->timings.started = r->timings.ended = -1;
 	r->timings.finished = -1;
 	gkx__run_set_phase(r, GKX_PHASE_CREATING, r->name);
-	rc = create_objects(r);
+	rc = gkx__run_create_objects(r);
 	if (rc == 0) {
 		r->timings.created = gkx__mono_now() - r->t0;
 		gkx__run_set_phase(r, GKX_PHASE_SCHEDULING, NULL);
@@ -582,12 +315,14 @@ int gkx__run_end(gkx_run *r, int rc)
 	if (rc < 0 && !r->reason[0])
 		gkx__run_set_reason(r, rc == GKX_ECANCELED ? "Interrupted" : "Failed");
 	gkx_error_clear(&cleanup_err);
-	crc = cleanup(r, &cleanup_err);
+	crc = gkx__run_cleanup(r, &cleanup_err);
 	if (crc < 0 && rc == 0) {
 		rc = crc;
 		r->result_err = cleanup_err;
 	}
 	r->timings.finished = gkx__mono_now() - r->t0;
+	if (rc == 0)
+		gkx_error_clear(&r->result_err); /* what was handled is not an error */
 	r->result_rc = rc;
 	r->err = NULL;
 	return rc;
@@ -664,7 +399,7 @@ void gkx_run_free(gkx_run *r)
 	free(r->memory);
 	free(r->runtime_class);
 	free(r->workdir);
-	gkx__strv_free(r->cmd);
+	gkx__strv_free(r->args);
 	gkx__strv_free(r->env);
 	if (r->files) {
 		for (i = 0; i < r->nfiles; i++) {

@@ -8,7 +8,7 @@
 enum { C_NONE, C_WAITING, C_RUNNING, C_TERMINATED };
 
 typedef struct {
-	gkx_http_request req;
+	gkx__request req;
 	gkx_buf url;
 	gkx_buf errbody; /* the body of a non-200 answer: a Status */
 	int active;
@@ -19,8 +19,9 @@ struct gkx_run {
 	char name[64];
 	char *ns, *image, *cpu, *memory, *runtime_class, *workdir;
 	char cpu_req[32], mem_req[32];
-	char **cmd, **env; /* cmd: interpreter, then (from ncmd on) the script's arguments */
-	size_t ncmd, nenv;
+	const char *interpreter; /* a constant from the manifest's table */
+	char **args, **env;      /* the script's arguments; KEY=VALUE */
+	size_t nargs, nenv;
 	gkx_file *files; /* files[0] is the script */
 	size_t nfiles;
 	long timeout_s, ttl_s, start_timeout_s;
@@ -84,7 +85,6 @@ void gkx__run_note_end(gkx_run *r);
 void gkx__run_stop_stream(gkx_run *r, gkx_stream *s);
 /* Keep the start of a failed stream's body (a Status is small); the rest
  * is read and dropped, so a server cannot make it grow without bound. */
-#define GKX_STREAM_MAX_ERROR_BODY (64u * 1024u)
 int gkx__run_error_body(gkx_stream *s, const char *data, size_t len);
 int gkx__run_cancelled(const gkx_run *r);
 
@@ -97,6 +97,12 @@ int gkx__run_end(gkx_run *r, int rc);
 
 /* batch.c: cancel the batch through another flag (a session's). */
 void gkx__batch_use_flag(gkx_batch *b, const volatile sig_atomic_t *flag);
+
+/* run_objects.c: create the run's objects (Job, NetworkPolicy, ConfigMap,
+ * in that order); delete them (unless keep), setting the cancel flag
+ * aside. */
+int gkx__run_create_objects(gkx_run *r);
+int gkx__run_cleanup(gkx_run *r, gkx_error *err);
 
 /* run_watch.c */
 int gkx__run_watch_start(gkx_run *r);

@@ -42,7 +42,7 @@ int gkx__run_log_data(const char *data, size_t len, void *ud)
 {
 	gkx_run *r = ud;
 
-	if (r->log.req.status != 200)
+	if (r->log.req.http.status != 200)
 		return gkx__run_error_body(&r->log, data, len);
 	return gkx__log_parse(&r->logp, data, len, deliver, r) != 0;
 }
@@ -99,11 +99,11 @@ static int start_log(gkx_run *r, int follow)
 
 int gkx__run_log_step(gkx_run *r)
 {
-	if (r->log.active && r->log.req.done) {
-		gkx_http_request *q = &r->log.req;
+	if (r->log.active && r->log.req.http.done) {
+		gkx_http_request *q = &r->log.req.http;
 		int ok = q->status == 200 && !q->error, foreign = 0;
 		r->log.active = 0;
-		gkx__api_finished(r->client, q, 0);
+		gkx__api_finished(r->client, &r->log.req, 0);
 		if (ok) {
 			int rc = gkx__run_log_finish(r);
 			if (rc < 0)
@@ -124,7 +124,7 @@ int gkx__run_log_step(gkx_run *r)
 		} else if (r->log_final && r->pod_deleted &&
 		           (q->status == 404 || q->status == 400 || foreign)) {
 			r->log_complete = 1; /* the pod, and its log, are gone */
-		} else if (!ok) {
+		} else {
 			/* Not ready yet (400 while the container starts), or dropped:
 			 * try again, a bounded number of times. */
 			if (++r->log_failures > LOG_MAX_FAILURES) {

@@ -10,16 +10,6 @@
 #define EVENT_CHECK_EVERY_S 2.0
 #define WATCH_MAX_FAILURES  5
 
-static const cJSON *path(const cJSON *j, const char *a, const char *b, const char *c)
-{
-	j = cJSON_GetObjectItemCaseSensitive(j, a);
-	if (b)
-		j = cJSON_GetObjectItemCaseSensitive(j, b);
-	if (c)
-		j = cJSON_GetObjectItemCaseSensitive(j, c);
-	return j;
-}
-
 static void copy_str(char *dst, size_t n, const cJSON *j)
 {
 	snprintf(dst, n, "%s", cJSON_IsString(j) ? j->valuestring : "");
@@ -29,22 +19,19 @@ static void note_scheduling(gkx_run *r, const cJSON *pod)
 {
 	const cJSON *c;
 
-	cJSON_ArrayForEach (c, path(pod, "status", "conditions", NULL)) {
-		const char *type =
-		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "type"));
-		const char *status =
-		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "status"));
+	cJSON_ArrayForEach (c, gkx__json_at(pod, "status", "conditions", GKX__END)) {
+		const char *type = gkx__json_str(c, "type", GKX__END);
+		const char *status = gkx__json_str(c, "status", GKX__END);
 		if (type && status && !strcmp(type, "PodScheduled") && !strcmp(status, "False"))
-			snprintf(
-			        r->sched_message, sizeof(r->sched_message), "%s: %s",
-			        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "reason"))
-			                ? cJSON_GetStringValue(
-			                          cJSON_GetObjectItemCaseSensitive(c, "reason"))
-			                : "Unschedulable",
-			        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "message"))
-			                ? cJSON_GetStringValue(
-			                          cJSON_GetObjectItemCaseSensitive(c, "message"))
-			                : "");
+			snprintf(r->sched_message, sizeof(r->sched_message), "%s: %s",
+			         gkx__json_str(c, "reason", GKX__END)
+			                 ? cJSON_GetStringValue(
+			                           cJSON_GetObjectItemCaseSensitive(c, "reason"))
+			                 : "Unschedulable",
+			         gkx__json_str(c, "message", GKX__END)
+			                 ? cJSON_GetStringValue(
+			                           cJSON_GetObjectItemCaseSensitive(c, "message"))
+			                 : "");
 	}
 }
 
@@ -52,7 +39,7 @@ static int on_pod_event(const char *type, cJSON *pod, void *ud)
 {
 	gkx_run *r = ud;
 	const cJSON *cs, *state;
-	const char *rv = cJSON_GetStringValue(path(pod, "metadata", "resourceVersion", NULL));
+	const char *rv = gkx__json_str(pod, "metadata", "resourceVersion", GKX__END);
 
 	if (!strcmp(type, "ERROR")) {
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(pod, "code");
@@ -63,30 +50,32 @@ static int on_pod_event(const char *type, cJSON *pod, void *ud)
 		snprintf(r->rv, sizeof(r->rv), "%s", rv);
 	if (!strcmp(type, "BOOKMARK"))
 		return 0;
-	copy_str(r->pod, sizeof(r->pod), path(pod, "metadata", "name", NULL));
-	if (!strcmp(type, "DELETED") || path(pod, "metadata", "deletionTimestamp", NULL))
+	copy_str(r->pod, sizeof(r->pod), gkx__json_at(pod, "metadata", "name", GKX__END));
+	if (!strcmp(type, "DELETED") ||
+	    gkx__json_at(pod, "metadata", "deletionTimestamp", GKX__END))
 		r->pod_deleted = 1;
 	note_scheduling(r, pod);
-	if (cJSON_IsString(path(pod, "spec", "nodeName", NULL)) && r->timings.scheduled < 0) {
+	if (cJSON_IsString(gkx__json_at(pod, "spec", "nodeName", GKX__END)) &&
+	    r->timings.scheduled < 0) {
 		r->timings.scheduled = gkx__mono_now() - r->t0;
 		gkx__run_set_phase(r, GKX_PHASE_STARTING, r->image);
 	}
-	cs = cJSON_GetArrayItem(path(pod, "status", "containerStatuses", NULL), 0);
+	cs = cJSON_GetArrayItem(gkx__json_at(pod, "status", "containerStatuses", GKX__END), 0);
 	if (!cs)
 		return 0;
-	if ((state = path(cs, "state", "terminated", NULL)) != NULL) {
+	if ((state = gkx__json_at(cs, "state", "terminated", GKX__END)) != NULL) {
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(state, "exitCode");
 		gkx__run_note_end(r);
 		r->cstate = C_TERMINATED;
 		r->term_exit = cJSON_IsNumber(code) ? code->valueint : -1;
 		copy_str(r->term_reason, sizeof(r->term_reason),
 		         cJSON_GetObjectItemCaseSensitive(state, "reason"));
-	} else if (path(cs, "state", "running", NULL)) {
+	} else if (gkx__json_at(cs, "state", "running", GKX__END)) {
 		if (r->cstate != C_RUNNING)
 			r->timings.started = gkx__mono_now() - r->t0;
 		r->cstate = C_RUNNING;
 		gkx__run_set_phase(r, GKX_PHASE_RUNNING, NULL);
-	} else if ((state = path(cs, "state", "waiting", NULL)) != NULL) {
+	} else if ((state = gkx__json_at(cs, "state", "waiting", GKX__END)) != NULL) {
 		r->cstate = C_WAITING;
 		copy_str(r->waiting_reason, sizeof(r->waiting_reason),
 		         cJSON_GetObjectItemCaseSensitive(state, "reason"));
@@ -100,7 +89,7 @@ static int watch_data(const char *data, size_t len, void *ud)
 {
 	gkx_run *r = ud;
 
-	if (r->watch.req.status != 200)
+	if (r->watch.req.http.status != 200)
 		return gkx__run_error_body(&r->watch, data, len);
 	return gkx__watch_feed(&r->splitter, data, len) < 0;
 }
@@ -156,19 +145,17 @@ static int check_events(gkx_run *r, const char *kind, const char *name, const ch
 	}
 	rc = gkx__api_call(r->client, "GET", pq.ptr, NULL, NULL, &resp, "reading events", r->err);
 	if (rc == GKX_EFORBIDDEN || rc == GKX_ENOTFOUND) {
-		rc = 0; /* may run Jobs but not read events: keep waiting */
+		/* may run Jobs but not read events: keep waiting */
+		rc = gkx__error_clear_ok(r->err);
 		goto out;
 	}
 	if (rc < 0)
 		goto out;
 	list = cJSON_ParseWithLength(resp.ptr, resp.len);
 	cJSON_ArrayForEach (ev, cJSON_GetObjectItemCaseSensitive(list, "items")) {
-		const char *reason =
-		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "reason"));
-		const char *type =
-		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "type"));
-		const char *msg =
-		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "message"));
+		const char *reason = gkx__json_str(ev, "reason", GKX__END);
+		const char *type = gkx__json_str(ev, "type", GKX__END);
+		const char *msg = gkx__json_str(ev, "message", GKX__END);
 		if (reason && ((want_reason && !strcmp(reason, want_reason)) ||
 		               (!want_reason && type && !strcmp(type, "Warning"))))
 			snprintf(found, found_len, "%s: %s", reason, msg ? msg : "");
@@ -200,10 +187,10 @@ static int is_start_failure(const char *reason)
 
 int gkx__run_watch_step(gkx_run *r)
 {
-	if (r->watch.active && r->watch.req.done) {
-		gkx_http_request *q = &r->watch.req;
+	if (r->watch.active && r->watch.req.http.done) {
+		gkx_http_request *q = &r->watch.req.http;
 		r->watch.active = 0;
-		gkx__api_finished(r->client, q, 0);
+		gkx__api_finished(r->client, &r->watch.req, 0);
 		if (r->splitter.error == GKX_EGONE || q->status == 410) {
 			r->rv[0] = '\0'; /* expired: start over with a fresh list */
 		} else if (q->error || (q->status >= 500 || q->status == 429) ||

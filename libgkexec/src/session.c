@@ -21,11 +21,6 @@ typedef struct {
 	void *ud;
 } slot;
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
 int gkx_session_new_from_env(gkx_session **out, const char *config_json, gkx_error *err)
 {
 	gkx_config_options o;
@@ -51,9 +46,9 @@ int gkx_session_new_from_env(gkx_session **out, const char *config_json, gkx_err
 	}
 	gkx_config_options_init(&o);
 	gkx_config_options_from_env(&o);
-	o.kubeconfig = jstr(c, "kubeconfig");
-	o.context = jstr(c, "context");
-	o.ns = jstr(c, "namespace");
+	o.kubeconfig = gkx__json_str(c, "kubeconfig", GKX__END);
+	o.context = gkx__json_str(c, "context", GKX__END);
+	o.ns = gkx__json_str(c, "namespace", GKX__END);
 	rt = cJSON_GetObjectItemCaseSensitive(c, "requestTimeout");
 	if (cJSON_IsNumber(rt) && rt->valuedouble > 0)
 		o.request_timeout_ms = (long)(rt->valuedouble * 1000);
@@ -93,17 +88,19 @@ static int make_run(gkx_run **run, gkx_session *s, const cJSON *req, slot *sl, g
 	int rc;
 
 	gkx_run_options_init(&o);
-	o.script = jstr(req, "code");
+	o.script = gkx__json_str(req, "code", GKX__END);
 	if (!o.script)
 		return gkx__error_set(err, GKX_EINVAL, "a request needs \"code\", a string");
 	o.script_len = strlen(o.script);
-	o.script_name = jstr(req, "filename") ? jstr(req, "filename") : "main.py";
-	o.image = jstr(req, "image");
-	o.cpu = jstr(req, "cpu");
-	o.memory = jstr(req, "memory");
-	o.ns = jstr(req, "namespace");
-	o.workdir = jstr(req, "workdir");
-	o.network = jstr(req, "network");
+	o.script_name = gkx__json_str(req, "filename", GKX__END)
+	                        ? gkx__json_str(req, "filename", GKX__END)
+	                        : "main.py";
+	o.image = gkx__json_str(req, "image", GKX__END);
+	o.cpu = gkx__json_str(req, "cpu", GKX__END);
+	o.memory = gkx__json_str(req, "memory", GKX__END);
+	o.ns = gkx__json_str(req, "namespace", GKX__END);
+	o.workdir = gkx__json_str(req, "workdir", GKX__END);
+	o.network = gkx__json_str(req, "network", GKX__END);
 	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(req, "timeout")))
 		o.timeout_s = v->valuedouble < 1 ? 1 : (long)v->valuedouble;
 	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(req, "limitBytes")) &&

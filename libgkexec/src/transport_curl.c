@@ -1,27 +1,14 @@
 /* The default transport: libcurl's multi interface, so that a pod watch and
  * a log stream (or several runs) progress together in one thread. TLS
- * material is handed to curl from memory; nothing touches the disk. */
+ * material is handed to curl from memory; nothing touches the disk.
+ * WebSockets (the exec stream) are in transport_curl_ws.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
+#include "transport_curl.h"
 
-#include "internal.h"
-
-typedef struct {
-	CURLM *multi;
-} curl_state;
-
-typedef struct {
-	CURL *easy;
-	struct curl_slist *headers;
-	struct curl_slist *connect_to;
-	char *url; /* the URL as sent, when tls-server-name rewrote it */
-	gkx_http_request *req;
-	char errbuf[CURL_ERROR_SIZE];
-	int aborted_by_callback;
-} curl_xfer;
+#define MAX_WS_FDS 64
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
@@ -54,10 +41,12 @@ static int t_create(void **state, void *arg)
 	return 0;
 }
 
-static void xfer_free(curl_xfer *x)
+static void xfer_free(curl_state *s, curl_xfer *x)
 {
 	if (!x)
 		return;
+	if (x->ws)
+		gkx__curl_ws_free(s, x);
 	if (x->easy)
 		curl_easy_cleanup(x->easy);
 	/* The header list holds the Authorization value: clear it first. */
@@ -170,42 +159,62 @@ static int t_start(void *state, gkx_http_request *req)
 		free(x);
 		return GKX_ENOMEM;
 	}
+	req->subprotocol[0] = '\0';
 	curl_easy_setopt(e, CURLOPT_URL, req->url);
-	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "kubectl-sandbox-run/" GKX_VERSION " (libgkexec)");
-	/* The API server speaks HTTP/2 over TLS; one connection carries every
-	 * stream of the run. */
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-	if (req->timeout_ms > 0)
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms);
 	/* Without proxy-url, curl honours HTTPS_PROXY and NO_PROXY as kubectl does. */
 	if (req->proxy)
 		curl_easy_setopt(e, CURLOPT_PROXY, req->proxy);
-	if (req->body) {
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-	}
-	if (add_header(x, "Accept", "application/json") < 0 ||
-	    (req->content_type && add_header(x, "Content-Type", req->content_type) < 0) ||
-	    (req->authorization && add_header(x, "Authorization", req->authorization) < 0) ||
-	    set_tls(e, req->tls) < 0 ||
+	if (set_tls(e, req->tls) < 0 ||
 	    (req->tls && req->tls->server_name && *req->tls->server_name &&
 	     set_server_name(x, req->url, req->tls->server_name) < 0)) {
-		xfer_free(x);
+		xfer_free(s, x);
 		return GKX_ETRANSPORT;
 	}
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	if (req->nsubprotocols) {
+		/* curl connects (TLS included); the upgrade is ours. */
+		if (gkx__curl_ws_begin(s, x) < 0) {
+			xfer_free(s, x);
+			return GKX_ETRANSPORT;
+		}
+	} else {
+		size_t i;
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+		curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+		curl_easy_setopt(e, CURLOPT_USERAGENT,
+		                 "kubectl-sandbox-run/" GKX_VERSION " (libgkexec)");
+		/* The API server speaks HTTP/2 over TLS; one connection carries
+		 * every stream of the run. */
+		curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+		if (req->timeout_ms > 0)
+			curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+		if (req->body) {
+			curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		}
+		if (add_header(x, "Accept", "application/json") < 0 ||
+		    (req->content_type && add_header(x, "Content-Type", req->content_type) < 0) ||
+		    (req->authorization &&
+		     add_header(x, "Authorization", req->authorization) < 0)) {
+			xfer_free(s, x);
+			return GKX_ETRANSPORT;
+		}
+		for (i = 0; i < req->nheaders; i++)
+			if (add_header(x, req->headers[i].name, req->headers[i].value) < 0) {
+				xfer_free(s, x);
+				return GKX_ETRANSPORT;
+			}
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	}
 	if (curl_multi_add_handle(s->multi, e) != CURLM_OK) {
-		xfer_free(x);
+		xfer_free(s, x);
 		return GKX_ETRANSPORT;
 	}
 	req->transport_data = x;
@@ -236,7 +245,7 @@ static void finish(curl_state *s, curl_xfer *x, CURLcode res)
 	curl_multi_remove_handle(s->multi, x->easy);
 	req->transport_data = NULL;
 	req->done = 1;
-	xfer_free(x);
+	xfer_free(s, x);
 }
 
 static void t_cancel(void *state, gkx_http_request *req)
@@ -248,28 +257,59 @@ static void t_cancel(void *state, gkx_http_request *req)
 		return;
 	curl_multi_remove_handle(s->multi, x->easy);
 	req->transport_data = NULL;
-	xfer_free(x);
+	xfer_free(s, x);
+}
+
+/* A WebSocket that has ended: its connection goes with its handle. */
+static void ws_finish(curl_state *s, curl_xfer *x)
+{
+	x->req->done = 1;
+	x->req->transport_data = NULL;
+	curl_multi_remove_handle(s->multi, x->easy);
+	xfer_free(s, x);
 }
 
 static int t_wait(void *state, int timeout_ms)
 {
 	curl_state *s = state;
+	struct curl_waitfd fds[MAX_WS_FDS];
+	unsigned nfds = gkx__curl_ws_fds(s, fds, MAX_WS_FDS);
 	int running = 0, left = 0;
+	curl_xfer *x, *next;
 	CURLMsg *m;
 
 	/* Poll first (curl shortens the wait to its own timers), then move data:
 	 * the caller sees what arrived as soon as this returns. */
-	if (curl_multi_poll(s->multi, NULL, 0, timeout_ms, NULL) != CURLM_OK ||
+	if (curl_multi_poll(s->multi, nfds ? fds : NULL, nfds, timeout_ms, NULL) != CURLM_OK ||
 	    curl_multi_perform(s->multi, &running) != CURLM_OK)
 		return GKX_ETRANSPORT;
 	while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
 		if (m->msg == CURLMSG_DONE) {
-			curl_xfer *x = NULL;
+			x = NULL;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-			finish(s, x, m->data.result);
+			if (x->ws)
+				gkx__curl_ws_connected(s, x, m->data.result);
+			else
+				finish(s, x, m->data.result);
 		}
 	}
+	/* A WebSocket's bytes move outside curl's transfer, on its socket. */
+	for (x = s->ws; x; x = next) {
+		next = x->next;
+		if (gkx__curl_ws_progress(s, x))
+			ws_finish(s, x);
+	}
 	return 0;
+}
+
+static int t_send(void *state, gkx_http_request *req, int kind, const void *data, size_t len)
+{
+	curl_xfer *x = req->transport_data;
+
+	(void)state;
+	if (!x || !x->ws)
+		return GKX_EINVAL;
+	return gkx__curl_ws_send(x, kind, data, len);
 }
 
 static void t_destroy(void *state)
@@ -283,7 +323,7 @@ static void t_destroy(void *state)
 }
 
 static const gkx_transport curl_transport = {
-	GKX_TRANSPORT_VERSION, t_create, t_start, t_cancel, t_wait, t_destroy,
+	GKX_TRANSPORT_VERSION, t_create, t_start, t_cancel, t_wait, t_destroy, t_send,
 };
 
 const gkx_transport *gkx_transport_curl(void) { return &curl_transport; }

@@ -144,12 +144,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			reach = (size_t)((unsigned long long)log.len * frac >> 16);
 		}
 		if (i % 3 == 1) {
-			r.log.req.status = 500; /* a failed request: its body is a Status */
+			r.log.req.http.status = 500; /* a failed request: its body is a Status */
 			feed(&r, log.ptr, reach, chunk);
 			if (r.log.errbody.len > GKX_STREAM_MAX_ERROR_BODY)
 				abort();
 		}
-		r.log.req.status = 200;
+		r.log.req.http.status = 200;
 		if (!last && (flags & 4) && nends &&
 		    log.ptr[ends[(flags >> 3) % nends] - 1] == '\n') {
 			/* Ended cleanly by the node's error after a whole line. */

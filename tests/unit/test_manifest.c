@@ -4,8 +4,6 @@
 
 #include "internal.h"
 
-static const char *const interp[] = { "python3" };
-
 static gkx_manifest_spec base_spec(void)
 {
 	gkx_manifest_spec s;
@@ -15,8 +13,7 @@ static gkx_manifest_spec base_spec(void)
 	s.ns = "team-a";
 	s.image = "python:3.11-slim";
 	s.script_name = "hello.py";
-	s.command = interp;
-	s.ncommand = 1;
+	s.interpreter = "python3";
 	s.cpu_limit = "500m";
 	s.cpu_request = "125m";
 	s.memory_limit = "512Mi";
@@ -141,6 +138,21 @@ static void test_job_command_and_env(void **state)
 	assert_json_string(c, "command.3", "python3");
 	assert_json_string(c, "command.4", "/app/hello.py");
 	assert_int_equal(cJSON_GetArraySize(at(c, "command")), 5);
+	cJSON_Delete(job);
+
+	/* The script's arguments follow its path, unchanged. */
+	{
+		static const char *const args[] = { "--rows", "a b", "" };
+		s.args = args;
+		s.nargs = 3;
+	}
+	job = gkx__manifest_job(&s);
+	c = at(job, "spec.template.spec.containers.0");
+	assert_json_string(c, "command.4", "/app/hello.py");
+	assert_json_string(c, "command.5", "--rows");
+	assert_json_string(c, "command.6", "a b");
+	assert_json_string(c, "command.7", "");
+	assert_int_equal(cJSON_GetArraySize(at(c, "command")), 8);
 	assert_json_string(c, "env.0.name", "PYTHONUNBUFFERED");
 	assert_json_string(c, "env.0.value", "1");
 	assert_json_string(c, "env.2.name", "HOME");
@@ -264,18 +276,15 @@ static void test_quantities_and_names(void **state)
 
 static void test_command_for_extension(void **state)
 {
-	const char **argv;
-	size_t argc;
-
 	(void)state;
-	assert_int_equal(gkx__manifest_command("a.py", &argv, &argc), 0);
-	assert_string_equal(argv[0], "python3");
-	assert_int_equal(gkx__manifest_command("a.sh", &argv, &argc), 0);
-	assert_string_equal(argv[0], "sh");
-	assert_int_equal(gkx__manifest_command("a.js", &argv, &argc), 0);
-	assert_string_equal(argv[0], "node");
-	assert_int_equal(gkx__manifest_command("a.exe", &argv, &argc), GKX_EINVAL);
-	assert_int_equal(gkx__manifest_command(".py", &argv, &argc), GKX_EINVAL);
+	assert_string_equal(gkx__manifest_interpreter("a.py"), "python3");
+	assert_string_equal(gkx__manifest_interpreter("a.sh"), "sh");
+	assert_string_equal(gkx__manifest_interpreter("a.bash"), "bash");
+	assert_string_equal(gkx__manifest_interpreter("a.js"), "node");
+	assert_string_equal(gkx__manifest_interpreter("a.rb"), "ruby");
+	assert_string_equal(gkx__manifest_interpreter("a.pl"), "perl");
+	assert_null(gkx__manifest_interpreter("a.exe"));
+	assert_null(gkx__manifest_interpreter(".py"));
 }
 
 /* --network=none: selects exactly the run's pod (the label the Job puts on

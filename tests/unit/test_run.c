@@ -1,6 +1,7 @@
 /* The run's state machine over the fake transport: what is sent, in which
  * order, what the caller gets back, and that cleanup happens on every path. */
 #include <stdio.h>
+#include <time.h>
 
 #include "testutil.h"
 
@@ -362,11 +363,53 @@ static void test_create_retried_after_a_reset(void **state)
 	fake_expect("GET", "/log", 200, TS "1\n");
 	expect_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), 0);
+	/* The 409 was handled: it is nobody's error now. */
+	assert_error_clear(&err);
+	assert_error_clear(gkx_run_error(run));
 	assert_methods(want, 8);
 	cm = cJSON_Parse(fake_request_at(3)->body);
 	assert_json_string(cm, "metadata.ownerReferences.0.uid", "uid-from-get");
 	cJSON_Delete(cm);
 	assert_int_equal(gkx_run_request_count(run), 8);
+	gkx_run_free(run);
+}
+
+static void sleep_100ms(void *ud)
+{
+	struct timespec ts = { 0, 100000000L };
+
+	(void)ud;
+	nanosleep(&ts, NULL);
+}
+
+/* A runner may run Jobs but not read events: the 403 on events is handled
+ * and the run that then succeeds leaves no error behind. */
+static void test_events_forbidden_leaves_no_error(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "print(1)");
+	gkx_error err;
+
+	fake_on_wait(sleep_100ms, NULL);
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	/* No pod for a few seconds: after 3 the run asks for the Job's events,
+	 * every 2 s, and is refused each time. */
+	fake_expect_delayed("GET", "/pods?", 200, POD("ADDED", TERMINATED(0, "Completed")), 40);
+	{
+		int i;
+		for (i = 0; i < 8; i++)
+			fake_expect("GET", "/events?", 403,
+			            "{\"kind\":\"Status\",\"reason\":\"Forbidden\",\"message\":"
+			            "\"events is forbidden\",\"code\":403}");
+	}
+	fake_expect("GET", "/log", 200, TS "1\n");
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_string_equal(f->out.ptr, "1\n");
+	assert_error_clear(&err);
+	assert_error_clear(gkx_run_error(run));
+	assert_int_equal(fake_unexpected(), 0);
 	gkx_run_free(run);
 }
 
@@ -945,6 +988,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_configmap_failure_deletes_job, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_create_retried_after_a_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_forbidden_leaves_no_error, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(test_image_pull_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_cleans_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_during_create, setup, teardown),

@@ -65,4 +65,13 @@ static inline const cJSON *at(const cJSON *j, const char *path)
 			fail_msg("%s: got %d, want %d", (path), cJSON_IsTrue(v_), (want)); \
 	} while (0)
 
+/* A call that succeeded leaves no error behind. */
+#define assert_error_clear(e)                          \
+	do {                                           \
+		assert_int_equal((e)->code, 0);        \
+		assert_int_equal((e)->http_status, 0); \
+		assert_string_equal((e)->reason, "");  \
+		assert_string_equal((e)->message, ""); \
+	} while (0)
+
 #endif

@@ -2,7 +2,6 @@
 #define GKEXEC_CLIENT_H
 
 #include <gkexec/config.h>
-#include <gkexec/transport.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,12 +17,16 @@ typedef struct gkx_client gkx_client;
 /** Create a client with the libcurl transport. Free with gkx_client_free(). */
 GKX_API int gkx_client_new(gkx_client **out, const gkx_config *cfg, gkx_error *err);
 
+struct gkx_transport; /* <gkexec/sys/transport.h> */
+
 /**
- * Replace the client's transport (before any request). `arg` is passed to
- * the table's create(). The table is borrowed and must outlive the client.
+ * Replace the client's transport (before any request); see
+ * <gkexec/sys/transport.h>. `arg` is passed to the table's create(). The
+ * table is borrowed and must outlive the client. GKX_EINVAL for a table of
+ * a version this library does not know (0, or newer than its own).
  */
-GKX_API int gkx_client_set_transport(gkx_client *client, const gkx_transport *transport, void *arg,
-                                     gkx_error *err);
+GKX_API int gkx_client_set_transport(gkx_client *client, const struct gkx_transport *transport,
+                                     void *arg, gkx_error *err);
 
 /**
  * Called once for every HTTP request when it ends: its method, URL (which

@@ -39,8 +39,18 @@ typedef struct gkx_config_options {
 } gkx_config_options;
 
 #define GKX_CONFIG_OPTIONS_VERSION 1
+/** Every member spelled out (no -Wmissing-field-initializers warning), all
+ * "not given", and the current version. gkx_config_options_init() does the
+ * same at run time. */
+#define GKX_CONFIG_OPTIONS_INIT                                                                   \
+	{                                                                                         \
+		GKX_CONFIG_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+		        NULL, NULL, 0, 0, NULL, 0, NULL, NULL, NULL                               \
+	}
 
-/** Fill `opts` with zeroes and the current version. */
+/** Fill `opts` with zeroes and the current version. A program built
+ * against an older header may pass its older struct: the library reads
+ * only what that version had. A newer version is refused (GKX_EINVAL). */
 GKX_API void gkx_config_options_init(gkx_config_options *opts);
 
 /**

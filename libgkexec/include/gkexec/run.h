@@ -67,10 +67,17 @@ typedef struct gkx_run_options {
 	const char *network;
 } gkx_run_options;
 
-/* Version 1 ended before `network`; the library accepts both. */
+/* Version 1 ended before `network`. The library accepts every version up
+ * to its own and reads only what the caller's version had. */
 #define GKX_RUN_OPTIONS_VERSION 2
-#define GKX_DEFAULT_IMAGE       "python:3.11-slim"
-#define GKX_MAX_CODE_BYTES      (1024 * 1024)
+/** Every member spelled out, all defaults, and the current version. */
+#define GKX_RUN_OPTIONS_INIT                                                                   \
+	{                                                                                      \
+		GKX_RUN_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, \
+		        NULL, NULL, 0, 0, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL    \
+	}
+#define GKX_DEFAULT_IMAGE  "python:3.11-slim"
+#define GKX_MAX_CODE_BYTES (1024 * 1024)
 
 /** Fill `opts` with zeroes and the current version. */
 GKX_API void gkx_run_options_init(gkx_run_options *opts);

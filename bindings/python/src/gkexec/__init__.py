@@ -142,8 +142,10 @@ def _execute(requests: List[dict], parallel: int, namespace, context, kubeconfig
             lib.gkx_session_cancel(session)
             worker.join()
             raise
-        if outcome.get("rc", 0) < 0 and outcome["rc"] != -13:  # -13: canceled, results still valid
-            raise ConfigError(outcome["error"], "invalid")
+        rc = outcome.get("rc", 0)
+        # A canceled batch still has a result for every request.
+        if rc < 0 and lib.gkx_error_name(rc) != b"canceled":
+            raise ConfigError(outcome["error"], lib.gkx_error_name(rc).decode())
         return [Result._from_json(d) for d in json.loads(lib.gkx_session_results(session).decode())]
     finally:
         if not worker.is_alive():

@@ -46,6 +46,8 @@ def load():
         raise OSError("cannot load libgkexec (set GKEXEC_LIBRARY to its path): " + "; ".join(errors))
     lib.gkx_version.restype = ctypes.c_char_p
     lib.gkx_version.argtypes = []
+    lib.gkx_error_name.restype = ctypes.c_char_p
+    lib.gkx_error_name.argtypes = [ctypes.c_int]
     lib.gkx_session_new_from_env.restype = ctypes.c_int
     lib.gkx_session_new_from_env.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p,
                                              ctypes.POINTER(_Error)]

@@ -1,0 +1,241 @@
+/* What a run creates in the cluster and how it is rendered: the Job, the
+ * code ConfigMap and the NetworkPolicy of --network=none, from the run's
+ * options through the manifest builders; their creation, in the order that
+ * never leaves an unowned or unprotected object, and their deletion. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run_internal.h"
+
+static void build_spec(const gkx_run *r, gkx_manifest_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->name = r->name;
+	s->ns = r->ns;
+	s->image = r->image;
+	s->script_name = r->files[0].name;
+	s->interpreter = r->interpreter;
+	s->args = (const char *const *)r->args;
+	s->nargs = r->nargs;
+	s->env = (const char *const *)r->env;
+	s->nenv = r->nenv;
+	s->cpu_limit = r->cpu;
+	s->cpu_request = r->cpu_req;
+	s->memory_limit = r->memory;
+	s->memory_request = r->mem_req;
+	s->timeout_s = r->timeout_s;
+	s->ttl_s = r->ttl_s;
+	s->runtime_class = r->runtime_class;
+	s->workdir = r->workdir;
+	s->job_uid = r->job_uid;
+}
+
+static cJSON *make_job(const gkx_run *r)
+{
+	gkx_manifest_spec s;
+
+	build_spec(r, &s);
+	return gkx__manifest_job(&s);
+}
+
+static cJSON *make_configmap(const gkx_run *r)
+{
+	gkx_manifest_spec s;
+
+	build_spec(r, &s);
+	return gkx__manifest_configmap(&s, r->files, r->nfiles);
+}
+
+static cJSON *make_network_policy(const gkx_run *r)
+{
+	gkx_manifest_spec s;
+
+	build_spec(r, &s);
+	return gkx__manifest_network_policy(&s);
+}
+
+int gkx_run_render(gkx_run *r, const char *format, const char **out, gkx_error *err)
+{
+	cJSON *list = NULL, *items, *meta;
+	char *json = NULL;
+	int rc = 0;
+
+	gkx_error_clear(err);
+	*out = NULL;
+	if (!format || (strcmp(format, "json") && strcmp(format, "yaml")))
+		return gkx__error_set(err, GKX_EINVAL, "output format \"%s\" is not json or yaml",
+		                      format ? format : "");
+	/* kubectl prints several objects as a List; `kubectl apply -f` takes it. */
+	/* The policy first: applied in this order, no pod runs without it. */
+	if (!(list = cJSON_CreateObject()) || !cJSON_AddStringToObject(list, "apiVersion", "v1") ||
+	    !(items = cJSON_AddArrayToObject(list, "items")) ||
+	    (r->network_none && !cJSON_AddItemToArray(items, make_network_policy(r))) ||
+	    !cJSON_AddItemToArray(items, make_configmap(r)) ||
+	    !cJSON_AddItemToArray(items, make_job(r)) ||
+	    !cJSON_AddStringToObject(list, "kind", "List") ||
+	    !(meta = cJSON_AddObjectToObject(list, "metadata")) ||
+	    !cJSON_AddStringToObject(meta, "resourceVersion", "")) {
+		rc = gkx__error_oom(err);
+		goto out;
+	}
+	gkx__buf_free(&r->rendered);
+	if (!strcmp(format, "json")) {
+		json = cJSON_Print(list);
+		if (!json || gkx__buf_puts(&r->rendered, json) < 0 ||
+		    gkx__buf_puts(&r->rendered, "\n") < 0)
+			rc = gkx__error_oom(err);
+	} else {
+		rc = gkx__yaml_emit(&r->rendered, list, err);
+	}
+	if (!rc)
+		*out = r->rendered.ptr;
+out:
+	cJSON_free(json);
+	cJSON_Delete(list);
+	return rc;
+}
+
+/* POST one object, which is freed here; *answer (if asked for) gets the
+ * server's copy. A create is retried on a dropped connection or a 5xx, and
+ * our names are random: a 409 on a retry is our own first attempt having
+ * landed, so the object is read back. A create is not abandoned half-way: a
+ * cancel that cut the POST short could not know whether the object exists,
+ * and one created after our DELETE would outlive the run. The cancel flag
+ * is set aside for the call and takes effect right after. */
+static int create(gkx_run *r, const char *gv, const char *resource, cJSON *obj, const char *what,
+                  cJSON **answer)
+{
+	const volatile sig_atomic_t *saved = r->client->cancel;
+	gkx_buf pq = GKX_BUF_INIT, resp = GKX_BUF_INIT;
+	char *body = obj ? cJSON_PrintUnformatted(obj) : NULL;
+	cJSON *got = NULL;
+	int rc;
+
+	cJSON_Delete(obj);
+	if (!body || gkx__api_path(&pq, gv, r->ns, resource, NULL, NULL) < 0) {
+		rc = gkx__error_oom(r->err);
+		goto out;
+	}
+	r->client->cancel = NULL;
+	rc = gkx__api_call(r->client, "POST", pq.ptr, "application/json", body, &resp, what,
+	                   r->err);
+	if (rc == GKX_ECONFLICT && r->client->last_attempts > 1) {
+		gkx__buf_free(&pq);
+		if (gkx__api_path(&pq, gv, r->ns, resource, r->name, NULL) < 0)
+			rc = gkx__error_oom(r->err);
+		else
+			rc = gkx__api_call(r->client, "GET", pq.ptr, NULL, NULL, &resp, what,
+			                   r->err);
+	}
+	r->client->cancel = saved;
+	if (rc == 0 && !(got = cJSON_ParseWithLength(resp.ptr, resp.len)))
+		rc = gkx__error_set(r->err, GKX_EPROTO, "%s: the answer is not JSON", what);
+out:
+	if (answer)
+		*answer = got;
+	else
+		cJSON_Delete(got);
+	cJSON_free(body);
+	gkx__buf_free(&pq);
+	gkx__buf_free(&resp);
+	return rc;
+}
+
+int gkx__run_create_objects(gkx_run *r)
+{
+	cJSON *answer = NULL;
+	const char *uid;
+	int rc;
+
+	/* The Job first, then the ConfigMap already owned by it: no moment
+	 * exists in which a killed client would leave an unowned ConfigMap. The
+	 * pod cannot start before its ConfigMap exists; the kubelet waits. From
+	 * the Job's POST on, cleanup deletes by name even if no answer came. */
+	r->created = 1;
+	rc = create(r, "batch/v1", "jobs", make_job(r), "creating Job", &answer);
+	if (rc < 0) {
+		/* A refusal from the server means nothing exists; a 409 in
+		 * particular is somebody else's object, never to be deleted. */
+		if (rc != GKX_ETRANSPORT && rc != GKX_ETIMEOUT && rc != GKX_ECANCELED)
+			r->created = 0;
+		return rc;
+	}
+	uid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+	        cJSON_GetObjectItemCaseSensitive(answer, "metadata"), "uid"));
+	r->job_uid = gkx__strdup(uid);
+	cJSON_Delete(answer);
+	if (!r->job_uid)
+		return gkx__error_set(r->err, uid ? GKX_ENOMEM : GKX_EPROTO,
+		                      "creating Job: no uid in the answer");
+	if (gkx__run_cancelled(r))
+		return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s", r->name);
+	/* The policy before the code: the pod cannot start without its
+	 * ConfigMap, so it never runs unconfined. */
+	if (r->network_none) {
+		rc = create(r, "networking.k8s.io/v1", "networkpolicies", make_network_policy(r),
+		            "creating NetworkPolicy", NULL);
+		if (rc < 0)
+			return rc;
+		if (gkx__run_cancelled(r))
+			return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s",
+			                      r->name);
+	}
+	return create(r, "v1", "configmaps", make_configmap(r), "creating ConfigMap", NULL);
+}
+
+static int delete_objects(gkx_run *r, gkx_error *err);
+
+/* Delete what the run created. Runs even after a cancel: the flag is set
+ * aside so these requests go through, each bounded in time. */
+int gkx__run_cleanup(gkx_run *r, gkx_error *err)
+{
+	const volatile sig_atomic_t *saved = r->client->cancel;
+	int rc;
+
+	if (!r->created || r->keep)
+		return 0;
+	r->client->cancel = NULL;
+	rc = delete_objects(r, err);
+	r->client->cancel = saved;
+	return rc;
+}
+
+/* DELETE one object of the run by name; gone already counts as done. The
+ * Job's pod goes with it (propagationPolicy=Background). err NULL: a
+ * failure is returned but not described. */
+static int delete_one(gkx_run *r, const char *gv, const char *resource, const char *what,
+                      gkx_error *err)
+{
+	gkx_buf pq = GKX_BUF_INIT;
+	int rc;
+
+	if (gkx__api_path(&pq, gv, r->ns, resource, r->name, NULL) < 0 ||
+	    (!strcmp(resource, "jobs") &&
+	     gkx__api_query(&pq, "propagationPolicy", "Background") < 0)) {
+		gkx__buf_free(&pq);
+		return gkx__error_oom(err);
+	}
+	rc = gkx__api_call(r->client, "DELETE", pq.ptr, NULL, NULL, NULL, what, err);
+	gkx__buf_free(&pq);
+	return rc == GKX_ENOTFOUND ? 0 : rc;
+}
+
+/* The Job first (its pod with it), then what it owns: the garbage
+ * collector would delete those with the Job, but later. The first failure
+ * is the one described. */
+static int delete_objects(gkx_run *r, gkx_error *err)
+{
+	int rc, rc2;
+
+	gkx__run_set_phase(r, GKX_PHASE_CLEANING, r->name);
+	rc = delete_one(r, "batch/v1", "jobs", "deleting Job", err);
+	if (r->network_none) {
+		rc2 = delete_one(r, "networking.k8s.io/v1", "networkpolicies",
+		                 "deleting NetworkPolicy", rc < 0 ? NULL : err);
+		if (rc == 0)
+			rc = rc2;
+	}
+	rc2 = delete_one(r, "v1", "configmaps", "deleting ConfigMap", rc < 0 ? NULL : err);
+	return rc < 0 ? rc : rc2;
+}

@@ -1,0 +1,331 @@
+/* A WebSocket over libcurl: curl makes the connection (TCP, proxy tunnel,
+ * TLS from memory) and hands over the socket; the upgrade and the frames
+ * (ws.c) are ours.
+ *
+ * CURLOPT_CONNECT_ONLY over a connection forced to HTTP/1.1, then
+ * curl_easy_send() and curl_easy_recv(): with HTTP/2 negotiated by ALPN,
+ * curl_easy_send() crashed, and a WebSocket upgrade is an HTTP/1.1 thing
+ * anyway. The handle stays in the multi handle while the socket is in use:
+ * curl_multi_remove_handle() closes a connect-only connection. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport_curl.h"
+
+enum { WS_CONNECTING, WS_UPGRADING, WS_OPEN, WS_REFUSED, WS_ENDED };
+
+struct curl_ws {
+	int phase;
+	curl_socket_t sock;
+	char key[25];
+	gkx_buf out;         /* bytes to write, in order */
+	gkx_buf head;        /* the answer's head while it arrives */
+	gkx_http1_head h;    /* and parsed */
+	long long body_left; /* a refusal's body still to come; -1: chunked */
+	gkx_buf chunked;     /* a chunked refusal, until its last chunk */
+	gkx_ws_decoder dec;
+	int close_sent, close_received;
+	int failed;
+};
+
+static void fail(curl_xfer *x, int code, const char *what, const char *detail)
+{
+	gkx_http_request *req = x->req;
+
+	if (!req->error) {
+		/* Cut to fit: the start of a message says what failed. */
+		int n = snprintf(req->error_text, sizeof(req->error_text), "%s%s%s", what,
+		                 *detail ? ": " : "", detail);
+		req->error = n < 0 ? GKX_ERROR : code;
+	}
+	x->ws->failed = 1;
+	x->ws->phase = WS_ENDED;
+}
+
+static int queue(curl_xfer *x, int opcode, const void *data, size_t len)
+{
+	unsigned char mask[4];
+
+	if (gkx__random_bytes(mask, sizeof(mask), NULL) < 0)
+		return GKX_ERROR;
+	return gkx__ws_encode(&x->ws->out, opcode, data, len, mask);
+}
+
+/* Frames from the server: pings answered, the rest to the reader. */
+static int on_frame(int kind, const char *data, size_t len, void *ud)
+{
+	curl_xfer *x = ud;
+	gkx_http_request *req = x->req;
+
+	if (kind == 9)
+		return queue(x, 10, data, len) < 0;
+	if (kind == 10)
+		return 0;
+	if (kind == GKX_WS_CLOSE) {
+		x->ws->close_received = 1;
+		if (!x->ws->close_sent) {
+			/* Echo the status code, as RFC 6455 asks. */
+			x->ws->close_sent = 1;
+			if (queue(x, GKX_WS_CLOSE, data, len >= 2 ? 2 : 0) < 0)
+				return 1;
+		}
+	}
+	if (req->on_message && req->on_message(kind, data, len, req->userdata)) {
+		x->aborted_by_callback = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int gkx__curl_ws_begin(curl_state *s, curl_xfer *x)
+{
+	CURL *e = x->easy;
+
+	x->ws = calloc(1, sizeof(*x->ws));
+	if (!x->ws)
+		return GKX_ENOMEM;
+	x->ws->sock = CURL_SOCKET_BAD;
+	x->ws->dec.on_message = on_frame;
+	x->ws->dec.ud = x;
+	curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	/* Its own connection: never the HTTP/2 one the other requests share. */
+	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	x->next = s->ws;
+	s->ws = x;
+	return 0;
+}
+
+void gkx__curl_ws_free(curl_state *s, curl_xfer *x)
+{
+	curl_xfer **p;
+
+	for (p = &s->ws; *p; p = &(*p)->next)
+		if (*p == x) {
+			*p = x->next;
+			break;
+		}
+	gkx__buf_free_secret(&x->ws->out); /* the upgrade carried the credential */
+	gkx__buf_free(&x->ws->head);
+	gkx__buf_free(&x->ws->chunked);
+	gkx__ws_decoder_reset(&x->ws->dec);
+	free(x->ws);
+	x->ws = NULL;
+}
+
+void gkx__curl_ws_connected(curl_state *s, curl_xfer *x, CURLcode res)
+{
+	curl_socket_t sock = CURL_SOCKET_BAD;
+	gkx_error err;
+
+	(void)s;
+	if (res != CURLE_OK) {
+		fail(x, res == CURLE_OPERATION_TIMEDOUT ? GKX_ETIMEOUT : GKX_ETRANSPORT,
+		     "connecting", x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+		return;
+	}
+	if (curl_easy_getinfo(x->easy, CURLINFO_ACTIVESOCKET, &sock) != CURLE_OK ||
+	    sock == CURL_SOCKET_BAD) {
+		fail(x, GKX_ETRANSPORT, "no socket after connecting", "");
+		return;
+	}
+	x->ws->sock = sock;
+	if (gkx__ws_handshake(&x->ws->out, x->ws->key, x->url ? x->url : x->req->url, x->req,
+	                      &err) < 0) {
+		fail(x, err.code, err.message, "");
+		return;
+	}
+	x->ws->phase = WS_UPGRADING;
+}
+
+unsigned gkx__curl_ws_fds(curl_state *s, struct curl_waitfd *fds, unsigned max)
+{
+	unsigned n = 0;
+	curl_xfer *x;
+
+	for (x = s->ws; x && n < max; x = x->next) {
+		if (x->ws->sock == CURL_SOCKET_BAD || x->ws->phase == WS_ENDED)
+			continue;
+		fds[n].fd = x->ws->sock;
+		fds[n].events = CURL_WAIT_POLLIN | (x->ws->out.len ? CURL_WAIT_POLLOUT : 0);
+		fds[n].revents = 0;
+		n++;
+	}
+	return n;
+}
+
+/* The server has switched protocols: check that it understood us. */
+static void upgraded(curl_xfer *x)
+{
+	gkx_http_request *req = x->req;
+	char want[29];
+	size_t i;
+
+	if (!x->ws->h.upgrade_websocket || gkx__ws_accept_for(want, x->ws->key) < 0 ||
+	    strcmp(want, x->ws->h.accept)) {
+		fail(x, GKX_EPROTO, "the server's WebSocket upgrade does not answer our key", "");
+		return;
+	}
+	for (i = 0; i < req->nsubprotocols; i++)
+		if (!strcmp(req->subprotocols[i], x->ws->h.protocol))
+			break;
+	if (i == req->nsubprotocols) {
+		fail(x, GKX_EPROTO, "the server chose a WebSocket subprotocol we did not offer",
+		     x->ws->h.protocol);
+		return;
+	}
+	snprintf(req->subprotocol, sizeof(req->subprotocol), "%s", x->ws->h.protocol);
+	req->status = 101;
+	x->ws->phase = WS_OPEN;
+}
+
+/* Bytes from the socket, by phase. */
+static void received(curl_xfer *x, const char *data, size_t len)
+{
+	curl_ws *w = x->ws;
+	gkx_http_request *req = x->req;
+	int rc;
+
+	if (w->phase == WS_UPGRADING) {
+		if (gkx__buf_put(&w->head, data, len) < 0) {
+			fail(x, GKX_ENOMEM, "out of memory", "");
+			return;
+		}
+		rc = gkx__http1_head(&w->h, w->head.ptr, w->head.len);
+		if (rc < 0)
+			fail(x, GKX_EPROTO, "the answer to the WebSocket upgrade is not HTTP/1.1",
+			     "");
+		if (rc <= 0)
+			return;
+		data = w->head.ptr + w->h.head_len;
+		len = w->head.len - w->h.head_len;
+		if (w->h.status == 101) {
+			upgraded(x);
+		} else {
+			/* Refused (401, 403, 404, 400): the body is a Status. */
+			req->status = w->h.status;
+			req->retry_after_s = w->h.retry_after_s;
+			w->phase = WS_REFUSED;
+			w->body_left = w->h.chunked ? -1 : w->h.content_length;
+			/* Neither a length nor chunks: the body ends with the
+			 * connection; take at most the error-body cap of it. */
+			if (!w->h.chunked && w->h.content_length < 0)
+				w->body_left = GKX_STREAM_MAX_ERROR_BODY;
+		}
+		if (w->phase == WS_ENDED)
+			return;
+	}
+	if (w->phase == WS_REFUSED && w->body_left < 0) {
+		/* Chunked: kept whole (a Status is small) until its last chunk. */
+		gkx_buf body = GKX_BUF_INIT;
+		if (w->chunked.len + len > GKX_STREAM_MAX_ERROR_BODY ||
+		    gkx__buf_put(&w->chunked, data, len) < 0) {
+			fail(x, GKX_ETOOBIG, "the refusal of the WebSocket upgrade is too long",
+			     "");
+			return;
+		}
+		rc = gkx__http1_dechunk(&body, w->chunked.ptr, w->chunked.len);
+		if (rc < 0)
+			fail(x, GKX_EPROTO, "the refusal's chunked body is not HTTP/1.1", "");
+		if (rc == 1) {
+			if (body.len && req->on_data &&
+			    req->on_data(body.ptr, body.len, req->userdata))
+				x->aborted_by_callback = 1;
+			w->phase = WS_ENDED;
+		}
+		gkx__buf_free(&body);
+		return;
+	}
+	if (w->phase == WS_REFUSED) {
+		size_t n = (long long)len > w->body_left ? (size_t)w->body_left : len;
+		if (n && req->on_data && req->on_data(data, n, req->userdata))
+			x->aborted_by_callback = 1;
+		w->body_left -= (long long)n;
+		if (w->body_left == 0)
+			w->phase = WS_ENDED;
+		return;
+	}
+	if (w->phase == WS_OPEN && len) {
+		rc = gkx__ws_feed(&w->dec, data, len);
+		if (rc == GKX_ECANCELED && x->aborted_by_callback) {
+			fail(x, GKX_ETOOBIG, "the stream was refused by its reader", "");
+		} else if (rc < 0) {
+			fail(x, rc == GKX_ENOMEM ? GKX_ENOMEM : GKX_EPROTO,
+			     rc == GKX_ETOOBIG ? "a WebSocket message over its size limit"
+			                       : "a WebSocket frame no server may send",
+			     "");
+		}
+	}
+}
+
+int gkx__curl_ws_progress(curl_state *s, curl_xfer *x)
+{
+	curl_ws *w = x->ws;
+	char buf[16384];
+
+	(void)s;
+	if (w->phase == WS_CONNECTING)
+		return 0;
+	while (w->phase != WS_ENDED && w->out.len) {
+		size_t n = 0;
+		CURLcode rc = curl_easy_send(x->easy, w->out.ptr, w->out.len, &n);
+		if (rc == CURLE_AGAIN)
+			break;
+		if (rc != CURLE_OK) {
+			fail(x, GKX_ETRANSPORT, "WebSocket", curl_easy_strerror(rc));
+			break;
+		}
+		gkx__buf_consume(&w->out, n);
+	}
+	/* Read until curl has nothing more: TLS may hold decrypted bytes that
+	 * the socket no longer shows. */
+	while (w->phase != WS_ENDED) {
+		size_t n = 0;
+		CURLcode rc = curl_easy_recv(x->easy, buf, sizeof(buf), &n);
+		if (rc == CURLE_AGAIN)
+			break;
+		if (rc != CURLE_OK) {
+			fail(x, GKX_ETRANSPORT, "WebSocket", curl_easy_strerror(rc));
+			break;
+		}
+		if (n == 0) {
+			/* The server closed the connection: the end of a refusal's
+			 * body, or of the stream (whether it sent a close or not). */
+			if (w->phase == WS_UPGRADING)
+				fail(x, GKX_ETRANSPORT,
+				     "the connection closed during the WebSocket upgrade", "");
+			w->phase = WS_ENDED;
+			break;
+		}
+		received(x, buf, n);
+	}
+	/* Both sides said close and ours is out: done. */
+	if (w->phase == WS_OPEN && w->close_received && w->close_sent && !w->out.len)
+		w->phase = WS_ENDED;
+	return w->phase == WS_ENDED;
+}
+
+int gkx__curl_ws_send(curl_xfer *x, int kind, const void *data, size_t len)
+{
+	curl_ws *w = x->ws;
+
+	if (w->phase != WS_OPEN || w->close_sent)
+		return GKX_EINVAL;
+	if (kind != GKX_WS_BINARY && kind != GKX_WS_TEXT && kind != GKX_WS_CLOSE)
+		return GKX_EINVAL;
+	if (kind == GKX_WS_CLOSE)
+		w->close_sent = 1;
+	if (queue(x, kind, data, len) < 0)
+		return GKX_ENOMEM;
+	/* Written at once when the socket takes it; else by the next wait(). */
+	while (w->out.len) {
+		size_t n = 0;
+		CURLcode rc = curl_easy_send(x->easy, w->out.ptr, w->out.len, &n);
+		if (rc != CURLE_OK)
+			break;
+		gkx__buf_consume(&w->out, n);
+	}
+	return 0;
+}
