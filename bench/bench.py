@@ -4,14 +4,21 @@ one run, on the same cluster: kubectl run --rm -i (kubectl 1.20 and 1.35),
 the Python executor on the official client (executor.py), and us (the
 plugin, and the library through the Python binding).
 
-Per tool, after a warm-up, N runs of a one-line script: wall time, client
-CPU (user+sys) and peak RSS from wait4(), and the time from the script's
-last act (it prints time.time()) to the client's exit. Then the API
-requests of a run, counted by tests/e2e/faultproxy.py with no faults;
-throughput (50 scripts, 10 at a time) with what is left in the namespace;
-and the plugin's start-up. Medians and ratios; a table on stdout, CSV,
-Markdown and a PNG chart in the output directory.
+Every tool runs its pods with RuntimeClass gvisor (what users run), and
+before anything is measured a probe checks that this really is gVisor.
+
+After a warm-up round, N interleaved rounds (each tool once per round, so
+that drift in the cluster hits every tool alike) of a one-line script:
+wall time, client CPU (user+sys) and peak RSS from wait4(), and the time
+from the script's last act (it prints time.time()) to the client's exit.
+Wall time is reported as p50, p90 and max (nearest rank): the node reports
+pod status in about one-second steps, so a median alone hides the tail.
+Then the API requests of a run, counted by tests/e2e/faultproxy.py with no
+faults; throughput (50 scripts, 10 at a time) with what is left in the
+namespace; and the plugin's start-up. A table on stdout, CSV, Markdown,
+the raw samples (samples.csv) and a PNG chart in the output directory.
 """
+import math
 import argparse
 import concurrent.futures
 import csv
@@ -99,6 +106,23 @@ def med(xs):
     return statistics.median(xs) if xs else None
 
 
+def pct(xs, p):
+    """The p-th percentile by nearest rank: a value that was measured."""
+    xs = sorted(x for x in xs if x is not None)
+    return xs[max(0, math.ceil(p / 100 * len(xs)) - 1)] if xs else None
+
+
+def gvisor_check(a):
+    """Refuse to measure unless a sandbox that asks for gvisor runs on it."""
+    probe = os.path.join(os.path.dirname(__file__), "..", "tests", "e2e", "gvisor_probe.py")
+    out = subprocess.run([a.plugin, "-q", "--image", a.image, "-n", a.namespace, probe],
+                         capture_output=True, text=True).stdout
+    signs = dict(line.split()[1:3] for line in out.splitlines() if line.startswith("sign "))
+    if signs.get("kernel") != "yes" or signs.get("dmesg") != "yes":
+        sys.exit("RuntimeClass gvisor is not gVisor here (probe said: %r); not measuring" % out)
+    return [line for line in out.splitlines() if line.startswith("sign kernel")][0]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--plugin", required=True)
@@ -108,31 +132,42 @@ def main():
     ap.add_argument("--namespace", default="default")
     ap.add_argument("--proxied-kubeconfig", help="a kubeconfig through faultproxy.py, for request counts")
     ap.add_argument("--proxy-log")
-    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     script = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False)
     script.write(ONE_LINER + "\n")
     script.close()
-    rows = []
-    for name, argv in tools(a):
-        print(f"== {name}", file=sys.stderr, flush=True)
-        walls, cpus, rsss, tails, fails = [], [], [], [], 0
-        for i in range(a.runs + 1):
+    a.gvisor = gvisor_check(a)
+    ts = tools(a)
+    samples = {name: [] for name, _ in ts}
+    for i in range(a.runs + 1):
+        print(f"== round {i}{' (warm-up)' if i == 0 else ''}", file=sys.stderr, flush=True)
+        for name, argv in ts:
             m = measure(argv(i, script.name))
             if i == 0:
                 continue  # warm-up: images, caches, connections
-            if m["code"] != 0:
-                fails += 1
-            walls.append(m["wall"])
-            cpus.append(m["cpu"])
-            rsss.append(m["rss_kib"] / 1024.0)
             marker = last_float(m["out"])
-            tails.append(m["end"] - marker if marker else None)
-        rows.append({"tool": name, "runs": a.runs, "failures": fails, "wall_s": med(walls), "cpu_ms": med(cpus) * 1000,
-                     "peak_rss_mib": med(rsss), "exit_to_client_exit_ms": (med(tails) or 0) * 1000})
+            m["tail"] = m["end"] - marker if marker else None
+            samples[name].append(m)
         clean(a)
+    rows = []
+    for name, _ in ts:
+        ms = samples[name]
+        walls = [m["wall"] for m in ms]
+        rows.append({"tool": name, "runs": a.runs, "failures": sum(1 for m in ms if m["code"] != 0),
+                     "wall_p50_s": pct(walls, 50), "wall_p90_s": pct(walls, 90), "wall_max_s": max(walls),
+                     "cpu_ms": med([m["cpu"] for m in ms]) * 1000,
+                     "peak_rss_mib": med([m["rss_kib"] / 1024.0 for m in ms]),
+                     "exit_to_client_exit_ms": (med([m["tail"] for m in ms]) or 0) * 1000})
+    with open(os.path.join(a.out, "samples.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["tool", "round", "exit_code", "wall_s", "cpu_s", "peak_rss_kib", "script_end_to_exit_s"])
+        for name, _ in ts:
+            for i, m in enumerate(samples[name], 1):
+                w.writerow([name, i, m["code"], "%.4f" % m["wall"], "%.4f" % m["cpu"], m["rss_kib"],
+                            "" if m["tail"] is None else "%.4f" % m["tail"]])
 
     # API requests of one run, counted by the proxy.
     if a.proxied_kubeconfig and a.proxy_log:
@@ -189,21 +224,29 @@ def fmt(v, f="{:.2f}"):
 
 def write(a, rows, startup):
     ours = rows[0]
-    cols = ["tool", "wall_s", "cpu_ms", "peak_rss_mib", "api_requests", "exit_to_client_exit_ms",
-            "throughput_50_by_10_s", "left_after_50", "failures", "throughput_failures"]
+    cols = ["tool", "runs", "wall_p50_s", "wall_p90_s", "wall_max_s", "cpu_ms", "peak_rss_mib", "api_requests",
+            "exit_to_client_exit_ms", "throughput_50_by_10_s", "left_after_50", "failures", "throughput_failures"]
     with open(os.path.join(a.out, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
-    lines = ["| tool | wall (s) | ×ours | client CPU (ms) | peak RSS (MiB) | API requests | script end → client exit (ms) | 50 runs, 10 at a time (s) | left after 50 |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+
+    def ratio(r, key):
+        return r[key] / ours[key] if ours[key] else None
+
+    lines = ["| tool | wall p50 (s) | p90 (s) | max (s) | p50 ×ours | p90 ×ours | client CPU (ms) | peak RSS (MiB) "
+             "| API requests | script end → client exit (ms) | 50 runs, 10 at a time (s) | left after 50 | failed runs |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
-        lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
-            r["tool"], fmt(r["wall_s"]), fmt(r["wall_s"] / ours["wall_s"] if ours["wall_s"] else None),
+        lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            r["tool"], fmt(r["wall_p50_s"]), fmt(r["wall_p90_s"]), fmt(r["wall_max_s"]),
+            fmt(ratio(r, "wall_p50_s")), fmt(ratio(r, "wall_p90_s")),
             fmt(r["cpu_ms"], "{:.0f}"), fmt(r["peak_rss_mib"], "{:.1f}"), fmt(r.get("api_requests"), "{:.0f}"),
             fmt(r["exit_to_client_exit_ms"], "{:.0f}"), fmt(r.get("throughput_50_by_10_s"), "{:.1f}"),
-            r.get("left_after_50", "n/a")))
+            r.get("left_after_50", "n/a"), "{}/{}".format(r["failures"], r["runs"])))
     lines.append("")
+    lines.append("{} interleaved rounds after a warm-up; every pod under RuntimeClass gvisor, checked first: "
+                 "`{}`.".format(a.runs, a.gvisor))
     lines.append("Plugin start-up (median of 20): `--version` {:.1f} ms, `--dry-run=client -o yaml` {:.1f} ms.".format(
         startup["--version"], startup["--dry-run=client"]))
     table = "\n".join(lines)
@@ -216,9 +259,18 @@ def write(a, rows, startup):
         import matplotlib.pyplot as plt
         fig, axes = plt.subplots(1, 3, figsize=(13, 4))
         names = [r["tool"].replace(" (", "\n(") for r in rows]
-        for ax, key, title in zip(axes, ("wall_s", "cpu_ms", "peak_rss_mib"),
-                                  ("wall time (s)", "client CPU (ms)", "peak RSS (MiB)")):
-            ax.bar(names, [r[key] or 0 for r in rows], color=["#2b7bba", "#5fa2d6", "#999", "#bbb", "#d9822b"])
+        colors = ["#2b7bba", "#5fa2d6", "#999", "#bbb", "#d9822b", "#7a5", "#a57"][:len(rows)]
+        ax = axes[0]
+        x = range(len(rows))
+        ax.bar([i - 0.27 for i in x], [r["wall_p50_s"] or 0 for r in rows], 0.27, label="p50", color=colors)
+        ax.bar(x, [r["wall_p90_s"] or 0 for r in rows], 0.27, label="p90", color=colors, alpha=0.6)
+        ax.bar([i + 0.27 for i in x], [r["wall_max_s"] or 0 for r in rows], 0.27, label="max", color=colors, alpha=0.3)
+        ax.set_xticks(list(x))
+        ax.set_xticklabels(names)
+        ax.set_title("wall time (s): p50, p90, max")
+        ax.tick_params(axis="x", labelsize=7, rotation=30)
+        for ax, key, title in zip(axes[1:], ("cpu_ms", "peak_rss_mib"), ("client CPU (ms)", "peak RSS (MiB)")):
+            ax.bar(names, [r[key] or 0 for r in rows], color=colors)
             ax.set_title(title + ", median")
             ax.tick_params(axis="x", labelsize=7, rotation=30)
         fig.tight_layout()

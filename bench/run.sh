@@ -3,8 +3,9 @@
 # (Release), brings the local cluster up (as the tests do) unless
 # GKX_E2E_KUBECONFIG names another, runs bench.py, writes bench/results/
 # (results.csv, results.md, chart.png), and stops the cluster it started.
-# BENCH_RUNS (default 15) runs per tool after a warm-up: the kubelet reports
-# a container's end on a one-second cycle, so fewer runs give noisy medians.
+# BENCH_RUNS (default 20) interleaved rounds after a warm-up: the kubelet
+# reports a container's end on a one-second cycle, so fewer runs give noisy
+# percentiles. Every pod runs under RuntimeClass gvisor, checked first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -60,10 +61,11 @@ mkdir -p "$out"
     echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr)"
     echo "cluster: $("$K" version --short 2>/dev/null | grep Server || "$K" version 2>/dev/null | grep Server)"
     echo "kubectl: $("$K" version --client --short 2>/dev/null | head -1) and $("$kubectl135" version --client 2>/dev/null | head -1)"
+    echo "runtime: RuntimeClass gvisor, handler $("$K" get runtimeclass gvisor -o jsonpath='{.handler}' 2>/dev/null); $(runsc --version 2>/dev/null | head -1 || echo 'runsc not on this machine')"
 } >"$out/environment.txt"
 /usr/bin/python3 bench/bench.py --plugin build-bench/stage/bin/kubectl-sandbox_run \
     --kubectl120 "$K" --kubectl135 "$kubectl135" --image "$IMAGE" --namespace "$NS" \
     --proxied-kubeconfig "$work/proxied.yaml" --proxy-log "$work/proxy.log" --out "$out" \
-    --runs "${BENCH_RUNS:-15}"
+    --runs "${BENCH_RUNS:-20}"
 cleanup_runner
 cat "$out/environment.txt"
