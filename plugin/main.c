@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -91,6 +92,22 @@ static int write_out(const char *data, size_t len, void *ud)
 	return 0;
 }
 
+static int write_err(const char *data, size_t len, void *ud)
+{
+	(void)ud;
+	while (len) {
+		ssize_t n = write(STDERR_FILENO, data, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return 0;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 static int collect_out(const char *data, size_t len, void *ud)
 {
 	return text_put(ud, data, len) < 0;
@@ -99,10 +116,13 @@ static int collect_out(const char *data, size_t len, void *ud)
 static void on_phase(gkx_phase phase, const char *detail, void *ud)
 {
 	static const char *const names[] = { "",         "creating", "waiting for a node",
-		                             "starting", "running",  "cleaning up" };
+		                             "starting", "running",  "cleaning up",
+		                             "" };
 	(void)ud;
-	if ((int)phase >= 1 && (int)phase <= 5)
-		fprintf(stderr, "sandbox-run: %s%s%s\n", names[phase], *detail ? " " : "", detail);
+	/* A claim's detail says it all: "claimed POD", "no parked sandbox ...". */
+	if ((int)phase >= 1 && (int)phase <= 6)
+		fprintf(stderr, "sandbox-run: %s%s%s\n", names[phase],
+		        *detail && *names[phase] ? " " : "", detail);
 }
 
 /* -v=6 and up: each API request, as kubectl's round-tripper logs them. The
@@ -132,9 +152,9 @@ static int fail(const char *what, const gkx_error *err)
 	return EXIT_TOOL_FAILED;
 }
 
-static int print_result(const gkx_run *run, const text *out)
+static int print_result(const gkx_run *run, const text *out, const text *err)
 {
-	char *s = gkx_run_result_json(run, out->data);
+	char *s = gkx_run_result_json_split(run, out->data, err->data);
 
 	if (!s)
 		return -1;
@@ -143,16 +163,142 @@ static int print_result(const gkx_run *run, const text *out)
 	return 0;
 }
 
+/* --keep: where to look. A warm run's pod is a parked sandbox's Job's,
+ * which expires by itself. */
+static void print_kept(const gkx_run *run, int network_none)
+{
+	if (gkx_run_warm(run))
+		fprintf(stderr,
+		        "sandbox-run: kept pod/%s in namespace %s; it expires at its deadline\n",
+		        gkx_run_pod(run), gkx_run_namespace(run));
+	else
+		fprintf(stderr,
+		        "sandbox-run: kept; inspect with: kubectl -n %s get job,pod,configmap%s -l "
+		        "sandbox-run.gkexec.dev/run=%s\n",
+		        gkx_run_namespace(run), network_none ? ",networkpolicy" : "",
+		        gkx_run_name(run));
+}
+
+/* The config and client kubectl's flags describe. */
+static int connect_cluster(const options *o, gkx_config **cfg, gkx_client **client, gkx_error *err)
+{
+	gkx_config_options co;
+	int rc;
+
+	gkx_config_options_init(&co);
+	gkx_config_options_from_env(&co);
+	co.kubeconfig = o->kubeconfig;
+	co.context = o->context;
+	co.cluster = o->cluster;
+	co.user = o->user;
+	co.ns = o->ns;
+	co.request_timeout_ms = o->request_timeout_ms;
+	co.server = o->server;
+	co.token = o->token;
+	co.certificate_authority = o->certificate_authority;
+	co.insecure_skip_tls_verify = o->insecure_skip_tls_verify;
+	co.tls_server_name = o->tls_server_name;
+	if ((rc = gkx_config_load(cfg, &co, err)) < 0 ||
+	    (rc = gkx_client_new(client, *cfg, err)) < 0)
+		return rc;
+	if (o->verbosity >= 6)
+		gkx_client_set_trace(*client, on_trace, NULL);
+	return 0;
+}
+
+static void print_pool(const options *o, const char *ns, const gkx_pool_status *st)
+{
+	if (o->output)
+		printf("{\"apiVersion\": \"sandbox-run.gkexec.dev/v1alpha1\", \"kind\": "
+		       "\"PoolStatus\", "
+		       "\"namespace\": \"%s\", \"pool\": \"%s\", \"parked\": %u, \"starting\": %u, "
+		       "\"claimed\": %u, \"ended\": %u}\n",
+		       ns, st->shape, st->parked, st->starting, st->claimed, st->ended);
+	else
+		printf("pool %s in %s: %u parked, %u starting, %u in use, %u ended\n", st->shape,
+		       ns, st->parked, st->starting, st->claimed, st->ended);
+}
+
+/* kubectl sandbox-run pool create|status|delete */
+static int pool_command(const options *o)
+{
+	gkx_config *cfg = NULL;
+	gkx_client *client = NULL;
+	gkx_pool_options po;
+	gkx_pool_status st;
+	gkx_error err;
+	const char *ns;
+	int status = 0;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (connect_cluster(o, &cfg, &client, &err) < 0) {
+		status = fail(NULL, &err);
+		goto out;
+	}
+	ns = o->ns && *o->ns ? o->ns : gkx_config_namespace(cfg);
+	gkx_pool_options_init(&po);
+	po.ns = ns;
+	po.image = o->image;
+	po.cpu = o->cpu;
+	po.memory = o->memory;
+	po.runtime_class = o->runtime_class;
+	po.network = o->network;
+	po.size = (unsigned)o->size;
+	po.ttl_s = o->ttl_s;
+	if (!strcmp(o->pool_action, "delete")) {
+		unsigned n = 0;
+		if (gkx_pool_delete(client, &po, o->all, &n, &err) < 0)
+			status = fail("deleting the pool", &err);
+		else if (!o->quiet)
+			printf("deleted %u sandbox%s in %s\n", n, n == 1 ? "" : "es", ns);
+	} else if (!strcmp(o->pool_action, "status")) {
+		if (gkx_pool_status_get(client, &po, &st, &err) < 0)
+			status = fail("reading the pool", &err);
+		else
+			print_pool(o, ns, &st);
+	} else {
+		unsigned want = o->size ? (unsigned)o->size : 2, tries = 0;
+		if (gkx_pool_fill(client, &po, &st, &err) < 0) {
+			status = fail("creating the pool", &err);
+			goto out;
+		}
+		/* Until they are parked, as kubectl's rollout status waits; a
+		 * pod that cannot start says why in `pool status` and its events. */
+		while (o->wait != 0 && st.parked < want && tries++ < 240 && !got_signal) {
+			struct timespec half = { 0, 500000000L };
+			nanosleep(&half, NULL);
+			if (gkx_pool_status_get(client, &po, &st, &err) < 0) {
+				status = fail("reading the pool", &err);
+				goto out;
+			}
+		}
+		print_pool(o, ns, &st);
+		if (o->wait != 0 && st.parked < want) {
+			fprintf(stderr,
+			        "error: %u of %u sandboxes parked after 2 minutes; see kubectl -n "
+			        "%s "
+			        "get pods -l sandbox-run.gkexec.dev/pool=%s\n",
+			        st.parked, want, ns, st.shape);
+			status = EXIT_TOOL_FAILED;
+		}
+	}
+out:
+	gkx_client_free(client);
+	gkx_config_free(cfg);
+	curl_global_cleanup();
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	options o;
-	gkx_config_options co;
 	gkx_run_options ro;
 	gkx_config *cfg = NULL;
 	gkx_client *client = NULL;
 	gkx_run *run = NULL;
 	gkx_error err;
-	text script = { NULL, 0, 0 }, output = { NULL, 0, 0 }, *bodies = NULL;
+	text script = { NULL, 0, 0 }, output = { NULL, 0, 0 }, errout = { NULL, 0, 0 },
+	     *bodies = NULL;
 	gkx_file *extra = NULL;
 	const char *script_name;
 	int status, rc, json_result, network_none = 0;
@@ -180,6 +326,12 @@ int main(int argc, char **argv)
 		printf("kubectl-sandbox_run %s (libgkexec %s)\n", PLUGIN_VERSION, gkx_version());
 		options_free(&o);
 		return 0;
+	}
+	if (o.pool_action) {
+		install_signals();
+		status = pool_command(&o);
+		options_free(&o);
+		return status;
 	}
 	json_result = o.output && !strcmp(o.output, "json") && !o.dry_run;
 
@@ -231,26 +383,11 @@ int main(int argc, char **argv)
 	}
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	gkx_config_options_init(&co);
-	gkx_config_options_from_env(&co);
-	co.kubeconfig = o.kubeconfig;
-	co.context = o.context;
-	co.cluster = o.cluster;
-	co.user = o.user;
-	co.ns = o.ns;
-	co.request_timeout_ms = o.request_timeout_ms;
-	co.server = o.server;
-	co.token = o.token;
-	co.certificate_authority = o.certificate_authority;
-	co.insecure_skip_tls_verify = o.insecure_skip_tls_verify;
-	co.tls_server_name = o.tls_server_name;
-	if (gkx_config_load(&cfg, &co, &err) < 0 || gkx_client_new(&client, cfg, &err) < 0) {
+	if (connect_cluster(&o, &cfg, &client, &err) < 0) {
 		status = fail(NULL, &err);
 		goto out;
 	}
 
-	if (o.verbosity >= 6)
-		gkx_client_set_trace(client, on_trace, NULL);
 	gkx_run_options_init(&ro);
 	ro.script_name = script_name;
 	ro.script = script.data;
@@ -274,6 +411,10 @@ int main(int argc, char **argv)
 	ro.keep = o.keep;
 	ro.on_output = json_result ? collect_out : write_out;
 	ro.output_userdata = json_result ? (void *)&output : NULL;
+	/* A warm run's stderr arrives apart: to stderr (or its own field). */
+	ro.on_stderr = json_result ? collect_out : write_err;
+	ro.stderr_userdata = json_result ? (void *)&errout : NULL;
+	ro.cold = o.cold;
 	if (!o.quiet && (o.verbosity > 0 || isatty(STDERR_FILENO)))
 		ro.on_phase = on_phase;
 	if (gkx_run_new(&run, client, &ro, &err) < 0) {
@@ -297,7 +438,7 @@ int main(int argc, char **argv)
 	rc = gkx_run_execute(run, &err);
 	current_run = NULL;
 	if (json_result)
-		print_result(run, &output);
+		print_result(run, &output, &errout);
 	if (gkx_run_output_truncated(run) && !o.quiet)
 		fprintf(stderr, "sandbox-run: output truncated at %ld bytes (--limit-bytes)\n",
 		        o.limit_bytes);
@@ -305,15 +446,12 @@ int main(int argc, char **argv)
 	if (got_signal) {
 		status = 128 + got_signal;
 		fprintf(stderr, "sandbox-run: interrupted; %s/%s %s\n", gkx_run_namespace(run),
-		        gkx_run_name(run), rc == GKX_ECANCELED ? "deleted" : "may remain");
+		        gkx_run_warm(run) ? gkx_run_pod(run) : gkx_run_name(run),
+		        rc == GKX_ECANCELED ? "deleted" : "may remain");
 	} else if (rc < 0) {
 		status = fail(NULL, &err);
 		if (o.keep)
-			fprintf(stderr,
-			        "sandbox-run: kept job/%s and configmap/%s%s in namespace %s\n",
-			        gkx_run_name(run), gkx_run_name(run),
-			        network_none ? " and its networkpolicy" : "",
-			        gkx_run_namespace(run));
+			print_kept(run, network_none);
 	} else if (!strcmp(gkx_run_reason(run), "DeadlineExceeded")) {
 		fprintf(stderr, "sandbox-run: the script exceeded its deadline and was stopped\n");
 		status = EXIT_TIMED_OUT;
@@ -324,12 +462,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "sandbox-run: %s (exit code %d)\n", gkx_run_reason(run),
 			        status);
 		if (o.keep)
-			fprintf(stderr,
-			        "sandbox-run: kept; inspect with: kubectl -n %s get "
-			        "job,pod,configmap%s -l "
-			        "sandbox-run.gkexec.dev/run=%s\n",
-			        gkx_run_namespace(run), network_none ? ",networkpolicy" : "",
-			        gkx_run_name(run));
+			print_kept(run, network_none);
 	}
 out:
 	gkx_run_free(run);
@@ -337,6 +470,7 @@ out:
 	gkx_config_free(cfg);
 	free(script.data);
 	free(output.data);
+	free(errout.data);
 	if (bodies) {
 		size_t i;
 		for (i = 0; i < o.nfiles; i++)

@@ -29,10 +29,15 @@ void options_usage(void)
 	      "  # Deny the script all network traffic (a NetworkPolicy that goes with the Job)\n"
 	      "  kubectl sandbox-run --network=none untrusted.py\n"
 	      "\n"
+	      "  # Keep 3 sandboxes parked: runs of the same shape then start at once\n"
+	      "  kubectl sandbox-run pool create --size 3\n"
+	      "\n"
 	      "  # Show the ConfigMap and Job that would be created, and create nothing\n"
 	      "  kubectl sandbox-run --dry-run=client -o yaml hello.py\n"
 	      "\n"
 	      "Options:\n"
+	      "      --cold=false: Always make a Job, even when a parked sandbox of this shape "
+	      "waits.\n"
 	      "      --cpu='500m': CPU limit of the sandbox (the request is a quarter of it).\n"
 	      "      --dry-run='none': Must be \"none\" or \"client\". With \"client\", print the "
 	      "objects and create nothing.\n"
@@ -66,8 +71,9 @@ void options_usage(void)
 	      "      --version=false: Print the plugin's and libgkexec's versions.\n"
 	      "      --workdir='/app': Working directory of the script (/app holds the code, "
 	      "read-only; /tmp is writable).\n"
-	      "\n"
-	      "kubectl options:\n"
+	      "\n",
+	      stdout);
+	fputs("kubectl options:\n"
 	      "      --certificate-authority='': Path to a cert file for the certificate "
 	      "authority.\n"
 	      "      --cluster='': The name of the kubeconfig cluster to use.\n"
@@ -89,8 +95,19 @@ void options_usage(void)
 	      "  125  the tool or the cluster failed before the script could finish\n"
 	      "  130, 143, 129  interrupted by SIGINT, SIGTERM or SIGHUP (after cleaning up)\n"
 	      "\n"
+	      "Pools of parked sandboxes (warm runs):\n"
+	      "  A run takes a parked sandbox of its own shape (--image, --cpu, --memory,\n"
+	      "  --runtime-class, --network) when one waits, execs its code in, and deletes it;\n"
+	      "  stdout and stderr then arrive apart. Each parked pod serves one run, is\n"
+	      "  replaced as it is used, and expires after --ttl if nobody uses it.\n"
+	      "      --all=false: pool delete: every pool in the namespace.\n"
+	      "      --size=2: pool create: how many sandboxes to keep parked (1-100).\n"
+	      "      --ttl=15m0s: pool create: how long a parked sandbox waits before it expires.\n"
+	      "      --wait=true: pool create: until the sandboxes are parked.\n"
+	      "\n"
 	      "Usage:\n"
 	      "  kubectl sandbox-run [flags] FILE|- [-- ARGS...]\n"
+	      "  kubectl sandbox-run pool create|status|delete [flags]\n"
 	      "  kubectl sandbox-run completion bash|zsh\n",
 	      stdout);
 }
@@ -134,7 +151,7 @@ static int parse_duration_ms(const char *s, long *out)
 	return 0;
 }
 
-typedef enum { T_STR, T_BOOL, T_LIST, T_DUR_MS, T_DUR_S, T_INT, T_BYTES } ftype;
+typedef enum { T_STR, T_BOOL, T_LIST, T_DUR_MS, T_DUR_S, T_INT, T_BYTES, T_COUNT } ftype;
 
 typedef struct {
 	const char *lng;
@@ -173,6 +190,11 @@ static const flag flags[] = {
 	F("limit-bytes", 0, T_BYTES, limit_bytes),
 	F("output", 'o', T_STR, output),
 	F("keep", 0, T_BOOL, keep),
+	F("cold", 0, T_BOOL, cold),
+	F("size", 0, T_COUNT, size),
+	F("ttl", 0, T_DUR_S, ttl_s),
+	F("all", 0, T_BOOL, all),
+	F("wait", 0, T_BOOL, wait),
 	F("quiet", 'q', T_BOOL, quiet),
 	F("v", 'v', T_INT, verbosity),
 	F("help", 'h', T_BOOL, help),
@@ -232,6 +254,14 @@ static int set_flag(options *o, const flag *f, const char *name, const char *val
 		}
 		return 0;
 	}
+	case T_COUNT: {
+		char *end;
+		long v = strtol(value, &end, 10);
+		if (*end || end == value || v < 1 || v > 100)
+			return bad("--%s takes a number from 1 to 100", name);
+		*(long *)base = v;
+		return 0;
+	}
 	case T_BYTES: {
 		char *end;
 		long v = strtol(value, &end, 10);
@@ -283,7 +313,9 @@ int options_parse(options *o, int argc, char **argv)
 	int i, rc;
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
+	o->wait = -1;
+	i = 1;
+	for (; i < argc; i++) {
 		const char *a = argv[i];
 		const flag *f;
 		const char *value = NULL;
@@ -310,6 +342,19 @@ int options_parse(options *o, int argc, char **argv)
 			if (a[2])
 				value = a[2] == '=' ? a + 3 : a + 2;
 		} else {
+			/* kubectl sandbox-run [flags] pool create|status|delete [flags] */
+			if (!o->file && !o->pool_action && !strcmp(a, "pool")) {
+				if (i + 1 >= argc || (strcmp(argv[i + 1], "create") &&
+				                      strcmp(argv[i + 1], "status") &&
+				                      strcmp(argv[i + 1], "delete")))
+					return bad("%s",
+					           "pool needs an action: kubectl sandbox-run pool "
+					           "create|status|delete [flags]");
+				o->pool_action = argv[++i];
+				continue;
+			}
+			if (o->pool_action)
+				return bad("pool %s takes no script", o->pool_action);
 			if (o->file)
 				return bad("unexpected argument \"%s\": pass arguments for the "
 				           "script after --",
@@ -327,6 +372,21 @@ int options_parse(options *o, int argc, char **argv)
 	}
 	if (o->help || o->version)
 		return 0;
+	if (o->pool_action) {
+		if (o->file || o->args)
+			return bad("pool %s takes no script", o->pool_action);
+		if (o->dry_run || o->nenv || o->nfiles || o->keep || o->cold)
+			return bad(
+			        "pool %s takes the flags that shape a sandbox (--image, --cpu, "
+			        "--memory, --runtime-class, --network), --size, --ttl, --all and "
+			        "-o json",
+			        o->pool_action);
+		if (o->output && strcmp(o->output, "json"))
+			return bad("%s", "pool takes -o json");
+		if (o->all && strcmp(o->pool_action, "delete"))
+			return bad("%s", "--all goes with pool delete");
+		return 0;
+	}
 	if (o->dry_run) {
 		if (!strcmp(o->dry_run, "none"))
 			o->dry_run = NULL;
@@ -344,6 +404,9 @@ int options_parse(options *o, int argc, char **argv)
 	if (o->output && !strcmp(o->output, "yaml") && !o->dry_run)
 		return bad("%s", "-o yaml prints manifests and needs --dry-run=client; use -o json "
 		                 "for a run's result");
+	if (o->size || o->ttl_s || o->all || o->wait != -1)
+		return bad("%s",
+		           "--size, --ttl, --all and --wait go with kubectl sandbox-run pool");
 	if (!o->file)
 		return bad("%s",
 		           "no script given: kubectl sandbox-run [flags] FILE|- [-- ARGS...]");

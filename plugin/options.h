@@ -27,6 +27,12 @@ typedef struct {
 	const char *dry_run; /* "client" or NULL */
 	const char *output;  /* "json", "yaml" or NULL */
 	int keep, quiet, verbosity, help, version;
+	int cold;                /* never use a parked sandbox */
+	const char *pool_action; /* `pool create|status|delete`, else NULL */
+	long size;               /* pool create: parked sandboxes wanted */
+	long ttl_s;              /* pool create: a parked sandbox's life */
+	int all;                 /* pool delete: every pool in the namespace */
+	int wait;                /* pool create: until they are parked (-1: unset) */
 } options;
 
 /* Returns 0, or prints a message naming the bad flag and returns the exit

@@ -358,7 +358,16 @@ int gkx__api_stream_start(gkx_client *c, gkx__request *req, gkx_buf *url, const 
 		return rc;
 	if (build_url(c, url, path_query) < 0)
 		return gkx__error_oom(err);
-	fill_request(c, &req->http, "GET", url->ptr);
+	{
+		/* What makes it a WebSocket survives the reset of the rest. */
+		const char *const *protos = req->http.subprotocols;
+		size_t nprotos = req->http.nsubprotocols;
+		gkx_message_cb on_message = req->http.on_message;
+		fill_request(c, &req->http, "GET", url->ptr);
+		req->http.subprotocols = protos;
+		req->http.nsubprotocols = nprotos;
+		req->http.on_message = on_message;
+	}
 	req->http.on_data = cb;
 	req->http.userdata = ud;
 	rc = gkx__api_start(c, req);

@@ -192,6 +192,17 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
                   const char *content_type, const char *body, gkx_buf *resp, const char *what,
                   gkx_error *err);
 
+/* POST one object (freed here) into ns; *answer (may be NULL) gets the
+ * server's copy. A 409 after a retried POST is our own first attempt, so
+ * the object, named `name`, is read back. */
+int gkx__object_create(gkx_client *c, const char *ns, const char *name, const char *gv,
+                       const char *resource, cJSON *obj, const char *what, cJSON **answer,
+                       gkx_error *err);
+/* DELETE one object by name; gone already counts as done. A Job's pod goes
+ * with it (propagationPolicy=Background). err NULL: not described. */
+int gkx__object_delete(gkx_client *c, const char *ns, const char *name, const char *gv,
+                       const char *resource, const char *what, gkx_error *err);
+
 /* Seconds on the monotonic clock. */
 double gkx__mono_now(void);
 
@@ -278,7 +289,24 @@ typedef struct gkx_manifest_spec {
 	const char *runtime_class;
 	const char *workdir; /* NULL: /app */
 	const char *job_uid; /* for the ConfigMap's ownerReference, or NULL */
+	/* A parked sandbox (pool.c): a Job whose pod waits, with an empty
+	 * writable /app, until a run claims it and execs its code in. */
+	const char *pool; /* the pool's shape label; NULL: a Job of one run */
+	long pool_ttl_s;  /* the pod's own deadline: it expires by itself */
+	int gate;         /* also mount the ConfigMap named like the Job (see pool.c) */
 } gkx_manifest_spec;
+
+/* Labels every object of the tool carries, and the pool's. */
+#define GKX_LABEL_MANAGED_BY "app.kubernetes.io/managed-by"
+#define GKX_TOOL_NAME        "kubectl-sandbox-run"
+#define GKX_LABEL_RUN        "sandbox-run.gkexec.dev/run"
+#define GKX_LABEL_POOL       "sandbox-run.gkexec.dev/pool"
+#define GKX_LABEL_STATE      "sandbox-run.gkexec.dev/state"
+#define GKX_LABEL_CLAIMED_BY "sandbox-run.gkexec.dev/claimed-by"
+#define GKX_STATE_PARKED     "parked"
+#define GKX_STATE_CLAIMED    "claimed"
+/* What a parked pod runs until it expires, and how runs exec into it. */
+#define GKX_PARK_COMMAND "exec sleep 2147483647"
 
 /* The NetworkPolicy of --network=none: it selects the run's pod and allows
  * no traffic either way; owned by the Job when job_uid is set. */
@@ -294,6 +322,64 @@ const char *gkx__manifest_interpreter(const char *script_name);
 int gkx__manifest_request_for(char *out, size_t outlen, const char *limit, int is_memory);
 int gkx__manifest_valid_quantity(const char *q);
 int gkx__manifest_valid_file_name(const char *name);
+
+/* ---- exec.c: a command in a running pod, over a WebSocket (pods/exec) ---- */
+typedef struct gkx_exec {
+	gkx_client *client;
+	gkx__request req;
+	gkx_buf url;
+	gkx_buf errbody; /* a refused upgrade's Status */
+	gkx_buf status;  /* channel 3: the command's Status */
+	gkx_data_cb on_stdout, on_stderr;
+	void *ud;
+	int active, finished, closed;
+	int exit_code;     /* once finished: the command's, 0-255 */
+	char message[512]; /* the Status message */
+} gkx_exec;
+/* Start `argv` in the container; the stream opens while waits run. */
+int gkx__exec_start(gkx_exec *e, gkx_client *c, const char *ns, const char *pod,
+                    const char *container, const char *const *argv, size_t argc, gkx_error *err);
+/* 5 or 4 once open (v5.channel.k8s.io or v4), else 0. */
+int gkx__exec_protocol(const gkx_exec *e);
+/* Write to the command's stdin; close it (v5 only: v4 cannot). */
+int gkx__exec_write(gkx_exec *e, const char *data, size_t len);
+int gkx__exec_close_stdin(gkx_exec *e);
+/* After a wait: 0 while it runs, 1 when it ended with a status (exit_code
+ * set), or an error (refused, cut, no status). */
+int gkx__exec_step(gkx_exec *e, gkx_error *err);
+void gkx__exec_stop(gkx_exec *e);
+void gkx__exec_free(gkx_exec *e);
+/* The status channel's Status: 0 with *exit_code, GKX_EAPI when the
+ * command could not run (message says why), GKX_EPROTO when it is not a
+ * Status. Pure, for tests and fuzzing. */
+int gkx__exec_parse_status(const char *json, size_t len, int *exit_code, char *message,
+                           size_t message_len);
+
+/* ---- pool.c: parked sandboxes ---- */
+typedef struct gkx__pool {
+	const char *ns, *image, *cpu, *memory, *runtime_class; /* borrowed */
+	char cpu_req[32], mem_req[32];
+	int network_none;
+	long ttl_s;
+	char shape[17]; /* the pool label: a hash of all the above but ns and ttl */
+} gkx__pool;
+typedef struct gkx__claim {
+	char pod[254];
+	char job[254];
+	long deadline_s; /* the pod's activeDeadlineSeconds after the claim */
+} gkx__claim;
+int gkx__pool_init(gkx__pool *p, const char *ns, const char *image, const char *cpu,
+                   const char *memory, const char *runtime_class, int network_none, long ttl_s,
+                   gkx_error *err);
+/* Make one parked sandbox (Job; with network none, its policy and gate). */
+int gkx__pool_park(gkx_client *c, const gkx__pool *p, gkx_error *err);
+/* Claim a parked pod that can serve a run of timeout_s: 0 (out filled),
+ * 1 when there is none, or an error (out->job set if the pod was claimed
+ * and must be deleted). */
+int gkx__pool_claim(gkx_client *c, const gkx__pool *p, const char *run_name, long timeout_s,
+                    gkx__claim *out, gkx_error *err);
+/* A pod's spec has the hardening of ours (why: what it lacks). Pure. */
+int gkx__pool_pod_is_hardened(const cJSON *pod, const gkx__pool *p, char *why, size_t why_len);
 
 /* ---- random.c ---- */
 int gkx__random_suffix(char *out, size_t n, gkx_error *err);

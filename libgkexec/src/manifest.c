@@ -11,9 +11,10 @@
 #define TERMINATION_GRACE_S 1
 #define TMP_SIZE            "64Mi"
 #define EPHEMERAL_LIMIT     "128Mi"
-#define LABEL_MANAGED_BY    "app.kubernetes.io/managed-by"
-#define LABEL_RUN           "sandbox-run.gkexec.dev/run"
-#define TOOL_NAME           "kubectl-sandbox-run"
+#define LABEL_MANAGED_BY    GKX_LABEL_MANAGED_BY
+#define LABEL_RUN           GKX_LABEL_RUN
+#define TOOL_NAME           GKX_TOOL_NAME
+#define CODE_SIZE           "4Mi" /* a parked pod's /app: 1 MiB of code, with room */
 #define GKX__MERGE_SCRIPT   "exec \"$0\" \"$@\" 2>&1"
 
 static const struct {
@@ -126,7 +127,8 @@ static cJSON *labels(const gkx_manifest_spec *s)
 	cJSON *l = cJSON_CreateObject();
 
 	if (!l || !cJSON_AddStringToObject(l, LABEL_MANAGED_BY, TOOL_NAME) ||
-	    !cJSON_AddStringToObject(l, LABEL_RUN, s->name)) {
+	    !cJSON_AddStringToObject(l, LABEL_RUN, s->name) ||
+	    (s->pool && !cJSON_AddStringToObject(l, GKX_LABEL_POOL, s->pool))) {
 		cJSON_Delete(l);
 		return NULL;
 	}
@@ -190,7 +192,7 @@ static cJSON *container(const gkx_manifest_spec *s)
 	cJSON *c = cJSON_CreateObject(), *cmd, *env, *sc, *caps, *res, *lim, *req, *mounts, *m;
 	char path[512];
 	size_t i;
-	int is_python = strlen(s->script_name) > 3 &&
+	int is_python = s->script_name && strlen(s->script_name) > 3 &&
 	                !strcmp(s->script_name + strlen(s->script_name) - 3, ".py");
 
 	GKX__OK(c);
@@ -204,12 +206,18 @@ static cJSON *container(const gkx_manifest_spec *s)
 	 * execs the interpreter, passing every argument through "$@" unquoted. */
 	GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString("/bin/sh")));
 	GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString("-c")));
-	GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(GKX__MERGE_SCRIPT)));
-	GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(s->interpreter)));
-	snprintf(path, sizeof(path), "/app/%s", s->script_name);
-	GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(path)));
-	for (i = 0; i < s->nargs; i++)
-		GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(s->args[i])));
+	if (s->pool) {
+		/* Parked: wait, doing nothing, until claimed (the code comes in
+		 * by exec) or expired. */
+		GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(GKX_PARK_COMMAND)));
+	} else {
+		GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(GKX__MERGE_SCRIPT)));
+		GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(s->interpreter)));
+		snprintf(path, sizeof(path), "/app/%s", s->script_name);
+		GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(path)));
+		for (i = 0; i < s->nargs; i++)
+			GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(s->args[i])));
+	}
 	GKX__OK(cJSON_AddStringToObject(c, "workingDir", s->workdir ? s->workdir : "/app"));
 
 	GKX__OK(env = cJSON_AddArrayToObject(c, "env"));
@@ -251,11 +259,20 @@ static cJSON *container(const gkx_manifest_spec *s)
 	GKX__OK(cJSON_AddItemToArray(mounts, m));
 	GKX__OK(cJSON_AddStringToObject(m, "name", "code"));
 	GKX__OK(cJSON_AddStringToObject(m, "mountPath", "/app"));
-	GKX__OK(cJSON_AddTrueToObject(m, "readOnly"));
+	/* A parked pod's /app takes the code on claim; the files are 0444. */
+	GKX__OK(s->pool ? cJSON_AddFalseToObject(m, "readOnly")
+	                : cJSON_AddTrueToObject(m, "readOnly"));
 	GKX__OK(m = cJSON_CreateObject());
 	GKX__OK(cJSON_AddItemToArray(mounts, m));
 	GKX__OK(cJSON_AddStringToObject(m, "name", "tmp"));
 	GKX__OK(cJSON_AddStringToObject(m, "mountPath", "/tmp"));
+	if (s->gate) {
+		GKX__OK(m = cJSON_CreateObject());
+		GKX__OK(cJSON_AddItemToArray(mounts, m));
+		GKX__OK(cJSON_AddStringToObject(m, "name", "gate"));
+		GKX__OK(cJSON_AddStringToObject(m, "mountPath", "/var/run/sandbox-run"));
+		GKX__OK(cJSON_AddTrueToObject(m, "readOnly"));
+	}
 	return c;
 fail:
 	cJSON_Delete(c);
@@ -276,6 +293,10 @@ static cJSON *pod_spec(const gkx_manifest_spec *s)
 	GKX__OK(cJSON_AddStringToObject(t, "value", "gvisor"));
 	GKX__OK(cJSON_AddStringToObject(t, "effect", "NoSchedule"));
 	GKX__OK(cJSON_AddStringToObject(p, "restartPolicy", "Never"));
+	/* A parked pod expires by itself (the kubelet enforces it), whether
+	 * or not anyone claims it; a claim only ever shortens this. */
+	if (s->pool)
+		GKX__OK(cJSON_AddNumberToObject(p, "activeDeadlineSeconds", (double)s->pool_ttl_s));
 	/* Untrusted code needs no graceful shutdown, and a pod stuck pulling
 	 * its image otherwise lingers 30 s after its Job is deleted. */
 	GKX__OK(cJSON_AddNumberToObject(p, "terminationGracePeriodSeconds", TERMINATION_GRACE_S));
@@ -294,9 +315,24 @@ static cJSON *pod_spec(const gkx_manifest_spec *s)
 	GKX__OK(v = cJSON_CreateObject());
 	GKX__OK(cJSON_AddItemToArray(vols, v));
 	GKX__OK(cJSON_AddStringToObject(v, "name", "code"));
-	GKX__OK(cm = cJSON_AddObjectToObject(v, "configMap"));
-	GKX__OK(cJSON_AddStringToObject(cm, "name", s->name));
-	GKX__OK(cJSON_AddNumberToObject(cm, "defaultMode", 0444));
+	if (s->pool) {
+		GKX__OK(ed = cJSON_AddObjectToObject(v, "emptyDir"));
+		GKX__OK(cJSON_AddStringToObject(ed, "sizeLimit", CODE_SIZE));
+	} else {
+		GKX__OK(cm = cJSON_AddObjectToObject(v, "configMap"));
+		GKX__OK(cJSON_AddStringToObject(cm, "name", s->name));
+		GKX__OK(cJSON_AddNumberToObject(cm, "defaultMode", 0444));
+	}
+	if (s->gate) {
+		/* --network=none: the pod cannot start before this ConfigMap,
+		 * which is created after its NetworkPolicy. */
+		cJSON *g;
+		GKX__OK(g = cJSON_CreateObject());
+		GKX__OK(cJSON_AddItemToArray(vols, g));
+		GKX__OK(cJSON_AddStringToObject(g, "name", "gate"));
+		GKX__OK(cm = cJSON_AddObjectToObject(g, "configMap"));
+		GKX__OK(cJSON_AddStringToObject(cm, "name", s->name));
+	}
 	GKX__OK(v = cJSON_CreateObject());
 	GKX__OK(cJSON_AddItemToArray(vols, v));
 	GKX__OK(cJSON_AddStringToObject(v, "name", "tmp"));
@@ -323,6 +359,9 @@ cJSON *gkx__manifest_job(const gkx_manifest_spec *s)
 	GKX__OK(tmpl = cJSON_AddObjectToObject(spec, "template"));
 	GKX__OK(tm = cJSON_AddObjectToObject(tmpl, "metadata"));
 	GKX__OK(cJSON_AddItemToObject(tm, "labels", labels(s)));
+	if (s->pool)
+		GKX__OK(cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(tm, "labels"),
+		                                GKX_LABEL_STATE, GKX_STATE_PARKED));
 	GKX__OK(cJSON_AddItemToObject(tmpl, "spec", pod_spec(s)));
 	return j;
 fail:

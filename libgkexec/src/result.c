@@ -13,9 +13,11 @@ static cJSON *add_seconds(cJSON *obj, const char *name, double s)
 	return cJSON_AddNumberToObject(obj, name, (double)(long)(s * 1000 + 0.5) / 1000);
 }
 
-cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const char *output)
+cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const char *output,
+                       const char *stderr_text)
 {
 	cJSON *j = cJSON_CreateObject(), *t;
+	int warm = run && run->warm;
 	gkx_run_timings tm;
 	int exit_code = run ? gkx_run_exit_code(run) : -1;
 
@@ -28,7 +30,24 @@ cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const
 	GKX__OK(exit_code >= 0 ? cJSON_AddNumberToObject(j, "exitCode", exit_code)
 	                       : cJSON_AddNullToObject(j, "exitCode"));
 	GKX__OK(cJSON_AddStringToObject(j, "reason", run ? gkx_run_reason(run) : "Invalid"));
-	GKX__OK(cJSON_AddStringToObject(j, "output", output ? output : ""));
+	if (warm) {
+		/* Apart, as they came; "output" has both, stdout first. */
+		gkx_buf both = GKX_BUF_INIT;
+		int ok = gkx__buf_puts(&both, output ? output : "") == 0 &&
+		         gkx__buf_puts(&both, stderr_text ? stderr_text : "") == 0 &&
+		         cJSON_AddStringToObject(j, "output", both.ptr ? both.ptr : "") &&
+		         cJSON_AddStringToObject(j, "stdout", output ? output : "") &&
+		         cJSON_AddStringToObject(j, "stderr", stderr_text ? stderr_text : "");
+		gkx__buf_free(&both);
+		GKX__OK(ok);
+	} else {
+		GKX__OK(cJSON_AddStringToObject(j, "output", output ? output : ""));
+		GKX__OK(cJSON_AddNullToObject(j, "stdout"));
+		GKX__OK(cJSON_AddNullToObject(j, "stderr"));
+	}
+	GKX__OK(cJSON_AddBoolToObject(j, "warm", warm));
+	GKX__OK(warm ? cJSON_AddStringToObject(j, "pod", run->claim.pod)
+	             : cJSON_AddNullToObject(j, "pod"));
 	GKX__OK(cJSON_AddBoolToObject(j, "outputTruncated", run && gkx_run_output_truncated(run)));
 	GKX__OK(t = cJSON_AddObjectToObject(j, "timings"));
 	if (run)
@@ -57,17 +76,22 @@ fail:
 	return NULL;
 }
 
-char *gkx_run_result_json(const gkx_run *run, const char *output)
+char *gkx_run_result_json_split(const gkx_run *run, const char *output, const char *stderr_text)
 {
 	cJSON *j;
 	char *s;
 
 	if (!run || !run->executed)
 		return NULL;
-	j = gkx__run_result(run, run->result_rc, &run->result_err, output);
+	j = gkx__run_result(run, run->result_rc, &run->result_err, output, stderr_text);
 	s = j ? cJSON_Print(j) : NULL;
 	cJSON_Delete(j);
 	return s;
+}
+
+char *gkx_run_result_json(const gkx_run *run, const char *output)
+{
+	return gkx_run_result_json_split(run, output, NULL);
 }
 
 void gkx_free(void *p) { cJSON_free(p); }

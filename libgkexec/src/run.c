@@ -105,6 +105,7 @@ static int validate_options(const gkx_run_options *o, gkx_error *err)
 
 /* How much of gkx_run_options each version had. */
 static const size_t run_options_size[] = { 0, offsetof(gkx_run_options, network),
+	                                   offsetof(gkx_run_options, on_stderr),
 	                                   sizeof(gkx_run_options) };
 
 int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *caller, gkx_error *err)
@@ -160,6 +161,9 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *caller
 	r->output_ud = o->output_userdata;
 	r->on_phase = o->on_phase;
 	r->phase_ud = o->phase_userdata;
+	r->on_stderr = o->on_stderr;
+	r->stderr_ud = o->stderr_userdata;
+	r->cold = o->cold;
 	r->interpreter = interpreter;
 	r->nargs = o->nargs;
 	r->args = copy_strv(o->args, o->nargs);
@@ -290,6 +294,12 @@ int gkx__run_begin(gkx_run *r)
 	r->requests_before = r->client->requests;
 	r->timings.created = r->timings.scheduled = r->timings.started = r->timings.ended = -1;
 	r->timings.finished = -1;
+	if (!r->cold) {
+		/* A parked sandbox of this shape, if there is one. */
+		rc = gkx__warm_begin(r);
+		if (rc <= 0)
+			return rc;
+	}
 	gkx__run_set_phase(r, GKX_PHASE_CREATING, r->name);
 	rc = gkx__run_create_objects(r);
 	if (rc == 0) {
@@ -300,7 +310,7 @@ int gkx__run_begin(gkx_run *r)
 	return rc;
 }
 
-int gkx__run_poll(gkx_run *r) { return step(r, r->deadline); }
+int gkx__run_poll(gkx_run *r) { return r->warm ? gkx__warm_poll(r) : step(r, r->deadline); }
 
 int gkx__run_end(gkx_run *r, int rc)
 {
@@ -315,7 +325,7 @@ int gkx__run_end(gkx_run *r, int rc)
 	if (rc < 0 && !r->reason[0])
 		gkx__run_set_reason(r, rc == GKX_ECANCELED ? "Interrupted" : "Failed");
 	gkx_error_clear(&cleanup_err);
-	crc = gkx__run_cleanup(r, &cleanup_err);
+	crc = r->warm ? gkx__warm_end(r, &cleanup_err) : gkx__run_cleanup(r, &cleanup_err);
 	if (crc < 0 && rc == 0) {
 		rc = crc;
 		r->result_err = cleanup_err;
@@ -369,6 +379,8 @@ int gkx__run_cancelled(const gkx_run *r)
 }
 
 int gkx_run_exit_code(const gkx_run *r) { return r->exit_code; }
+int gkx_run_warm(const gkx_run *r) { return r->warm; }
+const char *gkx_run_pod(const gkx_run *r) { return r->pod; }
 const char *gkx_run_reason(const gkx_run *r) { return r->reason; }
 const char *gkx_run_name(const gkx_run *r) { return r->name; }
 const char *gkx_run_namespace(const gkx_run *r) { return r->ns; }
@@ -415,6 +427,7 @@ void gkx_run_free(gkx_run *r)
 	gkx__buf_free(&r->watch.errbody);
 	gkx__buf_free(&r->log.errbody);
 	gkx__log_parser_reset(&r->logp);
+	gkx__exec_free(&r->exec);
 	gkx__watch_reset(&r->splitter);
 	free(r);
 }

@@ -32,6 +32,16 @@ struct gkx_run {
 	void *output_ud;
 	gkx_phase_cb on_phase;
 	void *phase_ud;
+	gkx_output_cb on_stderr; /* a warm run's stderr; NULL: on_output */
+	void *stderr_ud;
+	int cold; /* never claim a parked sandbox */
+
+	/* Warm (warm.c): a claimed parked pod and the exec stream into it. */
+	int warm;
+	gkx__pool pool;
+	gkx__claim claim;
+	gkx_exec exec;
+	int payload_sent, replaced;
 
 	volatile sig_atomic_t cancelled;
 	const volatile sig_atomic_t *outer_cancel; /* a batch's flag, or NULL */
@@ -104,6 +114,15 @@ void gkx__batch_use_flag(gkx_batch *b, const volatile sig_atomic_t *flag);
 int gkx__run_create_objects(gkx_run *r);
 int gkx__run_cleanup(gkx_run *r, gkx_error *err);
 
+/* warm.c: begin returns 0 when a parked pod was claimed and the exec
+ * started, 1 when there is none (the run goes cold), or an error; poll and
+ * end as for a Job. The bootstrap and its input are exposed for tests. */
+int gkx__warm_begin(gkx_run *r);
+int gkx__warm_poll(gkx_run *r);
+int gkx__warm_end(gkx_run *r, gkx_error *err);
+int gkx__warm_payload(gkx_buf *out, const gkx_run *r);
+extern const char gkx__warm_boot[];
+
 /* run_watch.c */
 int gkx__run_watch_start(gkx_run *r);
 /* After a wait: restart a watch that ended; fail on what cannot start. */
@@ -113,7 +132,8 @@ int gkx__run_start_failure(gkx_run *r);
 
 /* result.c: the RunResult document (see README); run may be NULL when the
  * request never became a run, and status/e then say why. */
-cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const char *output);
+cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const char *output,
+                       const char *stderr_text);
 
 /* run_log.c */
 int gkx__run_log_step(gkx_run *r);

@@ -96,49 +96,20 @@ out:
 	return rc;
 }
 
-/* POST one object, which is freed here; *answer (if asked for) gets the
- * server's copy. A create is retried on a dropped connection or a 5xx, and
- * our names are random: a 409 on a retry is our own first attempt having
- * landed, so the object is read back. A create is not abandoned half-way: a
+/* The run's own objects: through the generic helpers below, with the
+ * cancel flag set aside so that a create is never abandoned half-way (a
  * cancel that cut the POST short could not know whether the object exists,
- * and one created after our DELETE would outlive the run. The cancel flag
- * is set aside for the call and takes effect right after. */
+ * and one created after our DELETE would outlive the run); it takes effect
+ * right after. */
 static int create(gkx_run *r, const char *gv, const char *resource, cJSON *obj, const char *what,
                   cJSON **answer)
 {
 	const volatile sig_atomic_t *saved = r->client->cancel;
-	gkx_buf pq = GKX_BUF_INIT, resp = GKX_BUF_INIT;
-	char *body = obj ? cJSON_PrintUnformatted(obj) : NULL;
-	cJSON *got = NULL;
 	int rc;
 
-	cJSON_Delete(obj);
-	if (!body || gkx__api_path(&pq, gv, r->ns, resource, NULL, NULL) < 0) {
-		rc = gkx__error_oom(r->err);
-		goto out;
-	}
 	r->client->cancel = NULL;
-	rc = gkx__api_call(r->client, "POST", pq.ptr, "application/json", body, &resp, what,
-	                   r->err);
-	if (rc == GKX_ECONFLICT && r->client->last_attempts > 1) {
-		gkx__buf_free(&pq);
-		if (gkx__api_path(&pq, gv, r->ns, resource, r->name, NULL) < 0)
-			rc = gkx__error_oom(r->err);
-		else
-			rc = gkx__api_call(r->client, "GET", pq.ptr, NULL, NULL, &resp, what,
-			                   r->err);
-	}
+	rc = gkx__object_create(r->client, r->ns, r->name, gv, resource, obj, what, answer, r->err);
 	r->client->cancel = saved;
-	if (rc == 0 && !(got = cJSON_ParseWithLength(resp.ptr, resp.len)))
-		rc = gkx__error_set(r->err, GKX_EPROTO, "%s: the answer is not JSON", what);
-out:
-	if (answer)
-		*answer = got;
-	else
-		cJSON_Delete(got);
-	cJSON_free(body);
-	gkx__buf_free(&pq);
-	gkx__buf_free(&resp);
 	return rc;
 }
 
@@ -201,24 +172,10 @@ int gkx__run_cleanup(gkx_run *r, gkx_error *err)
 	return rc;
 }
 
-/* DELETE one object of the run by name; gone already counts as done. The
- * Job's pod goes with it (propagationPolicy=Background). err NULL: a
- * failure is returned but not described. */
 static int delete_one(gkx_run *r, const char *gv, const char *resource, const char *what,
                       gkx_error *err)
 {
-	gkx_buf pq = GKX_BUF_INIT;
-	int rc;
-
-	if (gkx__api_path(&pq, gv, r->ns, resource, r->name, NULL) < 0 ||
-	    (!strcmp(resource, "jobs") &&
-	     gkx__api_query(&pq, "propagationPolicy", "Background") < 0)) {
-		gkx__buf_free(&pq);
-		return gkx__error_oom(err);
-	}
-	rc = gkx__api_call(r->client, "DELETE", pq.ptr, NULL, NULL, NULL, what, err);
-	gkx__buf_free(&pq);
-	return rc == GKX_ENOTFOUND ? 0 : rc;
+	return gkx__object_delete(r->client, r->ns, r->name, gv, resource, what, err);
 }
 
 /* The Job first (its pod with it), then what it owns: the garbage
@@ -238,4 +195,58 @@ static int delete_objects(gkx_run *r, gkx_error *err)
 	}
 	rc2 = delete_one(r, "v1", "configmaps", "deleting ConfigMap", rc < 0 ? NULL : err);
 	return rc < 0 ? rc : rc2;
+}
+
+int gkx__object_create(gkx_client *c, const char *ns, const char *name, const char *gv,
+                       const char *resource, cJSON *obj, const char *what, cJSON **answer,
+                       gkx_error *err)
+{
+	gkx_buf pq = GKX_BUF_INIT, resp = GKX_BUF_INIT;
+	char *body = obj ? cJSON_PrintUnformatted(obj) : NULL;
+	cJSON *got = NULL;
+	int rc;
+
+	cJSON_Delete(obj);
+	if (!body || gkx__api_path(&pq, gv, ns, resource, NULL, NULL) < 0) {
+		rc = gkx__error_oom(err);
+		goto out;
+	}
+	rc = gkx__api_call(c, "POST", pq.ptr, "application/json", body, &resp, what, err);
+	if (rc == GKX_ECONFLICT && c->last_attempts > 1) {
+		/* Our names are random: a 409 on a retry is our own first
+		 * attempt having landed, so the object is read back. */
+		gkx__buf_free(&pq);
+		if (gkx__api_path(&pq, gv, ns, resource, name, NULL) < 0)
+			rc = gkx__error_oom(err);
+		else
+			rc = gkx__api_call(c, "GET", pq.ptr, NULL, NULL, &resp, what, err);
+	}
+	if (rc == 0 && !(got = cJSON_ParseWithLength(resp.ptr, resp.len)))
+		rc = gkx__error_set(err, GKX_EPROTO, "%s: the answer is not JSON", what);
+out:
+	if (answer)
+		*answer = got;
+	else
+		cJSON_Delete(got);
+	cJSON_free(body);
+	gkx__buf_free(&pq);
+	gkx__buf_free(&resp);
+	return rc;
+}
+
+int gkx__object_delete(gkx_client *c, const char *ns, const char *name, const char *gv,
+                       const char *resource, const char *what, gkx_error *err)
+{
+	gkx_buf pq = GKX_BUF_INIT;
+	int rc;
+
+	if (gkx__api_path(&pq, gv, ns, resource, name, NULL) < 0 ||
+	    (!strcmp(resource, "jobs") &&
+	     gkx__api_query(&pq, "propagationPolicy", "Background") < 0)) {
+		gkx__buf_free(&pq);
+		return gkx__error_oom(err);
+	}
+	rc = gkx__api_call(c, "DELETE", pq.ptr, NULL, NULL, NULL, what, err);
+	gkx__buf_free(&pq);
+	return rc == GKX_ENOTFOUND ? gkx__error_clear_ok(err) : rc;
 }

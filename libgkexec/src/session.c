@@ -16,7 +16,7 @@ struct gkx_session {
 typedef struct {
 	gkx_session *s;
 	unsigned index;
-	gkx_buf out;
+	gkx_buf out, err; /* err: a warm run's stderr */
 	gkx_session_output_cb cb;
 	void *ud;
 } slot;
@@ -69,6 +69,17 @@ static int on_output(const char *data, size_t len, void *ud)
 	slot *sl = ud;
 
 	if (gkx__buf_put(&sl->out, data, len) < 0)
+		return 1;
+	if (sl->cb)
+		sl->cb(sl->index, data, len, sl->ud);
+	return 0;
+}
+
+static int on_stderr(const char *data, size_t len, void *ud)
+{
+	slot *sl = ud;
+
+	if (gkx__buf_put(&sl->err, data, len) < 0)
 		return 1;
 	if (sl->cb)
 		sl->cb(sl->index, data, len, sl->ud);
@@ -151,6 +162,9 @@ static int make_run(gkx_run **run, gkx_session *s, const cJSON *req, slot *sl, g
 	}
 	o.on_output = on_output;
 	o.output_userdata = sl;
+	o.on_stderr = on_stderr;
+	o.stderr_userdata = sl;
+	o.cold = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "cold"));
 	rc = gkx_run_new(run, s->client, &o, err);
 out:
 	free(args);
@@ -207,7 +221,8 @@ int gkx_session_run(gkx_session *s, const char *requests_json, unsigned parallel
 	for (i = 0; i < n; i++) {
 		int status = runs[i] ? gkx_run_status(runs[i]) : errs[i].code;
 		const gkx_error *e = runs[i] ? gkx_run_error(runs[i]) : &errs[i];
-		cJSON_AddItemToArray(out, gkx__run_result(runs[i], status, e, slots[i].out.ptr));
+		cJSON_AddItemToArray(out, gkx__run_result(runs[i], status, e, slots[i].out.ptr,
+		                                          slots[i].err.ptr));
 	}
 	free(s->results);
 	s->results = cJSON_PrintUnformatted(out);
@@ -217,6 +232,7 @@ done:
 	for (i = 0; runs && i < n; i++) {
 		gkx_run_free(runs[i]);
 		gkx__buf_free(&slots[i].out);
+		gkx__buf_free(&slots[i].err);
 	}
 	free(runs);
 	free(slots);

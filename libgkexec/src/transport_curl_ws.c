@@ -90,9 +90,11 @@ int gkx__curl_ws_begin(curl_state *s, curl_xfer *x)
 	x->ws->dec.ud = x;
 	curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	/* Its own connection: never the HTTP/2 one the other requests share. */
+	/* Its own connection: never the HTTP/2 one the other requests share
+	 * (a connect-only connection is not offered to others either). Not
+	 * FORBID_REUSE: curl would close it when the "transfer" (the connect)
+	 * completes, before we have used it. */
 	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
 	x->next = s->ws;
 	s->ws = x;
 	return 0;

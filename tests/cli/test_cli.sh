@@ -38,6 +38,15 @@ cd "$work"
 expect_error 125 "unknown flag: --colour" --colour a.py
 expect_error 125 "unknown shorthand flag: -z" -z a.py
 expect_error 125 "See 'kubectl sandbox-run --help' for usage." --colour a.py
+# Pools: the subcommand, wherever kubectl's flags sit, and what it takes.
+expect_error 125 "pool needs an action: kubectl sandbox-run pool create|status|delete" pool
+expect_error 125 "pool needs an action" -n x pool start
+expect_error 125 "pool create takes no script" pool create a.py
+expect_error 125 "pool create takes the flags that shape a sandbox" pool create --keep
+expect_error 125 "--all goes with pool delete" pool create --all
+expect_error 125 "--size, --ttl, --all and --wait go with kubectl sandbox-run pool" --size 3 a.py
+expect_error 125 "--size takes a number from 1 to 100" pool create --size 0
+expect_error 125 "pool takes -o json" pool status -o yaml
 expect_error 125 "flag needs an argument: --image" a.py --image
 expect_error 125 "invalid duration for --timeout" --timeout soon a.py
 expect_error 125 "no script given" --image x

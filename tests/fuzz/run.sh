@@ -8,7 +8,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-30}
-targets=(kubeconfig exec_credential status watch log)
+targets=(kubeconfig exec_credential status watch log exec)
 [ $# -gt 1 ] && targets=("${@:2}")
 cd "$root"
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DGKX_FUZZ=ON -DGKX_E2E=OFF -DBUILD_SHARED_LIBS=OFF \

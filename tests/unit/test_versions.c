@@ -77,11 +77,18 @@ static void test_run_options(void **state)
 	gkx_run_free(run);
 	free(old);
 
+	/* Version 2 ended before `on_stderr`. */
 	o.version = 2;
-	old = old_struct(&o, sizeof(o));
+	old = old_struct(&o, offsetof(gkx_run_options, on_stderr));
 	assert_int_equal(gkx_run_new(&run, client, old, &err), 0);
 	assert_int_equal(gkx_run_render(run, "json", &doc, &err), 0);
 	assert_non_null(strstr(doc, "NetworkPolicy"));
+	gkx_run_free(run);
+	free(old);
+
+	o.version = 3;
+	old = old_struct(&o, sizeof(o));
+	assert_int_equal(gkx_run_new(&run, client, old, &err), 0);
 	gkx_run_free(run);
 	free(old);
 
@@ -91,7 +98,7 @@ static void test_run_options(void **state)
 	                                 "_init() function or _INIT macro");
 	o.version = GKX_RUN_OPTIONS_VERSION + 1;
 	assert_int_equal(gkx_run_new(&run, client, &o, &err), GKX_EINVAL);
-	assert_string_equal(err.message, NEWER_MESSAGE("gkx_run_options", 3, 2));
+	assert_string_equal(err.message, NEWER_MESSAGE("gkx_run_options", 4, 3));
 	assert_null(run);
 	gkx_client_free(client);
 	gkx_config_free(cfg);

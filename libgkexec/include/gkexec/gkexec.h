@@ -8,6 +8,7 @@
 #include <gkexec/config.h>
 #include <gkexec/client.h>
 #include <gkexec/run.h>
+#include <gkexec/pool.h>
 #include <gkexec/session.h>
 
 #endif

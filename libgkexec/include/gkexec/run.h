@@ -20,7 +20,8 @@ typedef enum {
 	GKX_PHASE_SCHEDULING,   /**< waiting for the pod to be scheduled */
 	GKX_PHASE_STARTING,     /**< pod scheduled; pulling the image, mounting */
 	GKX_PHASE_RUNNING,      /**< the script runs */
-	GKX_PHASE_CLEANING      /**< deleting what the run created */
+	GKX_PHASE_CLEANING,     /**< deleting what the run created */
+	GKX_PHASE_CLAIMING      /**< looking for a parked sandbox; detail says what came of it */
 } gkx_phase;
 
 typedef int (*gkx_output_cb)(const char *data, size_t len, void *userdata);
@@ -65,16 +66,31 @@ typedef struct gkx_run_options {
 	 * makes it effective. NULL or "default": the namespace's policies.
 	 */
 	const char *network;
+	/* Since version 3. */
+	/**
+	 * Where a warm run's stderr goes (a run in a parked sandbox has the two
+	 * apart). NULL: to on_output too. A Job's run (the cold path) has them
+	 * joined, in the order printed, in on_output.
+	 */
+	gkx_output_cb on_stderr;
+	void *stderr_userdata;
+	/**
+	 * Never use a parked sandbox (see gkexec/pool.h): always a Job. By
+	 * default a run takes a parked pod of its own shape when one exists.
+	 */
+	int cold;
 } gkx_run_options;
 
-/* Version 1 ended before `network`. The library accepts every version up
- * to its own and reads only what the caller's version had. */
-#define GKX_RUN_OPTIONS_VERSION 2
+/* Version 1 ended before `network`, version 2 before `on_stderr`. The
+ * library accepts every version up to its own and reads only what the
+ * caller's version had. */
+#define GKX_RUN_OPTIONS_VERSION 3
 /** Every member spelled out, all defaults, and the current version. */
-#define GKX_RUN_OPTIONS_INIT                                                                   \
-	{                                                                                      \
-		GKX_RUN_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, \
-		        NULL, NULL, 0, 0, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL    \
+#define GKX_RUN_OPTIONS_INIT                                                                       \
+	{                                                                                          \
+		GKX_RUN_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, NULL,     \
+		        NULL, NULL, 0, 0, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, \
+		        NULL, 0                                                                    \
 	}
 #define GKX_DEFAULT_IMAGE  "python:3.11-slim"
 #define GKX_MAX_CODE_BYTES (1024 * 1024)
@@ -152,6 +168,23 @@ GKX_API unsigned gkx_run_request_count(const gkx_run *run);
  * NULL before execution or when out of memory.
  */
 GKX_API char *gkx_run_result_json(const gkx_run *run, const char *output);
+
+/**
+ * Like gkx_run_result_json() for a run whose streams were apart: `output`
+ * is what on_output got, `stderr_text` what on_stderr got (NULL if nothing
+ * or if on_stderr was not set). The document's "stdout" and "stderr" are
+ * set for a warm run, and its "output" is stdout followed by stderr.
+ */
+GKX_API char *gkx_run_result_json_split(const gkx_run *run, const char *output,
+                                        const char *stderr_text);
+
+/** 1 when the run used a parked sandbox (warm), 0 when it made a Job. */
+GKX_API int gkx_run_warm(const gkx_run *run);
+
+/** The pod the script ran in ("" until known): the Job's pod, or the
+ * parked pod a warm run claimed (its Job is named like it, without the
+ * last dash and suffix). Borrowed. */
+GKX_API const char *gkx_run_pod(const gkx_run *run);
 
 /** The name shared by the Job and the ConfigMap, and their namespace. */
 GKX_API const char *gkx_run_name(const gkx_run *run);

@@ -1,0 +1,687 @@
+/* Warm runs: the WebSocket framing and handshake (ws.c), the exec status
+ * (exec.c), the pool's claim and its check of a pod's hardening (pool.c),
+ * and whole warm runs over the fake transport, with the exchanges of a
+ * Kubernetes 1.20 server (v4.channel.k8s.io) and of a 1.30 one
+ * (v5.channel.k8s.io); and the bootstrap, run by the local /bin/sh. */
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#include "fake_transport.h"
+#include "run_internal.h"
+
+/* ---- ws.c ---- */
+
+static void test_accept_key(void **state)
+{
+	char out[29];
+
+	(void)state;
+	/* RFC 6455 section 1.3's example. */
+	assert_int_equal(gkx__ws_accept_for(out, "dGhlIHNhbXBsZSBub25jZQ=="), 0);
+	assert_string_equal(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}
+
+static void test_sha1(void **state)
+{
+	unsigned char d[20];
+	char hex[41];
+	int i;
+
+	(void)state;
+	/* FIPS 180 vectors, one of them two blocks long. */
+	gkx__sha1(d, "abc", 3);
+	for (i = 0; i < 20; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	assert_string_equal(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	gkx__sha1(d, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56);
+	for (i = 0; i < 20; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	assert_string_equal(hex, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+}
+
+static void test_encode_masks(void **state)
+{
+	static const unsigned char mask[4] = { 1, 2, 3, 4 };
+	gkx_buf b = GKX_BUF_INIT;
+	char big[70000];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(gkx__ws_encode(&b, GKX_WS_BINARY, "\0hi", 3, mask), 0);
+	assert_int_equal(b.len, 2 + 4 + 3);
+	assert_int_equal((unsigned char)b.ptr[0], 0x82); /* FIN, binary */
+	assert_int_equal((unsigned char)b.ptr[1], 0x80 | 3);
+	assert_int_equal(b.ptr[6] ^ 1, 0);
+	assert_int_equal(b.ptr[7] ^ 2, 'h');
+	assert_int_equal(b.ptr[8] ^ 3, 'i');
+	b.len = 0;
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(gkx__ws_encode(&b, GKX_WS_BINARY, big, sizeof(big), mask), 0);
+	assert_int_equal((unsigned char)b.ptr[1], 0x80 | 127);
+	assert_int_equal(b.len, 2 + 8 + 4 + sizeof(big));
+	for (i = 0; i < sizeof(big); i++)
+		assert_int_equal(b.ptr[14 + i] ^ (char)mask[i % 4], 'x');
+	gkx__buf_free(&b);
+}
+
+typedef struct {
+	int kinds[16];
+	char data[16][80];
+	size_t n;
+} got_messages;
+
+static int got(int kind, const char *data, size_t len, void *ud)
+{
+	got_messages *g = ud;
+
+	g->kinds[g->n] = kind;
+	snprintf(g->data[g->n], sizeof(g->data[0]), "%.*s", (int)len, data);
+	g->n++;
+	return 0;
+}
+
+/* Server frames, fed one byte at a time. */
+static int feed_bytes(gkx_ws_decoder *d, const char *bytes, size_t len)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < len && rc == 0; i++)
+		rc = gkx__ws_feed(d, bytes + i, 1);
+	return rc;
+}
+
+static void test_decode(void **state)
+{
+	/* A binary "\1out", a text message in two fragments with a ping in
+	 * between, then a close with status 1000. */
+	static const char frames[] = "\x82\x04\x01out"
+	                             "\x01\x03hel"
+	                             "\x89\x02pi"
+	                             "\x80\x02lo"
+	                             "\x88\x02\x03\xe8";
+	gkx_ws_decoder d;
+	got_messages g;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	memset(&g, 0, sizeof(g));
+	d.on_message = got;
+	d.ud = &g;
+	assert_int_equal(feed_bytes(&d, frames, sizeof(frames) - 1), 0);
+	assert_int_equal(g.n, 4);
+	assert_int_equal(g.kinds[0], GKX_WS_BINARY);
+	assert_string_equal(g.data[0], "\1out");
+	assert_int_equal(g.kinds[1], 9); /* the ping, between the fragments */
+	assert_string_equal(g.data[1], "pi");
+	assert_int_equal(g.kinds[2], GKX_WS_TEXT);
+	assert_string_equal(g.data[2], "hello");
+	assert_int_equal(g.kinds[3], GKX_WS_CLOSE);
+	assert_int_equal(d.closed, 1);
+	gkx__ws_decoder_reset(&d);
+}
+
+static void test_decode_refuses(void **state)
+{
+	static const struct {
+		const char *bytes;
+		size_t len;
+		int rc;
+	} bad[] = {
+		{ "\x82\x81\x00\x00\x00\x00x", 7, GKX_EPROTO }, /* masked by a server */
+		{ "\xc2\x01x", 3, GKX_EPROTO },                 /* RSV1: no extension */
+		{ "\x80\x01x", 3, GKX_EPROTO },                 /* continuation of nothing */
+		{ "\x09\x00", 2, GKX_EPROTO },                  /* a fragmented ping */
+		{ "\x83\x00", 2, GKX_EPROTO },                  /* opcode 3 is reserved */
+		{ "\x02\x01x\x82\x01y", 6, GKX_EPROTO },        /* a message inside a message */
+		{ "\x82\x7f\x00\x00\x00\x00\x01\x00\x00\x01", 10, GKX_ETOOBIG }, /* 16 MiB + 1 */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		gkx_ws_decoder d;
+		memset(&d, 0, sizeof(d));
+		assert_int_equal(gkx__ws_feed(&d, bad[i].bytes, bad[i].len), bad[i].rc);
+		gkx__ws_decoder_reset(&d);
+	}
+}
+
+static void test_http1_head(void **state)
+{
+	static const char ok[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+	                         "connection: Upgrade\r\nSec-WebSocket-Accept:  abc= \r\n"
+	                         "SEC-WEBSOCKET-PROTOCOL: v4.channel.k8s.io\r\n\r\n\x82\x01";
+	static const char refused[] = "HTTP/1.1 403 Forbidden\r\nContent-Length: 12\r\n"
+	                              "Retry-After: 3\r\n\r\n{\"a\":1}";
+	gkx_http1_head h;
+	gkx_buf b = GKX_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(gkx__http1_head(&h, ok, 20), 0); /* not whole yet */
+	assert_int_equal(gkx__http1_head(&h, ok, sizeof(ok) - 1), 1);
+	assert_int_equal(h.status, 101);
+	assert_true(h.upgrade_websocket);
+	assert_string_equal(h.accept, "abc=");
+	assert_string_equal(h.protocol, "v4.channel.k8s.io");
+	assert_int_equal(h.head_len, sizeof(ok) - 1 - 2);
+	assert_int_equal(gkx__http1_head(&h, refused, sizeof(refused) - 1), 1);
+	assert_int_equal(h.status, 403);
+	assert_int_equal(h.content_length, 12);
+	assert_int_equal(h.retry_after_s, 3);
+	assert_int_equal(gkx__http1_head(&h, "SSH-2.0-x\r\n\r\n", 13), GKX_EPROTO);
+	/* A chunked refusal, with an extension and a trailer. */
+	assert_int_equal(gkx__http1_dechunk(&b, "5;x=1\r\nhello\r\n6\r\n world\r\n", 24), 0);
+	assert_int_equal(
+	        gkx__http1_dechunk(&b, "5;x=1\r\nhello\r\n6\r\n world\r\n0\r\nT: 1\r\n\r\n", 36),
+	        1);
+	assert_int_equal(b.len, 11);
+	assert_memory_equal(b.ptr, "hello world", 11);
+	assert_int_equal(gkx__http1_dechunk(&b, "zz\r\n", 4), GKX_EPROTO);
+	gkx__buf_free(&b);
+}
+
+/* ---- exec.c ---- */
+
+static void test_exec_status(void **state)
+{
+	char msg[128];
+	int code;
+
+	(void)state;
+	assert_int_equal(gkx__exec_parse_status("{\"metadata\":{},\"status\":\"Success\"}", 34,
+	                                        &code, msg, sizeof(msg)),
+	                 0);
+	assert_int_equal(code, 0);
+	/* As the 1.20 kubelet writes a non-zero exit. */
+	{
+		static const char s[] =
+		        "{\"metadata\":{},\"status\":\"Failure\",\"message\":\"command terminated "
+		        "with non-zero exit code: error executing command [sh -c x], exit code 3\","
+		        "\"reason\":\"NonZeroExitCode\",\"details\":{\"causes\":[{\"reason\":"
+		        "\"ExitCode\",\"message\":\"3\"}]}}";
+		assert_int_equal(gkx__exec_parse_status(s, sizeof(s) - 1, &code, msg, sizeof(msg)),
+		                 0);
+		assert_int_equal(code, 3);
+	}
+	{
+		static const char s[] = "{\"metadata\":{},\"status\":\"Failure\",\"message\":"
+		                        "\"error executing command in container: container not "
+		                        "found\",\"reason\":\"InternalError\",\"code\":500}";
+		assert_int_equal(gkx__exec_parse_status(s, sizeof(s) - 1, &code, msg, sizeof(msg)),
+		                 GKX_EAPI);
+		assert_int_equal(code, -1);
+		assert_non_null(strstr(msg, "container not found"));
+	}
+	assert_int_equal(gkx__exec_parse_status("exit 3", 6, &code, msg, sizeof(msg)), GKX_EPROTO);
+	assert_int_equal(
+	        gkx__exec_parse_status("{\"status\":\"Failure\",\"reason\":\"NonZeroExitCode\","
+	                               "\"details\":{\"causes\":[{\"reason\":\"ExitCode\","
+	                               "\"message\":\"999\"}]}}",
+	                               98, &code, msg, sizeof(msg)),
+	        GKX_EPROTO);
+}
+
+/* ---- a warm run over the fake transport ---- */
+
+typedef struct {
+	gkx_config *cfg;
+	gkx_client *client;
+	gkx_buf out, err;
+	char pod_json[16500];
+	char two_pods[33000];
+} fixture;
+
+static int capture(const char *data, size_t len, void *ud)
+{
+	return gkx__buf_put(ud, data, len) < 0;
+}
+
+/* A parked pod exactly as the manifest builders make one, as the API
+ * server lists it: what we park is what we accept. */
+static void parked_pod(char *out, size_t outlen, const char *name, const gkx__pool *p)
+{
+	gkx_manifest_spec s;
+	cJSON *job, *pod, *meta, *labels, *status, *cs;
+	char *text;
+	char jobname[64];
+
+	snprintf(jobname, sizeof(jobname), "%.*s", (int)(strrchr(name, '-') - name), name);
+	memset(&s, 0, sizeof(s));
+	s.name = jobname;
+	s.ns = "sandbox";
+	s.image = p->image;
+	s.cpu_limit = p->cpu;
+	s.cpu_request = p->cpu_req;
+	s.memory_limit = p->memory;
+	s.memory_request = p->mem_req;
+	s.runtime_class = p->runtime_class;
+	s.pool = p->shape;
+	s.pool_ttl_s = 2000000000L; /* time enough, whatever the clock says */
+	s.timeout_s = 900;
+	s.gate = p->network_none;
+	job = gkx__manifest_job(&s);
+	pod = cJSON_CreateObject();
+	meta = cJSON_AddObjectToObject(pod, "metadata");
+	cJSON_AddStringToObject(meta, "name", name);
+	cJSON_AddStringToObject(meta, "resourceVersion", "4711");
+	labels = cJSON_Duplicate(at(job, "spec.template.metadata.labels"), 1);
+	cJSON_AddStringToObject(labels, "job-name", jobname);
+	cJSON_AddItemToObject(meta, "labels", labels);
+	cJSON_AddItemToObject(pod, "spec", cJSON_Duplicate(at(job, "spec.template.spec"), 1));
+	status = cJSON_AddObjectToObject(pod, "status");
+	cJSON_AddStringToObject(status, "phase", "Running");
+	cJSON_AddStringToObject(status, "startTime", "2026-11-30T06:00:00Z");
+	cs = cJSON_AddArrayToObject(status, "containerStatuses");
+	cJSON_AddItemToArray(cs, cJSON_Parse("{\"name\":\"sandbox\",\"state\":{\"running\":{}}}"));
+	text = cJSON_PrintUnformatted(pod);
+	snprintf(out, outlen, "%s", text);
+	cJSON_free(text);
+	cJSON_Delete(pod);
+	cJSON_Delete(job);
+}
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+	gkx_config_options o;
+	gkx_error err;
+	gkx__pool p;
+	char a[16384], b[16384];
+
+	fake_reset();
+	gkx_config_options_init(&o);
+	o.kubeconfig = GKX_FIXTURES "/kubeconfig/token.yaml";
+	o.ns = "sandbox";
+	assert_int_equal(gkx_config_load(&f->cfg, &o, &err), 0);
+	assert_int_equal(gkx_client_new(&f->client, f->cfg, &err), 0);
+	assert_int_equal(gkx_client_set_transport(f->client, &fake_transport, NULL, &err), 0);
+	assert_int_equal(gkx__pool_init(&p, "sandbox", NULL, NULL, NULL, NULL, 0, 0, &err), 0);
+	parked_pod(a, sizeof(a), "sandbox-pool-aaaaaaaa-x1", &p);
+	parked_pod(b, sizeof(b), "sandbox-pool-bbbbbbbb-x2", &p);
+	snprintf(f->pod_json, sizeof(f->pod_json), "{\"kind\":\"PodList\",\"items\":[%s]}", a);
+	snprintf(f->two_pods, sizeof(f->two_pods), "{\"kind\":\"PodList\",\"items\":[%s,%s]}", a,
+	         b);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+
+	gkx_client_free(f->client);
+	gkx_config_free(f->cfg);
+	gkx__buf_free(&f->out);
+	gkx__buf_free(&f->err);
+	free(f);
+	fake_reset();
+	return 0;
+}
+
+static gkx_run *warm_run(fixture *f, const char *code)
+{
+	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
+	static const char *const args[] = { "--rows", "two\nlines" };
+	static const char *const env[] = { "A=1" };
+	gkx_run *run = NULL;
+	gkx_error err;
+
+	o.script_name = "job.py";
+	o.script = code;
+	o.script_len = strlen(code);
+	o.args = args;
+	o.nargs = 2;
+	o.env = env;
+	o.nenv = 1;
+	o.on_output = capture;
+	o.output_userdata = &f->out;
+	o.on_stderr = capture;
+	o.stderr_userdata = &f->err;
+	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
+	return run;
+}
+
+#define EXIT3                                                                              \
+	"\3{\"metadata\":{},\"status\":\"Failure\",\"message\":\"command terminated with " \
+	"non-zero exit code: exit status 3\",\"reason\":\"NonZeroExitCode\",\"details\":{" \
+	"\"causes\":[{\"reason\":\"ExitCode\",\"message\":\"3\"}]}}"
+
+static const fake_message exchange[] = {
+	{ GKX_WS_BINARY, "\1out\n", 5 },
+	{ GKX_WS_BINARY, "\2err\n", 5 },
+	{ GKX_WS_BINARY, EXIT3, sizeof(EXIT3) - 1 },
+	{ GKX_WS_CLOSE, "\3\350", 2 },
+};
+
+static void expect_claim(fixture *f, const char *list)
+{
+	(void)f;
+	fake_expect("GET", "/api/v1/namespaces/sandbox/pods?labelSelector=", 200, list);
+}
+
+/* The exchange with a 1.20 API server, which speaks only v4. */
+static void warm_with(void **state, const char *protocol, int closes_stdin)
+{
+	fixture *f = *state;
+	gkx_run *run = warm_run(f, "print('out'); import sys; sys.exit(3)\n");
+	gkx_error err;
+	const fake_request *patch, *exec;
+	size_t i;
+	cJSON *body;
+
+	expect_claim(f, f->pod_json);
+	fake_expect("PATCH", "/pods/sandbox-pool-aaaaaaaa-x1", 200, "{}");
+	fake_expect_ws("/pods/sandbox-pool-aaaaaaaa-x1/exec?", protocol, 101, exchange, 4, 1, 0);
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}"); /* the replacement */
+	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa", 200, "{}");
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_error_clear(&err);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_true(gkx_run_warm(run));
+	assert_string_equal(gkx_run_pod(run), "sandbox-pool-aaaaaaaa-x1");
+	assert_int_equal(gkx_run_exit_code(run), 3);
+	assert_string_equal(gkx_run_reason(run), "Error");
+	assert_string_equal(f->out.ptr, "out\n");
+	assert_string_equal(f->err.ptr, "err\n");
+
+	/* The claim: the pod's resourceVersion as a precondition, the state
+	 * label, and a deadline no longer than the run's. */
+	patch = fake_request_at(1);
+	body = cJSON_Parse(patch->body);
+	assert_json_string(body, "metadata.resourceVersion", "4711");
+	assert_string_equal(gkx__json_str(body, "metadata", "labels", GKX_LABEL_STATE, GKX__END),
+	                    "claimed");
+	cJSON_Delete(body);
+	assert_non_null(strstr(patch->body, "\"activeDeadlineSeconds\":"));
+	/* The exec: both protocols offered, newest first; nothing of the run's
+	 * in the URL (the audit log sees it). */
+	exec = fake_request_at(2);
+	assert_string_equal(exec->subprotocols, "v5.channel.k8s.io,v4.channel.k8s.io");
+	assert_null(strstr(exec->url, "print"));
+	assert_null(strstr(exec->url, "rows"));
+	assert_null(strstr(exec->url, "job.py"));
+	/* stdin: the input on channel 0; with v5 then [255, 0], with v4 not. */
+	assert_true(fake_sent() >= 1);
+	assert_int_equal(fake_sent_at(0)->kind, GKX_WS_BINARY);
+	assert_int_equal(fake_sent_at(0)->data[0], 0);
+	assert_memory_equal(fake_sent_at(0)->data + 1, "gkx-exec-1 ", 11);
+	assert_non_null(strstr(fake_sent_at(0)->data + 1, "print('out')"));
+	for (i = 0; i < fake_sent(); i++)
+		if (fake_sent_at(i)->len == 2 && (unsigned char)fake_sent_at(i)->data[0] == 255)
+			break;
+	assert_int_equal(i < fake_sent(), closes_stdin);
+	assert_int_equal(gkx_run_request_count(run), 5);
+	gkx_run_free(run);
+}
+
+static void test_warm_v4(void **state) { warm_with(state, "v4.channel.k8s.io", 0); }
+static void test_warm_v5(void **state) { warm_with(state, "v5.channel.k8s.io", 1); }
+
+/* Another client claimed the first pod between our list and our patch. */
+static void test_claim_race(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = warm_run(f, "print(1)\n");
+	gkx_error err;
+	const char *first, *second;
+	static const fake_message ok[] = {
+		{ GKX_WS_BINARY, "\3{\"metadata\":{},\"status\":\"Success\"}", 35 },
+	};
+
+	expect_claim(f, f->two_pods);
+	fake_expect(
+	        "PATCH", "/pods/sandbox-pool-", 409,
+	        "{\"kind\":\"Status\",\"reason\":\"Conflict\",\"message\":\"the object has been "
+	        "modified\",\"code\":409}");
+	fake_expect("PATCH", "/pods/sandbox-pool-", 200, "{}");
+	fake_expect_ws("/exec?", "v4.channel.k8s.io", 101, ok, 1, 1, 0);
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect("DELETE", "/jobs/sandbox-pool-", 200, "{}");
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_int_equal(gkx_run_exit_code(run), 0);
+	assert_int_equal(fake_unexpected(), 0);
+	/* Two different pods were tried; the run used the second. */
+	first = strstr(fake_request_at(1)->url, "sandbox-pool-");
+	second = strstr(fake_request_at(2)->url, "sandbox-pool-");
+	assert_string_not_equal(first, second);
+	assert_non_null(strstr(fake_request_at(3)->url, second));
+	gkx_run_free(run);
+}
+
+/* No parked pod of this shape: a Job, and the phase says why. */
+static char phase_note[400];
+static void note_phase(gkx_phase phase, const char *detail, void *ud)
+{
+	(void)ud;
+	if (phase == GKX_PHASE_CLAIMING && strstr(detail, "no parked"))
+		snprintf(phase_note, sizeof(phase_note), "%s", detail);
+}
+
+static void test_no_pool_goes_cold(void **state)
+{
+	fixture *f = *state;
+	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
+	gkx_run *run = NULL;
+	gkx_error err;
+
+	o.script_name = "job.py";
+	o.script = "print(1)";
+	o.script_len = 8;
+	o.on_output = capture;
+	o.output_userdata = &f->out;
+	o.on_phase = note_phase;
+	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
+	phase_note[0] = '\0';
+	expect_claim(f, "{\"kind\":\"PodList\",\"items\":[]}");
+	fake_expect("POST", "/jobs", 201, "{\"kind\":\"Job\",\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect("POST", "/configmaps", 201, "{}");
+	fake_expect("GET", "/pods?labelSelector=job-name", 200,
+	            "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"p\"},\"status\":{"
+	            "\"containerStatuses\":[{\"state\":{\"terminated\":{\"exitCode\":0}}}]}}}\n");
+	fake_expect("GET", "/log", 200, "2026-11-30T06:29:09Z 1\n");
+	fake_expect("DELETE", "/jobs/", 200, "{}");
+	fake_expect("DELETE", "/configmaps/", 200, "{}");
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_false(gkx_run_warm(run));
+	assert_string_equal(f->out.ptr, "1\n");
+	assert_int_equal(fake_unexpected(), 0);
+	assert_non_null(strstr(phase_note, "no parked sandbox of this shape"));
+	gkx_run_free(run);
+}
+
+/* A runner without pods/exec: the API server refuses the upgrade. The
+ * error says which right is missing, and the claimed pod is deleted. */
+static void test_exec_forbidden(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = warm_run(f, "print(1)\n");
+	gkx_error err;
+	static const fake_message refusal[] = {
+		{ 0,
+		  "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":"
+		  "\"pods "
+		  "\\\"sandbox-pool-aaaaaaaa-x1\\\" is forbidden: User \\\"r\\\" cannot get "
+		  "resource "
+		  "\\\"pods/exec\\\" in API group \\\"\\\" in the namespace \\\"sandbox\\\"\","
+		  "\"reason\":\"Forbidden\",\"code\":403}",
+		  0 },
+	};
+
+	expect_claim(f, f->pod_json);
+	fake_expect("PATCH", "/pods/sandbox-pool-aaaaaaaa-x1", 200, "{}");
+	fake_expect_ws("/exec?", NULL, 403, refusal, 1, 0, 0);
+	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa", 200, "{}");
+	assert_int_equal(gkx_run_execute(run, &err), GKX_EFORBIDDEN);
+	assert_non_null(strstr(err.message, "cannot get resource \"pods/exec\""));
+	assert_non_null(strstr(err.message, "a warm run needs"));
+	assert_int_equal(fake_unexpected(), 0);
+	assert_non_null(
+	        strstr(fake_request_at(fake_count() - 1)->url, "/jobs/sandbox-pool-aaaaaaaa"));
+	gkx_run_free(run);
+}
+
+/* A pod with our labels but not our hardening is never used. */
+static void test_planted_pod_is_refused(void **state)
+{
+	fixture *f = *state;
+	gkx__pool p;
+	gkx_error err;
+	cJSON *list = cJSON_Parse(f->pod_json), *pod = cJSON_GetArrayItem(at(list, "items"), 0);
+	cJSON *sc = (cJSON *)at(pod, "spec.containers.0.securityContext");
+	char why[64];
+
+	(void)state;
+	assert_int_equal(gkx__pool_init(&p, "sandbox", NULL, NULL, NULL, NULL, 0, 0, &err), 0);
+	assert_true(gkx__pool_pod_is_hardened(pod, &p, why, sizeof(why)));
+	cJSON_ReplaceItemInObject(sc, "privileged", cJSON_CreateTrue());
+	assert_false(gkx__pool_pod_is_hardened(pod, &p, why, sizeof(why)));
+	assert_string_equal(why, "privileged");
+	cJSON_ReplaceItemInObject(sc, "privileged", cJSON_CreateFalse());
+	cJSON_ReplaceItemInObject((cJSON *)at(pod, "spec"), "runtimeClassName",
+	                          cJSON_CreateString("runc"));
+	assert_false(gkx__pool_pod_is_hardened(pod, &p, why, sizeof(why)));
+	assert_string_equal(why, "another RuntimeClass");
+	cJSON_ReplaceItemInObject((cJSON *)at(pod, "spec"), "runtimeClassName",
+	                          cJSON_CreateString("gvisor"));
+	cJSON_AddItemToArray((cJSON *)at(pod, "spec.volumes"),
+	                     cJSON_Parse("{\"name\":\"host\",\"hostPath\":{\"path\":\"/\"}}"));
+	assert_false(gkx__pool_pod_is_hardened(pod, &p, why, sizeof(why)));
+	assert_string_equal(why, "other volumes");
+	cJSON_Delete(list);
+}
+
+/* ---- the bootstrap, run here by /bin/sh ---- */
+
+static char *replace_all(const char *s, size_t len, const char *from, const char *to)
+{
+	gkx_buf b = GKX_BUF_INIT;
+	size_t i = 0, n = strlen(from);
+
+	while (i < len) {
+		if (i + n <= len && !memcmp(s + i, from, n)) {
+			gkx__buf_puts(&b, to);
+			i += n;
+		} else {
+			gkx__buf_put(&b, s + i, 1);
+			i++;
+		}
+	}
+	return gkx__buf_detach(&b);
+}
+
+static void test_bootstrap(void **state)
+{
+	fixture *f = *state;
+	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
+	static const char *const args[] = { "x y", "", "two\nlines", "-n" };
+	static const char *const env[] = { "PLAIN=1", "MULTI=a\nb", "-odd.name=3" };
+	gkx_file extra[2];
+	gkx_run *run = NULL;
+	gkx_error err;
+	gkx_buf in = GKX_BUF_INIT;
+	char dir[] = "/tmp/gkx-boot-XXXXXX", cmd[512], *boot, *lines, *input;
+	const char *data;
+	size_t head_len;
+	FILE *p;
+	char got[2048] = "";
+	size_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "mkdir %s/app %s/tmp", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	extra[0].name = "data.txt";
+	extra[0].data = "line\n";
+	extra[0].len = 5;
+	extra[1].name = "bin.dat";
+	extra[1].data = "\0\1\2\n\n";
+	extra[1].len = 5;
+	o.script_name = "t.sh";
+	o.script = "printf '[%s]' \"$@\"; echo; echo \"$PLAIN|$MULTI|$(pwd)\"; "
+	           "od -An -c bin.dat | tr -s ' '; cat data.txt; ls -l /proc/self/fd/0 | "
+	           "grep -c null; stat -c %a t.sh; tr \"\\\\0\" \"\\\\n\" </proc/$$/environ | grep "
+	           "-c odd.name";
+	o.script_len = strlen(o.script);
+	o.args = args;
+	o.nargs = 4;
+	o.env = env;
+	o.nenv = 3;
+	o.files = extra;
+	o.nfiles = 2;
+	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
+	assert_int_equal(gkx__warm_payload(&in, run), 0);
+	/* The pod's /app and /tmp are this test's directories. */
+	snprintf(cmd, sizeof(cmd), "a=%s/app t=%s/tmp", dir, dir);
+	boot = replace_all(gkx__warm_boot, strlen(gkx__warm_boot), "a=/app t=/tmp", cmd);
+	data = in.ptr;
+	{
+		/* The header and its lines end after 1 + LINES newlines. */
+		const char *q = in.ptr;
+		unsigned want = 0, seen;
+		assert_int_equal(sscanf(in.ptr, "gkx-exec-1 %u", &want), 1);
+		for (seen = 0; seen <= want; seen++)
+			q = strchr(q, '\n') + 1;
+		head_len = (size_t)(q - in.ptr);
+	}
+	snprintf(cmd, sizeof(cmd), "%s/app", dir);
+	lines = replace_all(data, head_len, "/app", cmd);
+	input = malloc(strlen(lines) + in.len - head_len);
+	memcpy(input, lines, strlen(lines));
+	memcpy(input + strlen(lines), in.ptr + head_len, in.len - head_len);
+	{
+		FILE *w;
+		char path[300];
+		snprintf(path, sizeof(path), "%s/boot.sh", dir);
+		w = fopen(path, "w");
+		fputs(boot, w);
+		fclose(w);
+		snprintf(path, sizeof(path), "%s/input", dir);
+		w = fopen(path, "wb");
+		fwrite(input, 1, strlen(lines) + in.len - head_len, w);
+		fclose(w);
+	}
+	snprintf(cmd, sizeof(cmd), "cd / && /bin/sh %s/boot.sh sandbox-run < %s/input 2>&1", dir,
+	         dir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(got, 1, sizeof(got) - 1, p);
+	got[n] = '\0';
+	if (pclose(p) != 0)
+		fail_msg("the bootstrap failed: %s", got);
+	snprintf(cmd, sizeof(cmd),
+	         "[x y][][two\nlines][-n]\n1|a\nb|%s/app\n \\0 001 002 \\n \\n\nline\n1\n444\n1\n",
+	         dir);
+	assert_string_equal(got, cmd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	free(boot);
+	free(lines);
+	free(input);
+	gkx__buf_free(&in);
+	gkx_run_free(run);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_accept_key),
+		cmocka_unit_test(test_sha1),
+		cmocka_unit_test(test_encode_masks),
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_decode_refuses),
+		cmocka_unit_test(test_http1_head),
+		cmocka_unit_test(test_exec_status),
+		cmocka_unit_test_setup_teardown(test_warm_v4, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_warm_v5, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_pool_goes_cold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_forbidden, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_planted_pod_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
