@@ -273,6 +273,14 @@ static int pool_command(const options *o)
 			}
 		}
 		print_pool(o, ns, &st);
+		/* A run takes a parked pod only with life left for its whole
+		 * --timeout, and 30 s of slack: a claim can only shorten it. */
+		if (o->ttl_s && o->ttl_s < 300 + 30 && !o->quiet)
+			fprintf(stderr,
+			        "note: runs with the default --timeout (5m) need 5m30s of a parked "
+			        "sandbox's --ttl left; this pool serves runs with --timeout under "
+			        "%lds\n",
+			        o->ttl_s - 30);
 		if (o->wait != 0 && st.parked < want) {
 			fprintf(stderr,
 			        "error: %u of %u sandboxes parked after 2 minutes; see kubectl -n "

@@ -242,6 +242,67 @@ done:
 	return rc;
 }
 
+int gkx_session_pool(gkx_session *s, const char *request_json, gkx_error *err)
+{
+	cJSON *req = request_json ? cJSON_Parse(request_json) : NULL, *out = NULL;
+	const char *action = gkx__json_str(req, "action", GKX__END);
+	gkx_pool_options o;
+	gkx_pool_status st;
+	const cJSON *v;
+	unsigned deleted = 0;
+	int rc;
+
+	gkx_error_clear(err);
+	memset(&st, 0, sizeof(st));
+	if (!cJSON_IsObject(req) || !action ||
+	    (strcmp(action, "fill") && strcmp(action, "status") && strcmp(action, "delete"))) {
+		cJSON_Delete(req);
+		return gkx__error_set(err, GKX_EINVAL,
+		                      "a pool request is a JSON object with \"action\": \"fill\", "
+		                      "\"status\" or \"delete\"");
+	}
+	gkx_pool_options_init(&o);
+	o.ns = gkx__json_str(req, "namespace", GKX__END);
+	if (!o.ns || !*o.ns)
+		o.ns = gkx_config_namespace(s->cfg);
+	o.image = gkx__json_str(req, "image", GKX__END);
+	o.cpu = gkx__json_str(req, "cpu", GKX__END);
+	o.memory = gkx__json_str(req, "memory", GKX__END);
+	o.network = gkx__json_str(req, "network", GKX__END);
+	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(req, "size")))
+		o.size = v->valuedouble < 0 ? 101 : (unsigned)v->valuedouble;
+	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(req, "ttl")))
+		o.ttl_s = (long)v->valuedouble;
+	if (!strcmp(action, "delete"))
+		rc = gkx_pool_delete(s->client, &o,
+		                     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "all")),
+		                     &deleted, err);
+	else if (!strcmp(action, "fill"))
+		rc = gkx_pool_fill(s->client, &o, &st, err);
+	else
+		rc = gkx_pool_status_get(s->client, &o, &st, err);
+	if (rc == 0) {
+		out = cJSON_CreateObject();
+		if (!out || !cJSON_AddStringToObject(out, "pool", st.shape) ||
+		    !cJSON_AddStringToObject(out, "namespace", o.ns) ||
+		    !cJSON_AddNumberToObject(out, "parked", st.parked) ||
+		    !cJSON_AddNumberToObject(out, "starting", st.starting) ||
+		    !cJSON_AddNumberToObject(out, "claimed", st.claimed) ||
+		    !cJSON_AddNumberToObject(out, "ended", st.ended) ||
+		    !cJSON_AddNumberToObject(out, "deleted", deleted)) {
+			rc = gkx__error_oom(err);
+		} else {
+			free(s->results);
+			s->results = cJSON_PrintUnformatted(out);
+			if (!s->results)
+				rc = gkx__error_oom(err);
+		}
+	}
+	cJSON_Delete(out);
+	cJSON_Delete(req);
+	return rc;
+}
+
 const char *gkx_session_results(const gkx_session *s) { return s->results ? s->results : "[]"; }
 
 void gkx_session_cancel(gkx_session *s)

@@ -125,3 +125,22 @@ def test_cell_magic(cluster, capsys):
 
 def test_library_version():
     assert gkexec.library_version().count(".") == 2
+
+
+def test_pool(cluster):
+    """A pool of parked sandboxes: runs of its shape are warm, with stdout
+    and stderr apart; a run of another shape is not; nothing is left after
+    the pool closes."""
+    with gkexec.Pool(2, image=cluster["image"], namespace=cluster["namespace"], ttl=600) as pool:
+        st = pool.status()
+        assert st.parked == 2, st
+        r = pool.run("import sys\nprint('out')\nprint('err', file=sys.stderr)\nsys.exit(4)\n")
+        assert (r.warm, r.exit_code, r.ok, r.reason) == (True, 4, False, "Error")
+        assert (r.stdout, r.stderr, r.output) == ("out\n", "err\n", "out\nerr\n")
+        assert r.pod and r.pod.startswith("sandbox-pool-")
+        other = gkexec.run("print(1)", image=cluster["image"], namespace=cluster["namespace"],
+                           memory="256Mi")
+        assert other.warm is False and other.stdout is None and other.output == "1\n"
+        cold = pool.run("print(2)", cold=True)
+        assert cold.warm is False and cold.output == "2\n"
+    assert leftovers(cluster, wait=120) == []

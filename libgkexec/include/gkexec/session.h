@@ -19,7 +19,8 @@ extern "C" {
  *   {"code": "print(1)", "filename": "main.py", "files": {"name": "text"},
  *    "args": ["a"], "env": {"K": "V"}, "image": "python:3.11-slim",
  *    "timeout": 300, "cpu": "500m", "memory": "512Mi", "namespace": "ns",
- *    "limitBytes": 0, "workdir": "/app", "network": "none" | "default"}
+ *    "limitBytes": 0, "workdir": "/app", "network": "none" | "default",
+ *    "cold": false}
  * Results, a JSON array in the same order; each is what
  * gkx_run_result_json() gives for a run (a request that never became a run
  * has reason "Invalid" and the error):
@@ -28,7 +29,8 @@ extern "C" {
  *    "outputTruncated": false, "name": "sandbox-run-...", "namespace": "ns",
  *    "status": 0, "errorCode": null | "config" | "invalid" | ..., "error": null | "message",
  *    "timings": {"created": s, "scheduled": s, "started": s, "ended": s, "finished": s},
- *    "apiRequests": 6}
+ *    "apiRequests": 6, "warm": false, "pod": null | "name",
+ *    "stdout": null | "...", "stderr": null | "..."}   (stdout, stderr: warm runs)
  */
 typedef struct gkx_session gkx_session;
 
@@ -53,8 +55,20 @@ typedef void (*gkx_session_output_cb)(unsigned index, const char *data, size_t l
 GKX_API int gkx_session_run(gkx_session *session, const char *requests_json, unsigned parallel,
                             gkx_session_output_cb cb, void *userdata, gkx_error *err);
 
-/** The results of the last gkx_session_run(), as JSON; borrowed until the
- * next run or free. "[]" before any run. */
+/**
+ * Parked sandboxes (gkexec/pool.h) from JSON:
+ *   {"action": "fill" | "status" | "delete", "namespace": "ns",
+ *    "image": ..., "cpu": ..., "memory": ..., "network": ..., (the shape)
+ *    "size": 2, "ttl": 900, "all": false}
+ * The answer, in gkx_session_results():
+ *   {"pool": "shape label", "namespace": "ns", "parked": n, "starting": n,
+ *    "claimed": n, "ended": n, "deleted": n}
+ * GKX_EINVAL for malformed JSON, else what the pool call returned.
+ */
+GKX_API int gkx_session_pool(gkx_session *session, const char *request_json, gkx_error *err);
+
+/** The results of the last gkx_session_run() or gkx_session_pool(), as
+ * JSON; borrowed until the next call or free. "[]" before any. */
 GKX_API const char *gkx_session_results(const gkx_session *session);
 
 /** Stop a gkx_session_run() in progress, from any thread or a signal

@@ -54,6 +54,8 @@ def load():
     lib.gkx_session_run.restype = ctypes.c_int
     lib.gkx_session_run.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint, OUTPUT_CB,
                                     ctypes.c_void_p, ctypes.POINTER(_Error)]
+    lib.gkx_session_pool.restype = ctypes.c_int
+    lib.gkx_session_pool.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(_Error)]
     lib.gkx_session_results.restype = ctypes.c_char_p
     lib.gkx_session_results.argtypes = [ctypes.c_void_p]
     lib.gkx_session_cancel.restype = None

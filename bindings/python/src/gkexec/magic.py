@@ -6,7 +6,9 @@ sandbox and shows its output as it arrives.
     %%sandbox_run --timeout 30s --memory 256Mi
     print("hello from the sandbox")
 
-The Result is kept in the variable `_sandbox_result`.
+The Result is kept in the variable `_sandbox_result`. With a Pool open
+(`pool = gkexec.Pool(3).open()`), cells of its shape run in its parked
+sandboxes: %%sandbox_run --pool pool (the variable's name) uses that one.
 """
 import argparse
 import shlex
@@ -32,6 +34,8 @@ def _parser():
     p.add_argument("-n", "--namespace")
     p.add_argument("--context")
     p.add_argument("--kubeconfig")
+    p.add_argument("--pool", help="the name of a gkexec.Pool variable")
+    p.add_argument("--cold", action="store_true")
     return p
 
 
@@ -46,8 +50,15 @@ def sandbox_run(line, cell, shell=None):
         sys.stdout.write(text)
         sys.stdout.flush()
 
+    pool = None
+    if a.pool:
+        pool = shell.user_ns.get(a.pool) if shell is not None else None
+        if not isinstance(pool, gkexec.Pool):
+            raise gkexec.ConfigError(f"--pool {a.pool}: no gkexec.Pool of that name in the notebook",
+                                     "invalid")
     result = gkexec.run(cell, image=a.image, timeout=a.timeout, cpu=a.cpu, memory=a.memory, env=env,
-                        namespace=a.namespace, context=a.context, kubeconfig=a.kubeconfig, on_output=show)
+                        namespace=a.namespace, context=a.context, kubeconfig=a.kubeconfig, on_output=show,
+                        pool=pool, cold=a.cold)
     if not result.ok:
         sys.stderr.write(f"sandbox-run: {result.reason}"
                          + (f" (exit code {result.exit_code})" if result.exit_code is not None else "") + "\n")
