@@ -38,15 +38,17 @@ ONE_LINER = "import time; print(time.time())"
 # and peak RSS (not the harness's), and the wall time is taken around the
 # child alone. It prints one JSON line.
 MEASURE = """
-import json, os, subprocess, sys, time
+import json, os, subprocess, sys, tempfile, time
+err = tempfile.TemporaryFile()
 t0 = time.monotonic()
-p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL)
 out = p.stdout.read()
 _, status, ru = os.wait4(p.pid, 0)
 wall = time.monotonic() - t0
+err.seek(0)
 print(json.dumps({"code": os.waitstatus_to_exitcode(status), "rss_kib": ru.ru_maxrss,
                   "cpu": ru.ru_utime + ru.ru_stime, "wall": wall, "end": time.time(),
-                  "out": out.decode(errors="replace")}))
+                  "out": out.decode(errors="replace"), "err": err.read().decode(errors="replace")}))
 """
 
 
@@ -67,17 +69,46 @@ def tools(a):
         return argv
 
     binding = ("import sys, gkexec\n"
-               "r = gkexec.run(open(sys.argv[1]).read(), image=sys.argv[2], namespace=sys.argv[3])\n"
-               "print(r.output, end='')\nsys.exit(r.exit_code or 0)\n")
+               "r = gkexec.run(open(sys.argv[1]).read(), image=sys.argv[2], namespace=sys.argv[3],\n"
+               "               cold=sys.argv[4] == 'cold')\n"
+               "print(r.output, end='')\nprint('warm' if r.warm else 'cold', file=sys.stderr)\n"
+               "sys.exit(r.exit_code or 0)\n")
+
+    def plugin(mode):
+        def argv(i, s):
+            return [a.plugin, "-v=1", "--image", a.image, "-n", a.namespace] + \
+                (["--cold"] if mode == "cold" else []) + [s]
+        return argv
+
+    def exec_floor(i, s):
+        # kubectl exec into a gVisor pod that is already running: what any
+        # warm path pays at least (the pod is a parked sandbox of another
+        # shape, which no run claims).
+        return [a.kubectl120, "exec", "-i", "-n", a.namespace, a.floor_pod, "--", "python3", "-c",
+                open(s).read()]
+
     t = [
-        ("sandbox-run (plugin)", lambda i, s: [a.plugin, "-q", "--image", a.image, "-n", a.namespace, s]),
-        ("sandbox-run (Python binding)", lambda i, s: ["/usr/bin/python3", "-c", binding, s, a.image, a.namespace]),
+        ("sandbox-run cold (plugin)", plugin("cold")),
+        ("sandbox-run warm (plugin)", plugin("warm")),
+        ("sandbox-run cold (Python binding)",
+         lambda i, s: ["/usr/bin/python3", "-c", binding, s, a.image, a.namespace, "cold"]),
+        ("sandbox-run warm (Python binding)",
+         lambda i, s: ["/usr/bin/python3", "-c", binding, s, a.image, a.namespace, "warm"]),
+        ("kubectl exec into a running pod", exec_floor),
         ("kubectl run 1.20", kubectl_run(a.kubectl120)),
         ("kubectl run 1.35", kubectl_run(a.kubectl135)),
         ("Python executor", lambda i, s: ["/usr/bin/python3", os.path.join(os.path.dirname(__file__), "executor.py"),
                                           a.namespace, a.image, s]),
     ]
     return t
+
+
+def pool(a, *args):
+    out = subprocess.run([a.plugin, "--image", a.image, "-n", a.namespace, "pool"] + list(args),
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"pool {' '.join(args)}: {out.stderr}")
+    return out.stdout
 
 
 def last_float(out):
@@ -87,6 +118,10 @@ def last_float(out):
     return None
 
 
+# What runs leave: the tools' objects, never the pools' parked sandboxes.
+RUN_SELECTORS = ("app=pyexec", "app.kubernetes.io/managed-by=kubectl-sandbox-run,!sandbox-run.gkexec.dev/pool")
+
+
 def leftovers(a, selector):
     out = subprocess.run([a.kubectl120, "-n", a.namespace, "get", "jobs,pods,configmaps", "-l", selector,
                           "-o", "name"], capture_output=True, text=True).stdout.split()
@@ -94,11 +129,22 @@ def leftovers(a, selector):
 
 
 def clean(a):
-    for sel in ("app=pyexec", "app.kubernetes.io/managed-by=kubectl-sandbox-run"):
+    for sel in RUN_SELECTORS:
         subprocess.run([a.kubectl120, "-n", a.namespace, "delete", "jobs,configmaps,pods", "-l", sel,
                         "--wait=false"], capture_output=True)
-    subprocess.run([a.kubectl120, "-n", a.namespace, "delete", "pods", "--all", "--wait=false"], capture_output=True)
+    pods = subprocess.run([a.kubectl120, "-n", a.namespace, "get", "pods", "-o", "name"],
+                          capture_output=True, text=True).stdout.split()
+    bench = [p for p in pods if p.startswith("pod/bench-")]
+    if bench:
+        subprocess.run([a.kubectl120, "-n", a.namespace, "delete", "--wait=false"] + bench,
+                       capture_output=True)
     time.sleep(2)
+
+
+def was_warm(name, m):
+    if "warm" not in name:
+        return None
+    return "sandbox-run: claimed " in m["err"] or m["err"].strip().endswith("warm")
 
 
 def med(xs):
@@ -140,6 +186,15 @@ def main():
     script.write(ONE_LINER + "\n")
     script.close()
     a.gvisor = gvisor_check(a)
+    # The warm tools' pool, and a pod of another shape for the exec floor.
+    pool(a, "delete", "--all", "-q")
+    pool(a, "create", "--size", "3", "--ttl", "3h")
+    subprocess.run([a.plugin, "--image", a.image, "-n", a.namespace, "--memory", "384Mi", "pool", "create",
+                    "--size", "1", "--ttl", "3h"], capture_output=True, check=True)
+    a.floor_pod = subprocess.run([a.kubectl120, "-n", a.namespace, "get", "pods", "-l",
+                                  "sandbox-run.gkexec.dev/state=parked", "-o",
+                                  "jsonpath={.items[?(@.spec.containers[0].resources.limits.memory==\"384Mi\")]"
+                                  ".metadata.name}"], capture_output=True, text=True).stdout.split()[0]
     ts = tools(a)
     samples = {name: [] for name, _ in ts}
     for i in range(a.runs + 1):
@@ -150,6 +205,7 @@ def main():
                 continue  # warm-up: images, caches, connections
             marker = last_float(m["out"])
             m["tail"] = m["end"] - marker if marker else None
+            m["warm"] = was_warm(name, m)
             samples[name].append(m)
         clean(a)
     rows = []
@@ -160,14 +216,17 @@ def main():
                      "wall_p50_s": pct(walls, 50), "wall_p90_s": pct(walls, 90), "wall_max_s": max(walls),
                      "cpu_ms": med([m["cpu"] for m in ms]) * 1000,
                      "peak_rss_mib": med([m["rss_kib"] / 1024.0 for m in ms]),
-                     "exit_to_client_exit_ms": (med([m["tail"] for m in ms]) or 0) * 1000})
+                     "exit_to_client_exit_ms": (med([m["tail"] for m in ms]) or 0) * 1000,
+                     "warm_hits": None if ms[0]["warm"] is None else sum(1 for m in ms if m["warm"])})
     with open(os.path.join(a.out, "samples.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["tool", "round", "exit_code", "wall_s", "cpu_s", "peak_rss_kib", "script_end_to_exit_s"])
+        w.writerow(["tool", "round", "exit_code", "wall_s", "cpu_s", "peak_rss_kib", "script_end_to_exit_s",
+                    "warm"])
         for name, _ in ts:
             for i, m in enumerate(samples[name], 1):
                 w.writerow([name, i, m["code"], "%.4f" % m["wall"], "%.4f" % m["cpu"], m["rss_kib"],
-                            "" if m["tail"] is None else "%.4f" % m["tail"]])
+                            "" if m["tail"] is None else "%.4f" % m["tail"],
+                            "" if m["warm"] is None else int(m["warm"])])
 
     # API requests of one run, counted by the proxy.
     if a.proxied_kubeconfig and a.proxy_log:
@@ -177,7 +236,7 @@ def main():
             for i in range(3):
                 open(a.proxy_log, "w").close()
                 subprocess.run(argv(100 + i, script.name), env=env, capture_output=True)
-                time.sleep(1.0)
+                time.sleep(4.0 if "warm" in name else 1.0)  # a warm run's replacement parks
                 counts.append(sum(1 for line in open(a.proxy_log) if line.startswith(">")))
             row["api_requests"] = med(counts)
             clean(a)
@@ -185,25 +244,36 @@ def main():
     # Throughput: 50 scripts, 10 at a time, and what each leaves behind.
     for row, (name, argv) in zip(rows, tools(a)):
         print(f"== throughput {name}", file=sys.stderr, flush=True)
+        if "warm" in name:
+            # As many parked as run at once; each run starts a replacement.
+            pool(a, "create", "--size", "10", "--ttl", "3h")
         t0 = time.monotonic()
-        if name == "sandbox-run (Python binding)":
+        if "Python binding" in name:
             code = ("import sys, gkexec\n"
-                    "rs = gkexec.run_many([open(sys.argv[1]).read()] * 50, parallel=10, image=sys.argv[2], namespace=sys.argv[3])\n"
+                    "rs = gkexec.run_many([open(sys.argv[1]).read()] * 50, parallel=10, image=sys.argv[2], "
+                    "namespace=sys.argv[3], cold=sys.argv[4] == 'cold')\n"
+                    "print(sum(1 for r in rs if r.warm))\n"
                     "sys.exit(sum(1 for r in rs if not r.ok))\n")
-            failures = subprocess.run(["/usr/bin/python3", "-c", code, script.name, a.image, a.namespace],
-                                      capture_output=True).returncode
+            out = subprocess.run(["/usr/bin/python3", "-c", code, script.name, a.image, a.namespace,
+                                  "warm" if "warm" in name else "cold"], capture_output=True, text=True)
+            failures = out.returncode
+            row["throughput_warm"] = int(out.stdout.strip() or 0) if "warm" in name else None
         else:
-            with concurrent.futures.ThreadPoolExecutor(10) as pool:
-                codes = list(pool.map(lambda i: subprocess.run(argv(1000 + i, script.name), capture_output=True).returncode,
-                                      range(50)))
-            failures = sum(1 for c in codes if c != 0)
+            with concurrent.futures.ThreadPoolExecutor(10) as ex:
+                done = list(ex.map(lambda i: subprocess.run(argv(1000 + i, script.name), capture_output=True,
+                                                           text=True), range(50)))
+            failures = sum(1 for d in done if d.returncode != 0)
+            row["throughput_warm"] = sum(1 for d in done if "sandbox-run: claimed " in d.stderr) \
+                if "warm" in name else None
         row["throughput_50_by_10_s"] = time.monotonic() - t0
         row["throughput_failures"] = failures
         time.sleep(3)
-        row["left_after_50"] = leftovers(a, "app=pyexec") + leftovers(a, "app.kubernetes.io/managed-by=kubectl-sandbox-run") \
+        row["left_after_50"] = sum(leftovers(a, sel) for sel in RUN_SELECTORS) \
             + len([p for p in subprocess.run([a.kubectl120, "-n", a.namespace, "get", "pods", "-o", "name"],
                                              capture_output=True, text=True).stdout.split() if "bench-" in p])
         clean(a)
+
+    pool(a, "delete", "--all", "-q")
 
     # Start-up of the plugin.
     startup = {}
@@ -225,7 +295,8 @@ def fmt(v, f="{:.2f}"):
 def write(a, rows, startup):
     ours = rows[0]
     cols = ["tool", "runs", "wall_p50_s", "wall_p90_s", "wall_max_s", "cpu_ms", "peak_rss_mib", "api_requests",
-            "exit_to_client_exit_ms", "throughput_50_by_10_s", "left_after_50", "failures", "throughput_failures"]
+            "exit_to_client_exit_ms", "throughput_50_by_10_s", "left_after_50", "warm_hits", "throughput_warm",
+            "failures", "throughput_failures"]
     with open(os.path.join(a.out, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
@@ -235,18 +306,23 @@ def write(a, rows, startup):
         return r[key] / ours[key] if ours[key] else None
 
     lines = ["| tool | wall p50 (s) | p90 (s) | max (s) | p50 ×ours | p90 ×ours | client CPU (ms) | peak RSS (MiB) "
-             "| API requests | script end → client exit (ms) | 50 runs, 10 at a time (s) | left after 50 | failed runs |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| API requests | script end → client exit (ms) | 50 runs, 10 at a time (s) | left after 50 "
+             "| warm runs | failed runs |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
-        lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+        warm = "" if r.get("warm_hits") is None else "{}/{}; {}/50".format(
+            r["warm_hits"], r["runs"], fmt(r.get("throughput_warm"), "{:.0f}"))
+        lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
             r["tool"], fmt(r["wall_p50_s"]), fmt(r["wall_p90_s"]), fmt(r["wall_max_s"]),
             fmt(ratio(r, "wall_p50_s")), fmt(ratio(r, "wall_p90_s")),
             fmt(r["cpu_ms"], "{:.0f}"), fmt(r["peak_rss_mib"], "{:.1f}"), fmt(r.get("api_requests"), "{:.0f}"),
             fmt(r["exit_to_client_exit_ms"], "{:.0f}"), fmt(r.get("throughput_50_by_10_s"), "{:.1f}"),
-            r.get("left_after_50", "n/a"), "{}/{}".format(r["failures"], r["runs"])))
+            r.get("left_after_50", "n/a"), warm, "{}/{}".format(r["failures"], r["runs"])))
     lines.append("")
     lines.append("{} interleaved rounds after a warm-up; every pod under RuntimeClass gvisor, checked first: "
-                 "`{}`.".format(a.runs, a.gvisor))
+                 "`{}`. Warm runs: from a pool of 3 parked sandboxes of the same shape (10 for the 50-run "
+                 "test); \"warm runs\" counts those that were served warm (rounds; of the 50). Cold tools run "
+                 "with --cold / cold=True so that the pool cannot serve them.".format(a.runs, a.gvisor))
     lines.append("Plugin start-up (median of 20): `--version` {:.1f} ms, `--dry-run=client -o yaml` {:.1f} ms.".format(
         startup["--version"], startup["--dry-run=client"]))
     table = "\n".join(lines)
@@ -257,9 +333,9 @@ def write(a, rows, startup):
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+        fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
         names = [r["tool"].replace(" (", "\n(") for r in rows]
-        colors = ["#2b7bba", "#5fa2d6", "#999", "#bbb", "#d9822b", "#7a5", "#a57"][:len(rows)]
+        colors = ["#2b7bba", "#1a9850", "#5fa2d6", "#66bd63", "#555", "#999", "#bbb", "#d9822b"][:len(rows)]
         ax = axes[0]
         x = range(len(rows))
         ax.bar([i - 0.27 for i in x], [r["wall_p50_s"] or 0 for r in rows], 0.27, label="p50", color=colors)

@@ -68,4 +68,7 @@ mkdir -p "$out"
     --proxied-kubeconfig "$work/proxied.yaml" --proxy-log "$work/proxy.log" --out "$out" \
     --runs "${BENCH_RUNS:-20}"
 cleanup_runner
+# How a cold run's code reaches its pod: the experiment behind the design.
+/usr/bin/python3 bench/delivery.py --kubeconfig "$GKX_E2E_KUBECONFIG" --namespace "$NS" --image "$IMAGE" \
+    --out "$out" --rounds "${BENCH_DELIVERY_ROUNDS:-20}"
 cat "$out/environment.txt"

@@ -392,8 +392,12 @@ int main(int argc, char **argv)
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (connect_cluster(&o, &cfg, &client, &err) < 0) {
-		status = fail(NULL, &err);
-		goto out;
+		/* --dry-run=client needs no cluster: with no kubeconfig at all,
+		 * as kubectl's, it renders for -n or "default". */
+		if (!(o.dry_run && !strcmp(err.reason, GKX_REASON_NO_KUBECONFIG))) {
+			status = fail(NULL, &err);
+			goto out;
+		}
 	}
 
 	gkx_run_options_init(&ro);
@@ -404,6 +408,7 @@ int main(int argc, char **argv)
 	ro.nargs = o.nargs;
 	ro.env = o.env;
 	ro.nenv = o.nenv;
+	ro.ns = o.ns; /* -n; else the context's (or "default" offline) */
 	ro.image = o.image;
 	ro.cpu = o.cpu;
 	ro.memory = o.memory;

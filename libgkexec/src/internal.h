@@ -287,8 +287,9 @@ typedef struct gkx_manifest_spec {
 	const char *memory_limit, *memory_request;
 	long timeout_s, ttl_s;
 	const char *runtime_class;
-	const char *workdir; /* NULL: /app */
-	const char *job_uid; /* for the ConfigMap's ownerReference, or NULL */
+	const char *workdir;    /* NULL: /app */
+	const char *job_uid;    /* for the ConfigMap's ownerReference, or NULL */
+	const char *end_marker; /* the wrapper prints this and the exit status last */
 	/* A parked sandbox (pool.c): a Job whose pod waits, with an empty
 	 * writable /app, until a run claims it and execs its code in. */
 	const char *pool; /* the pool's shape label; NULL: a Job of one run */

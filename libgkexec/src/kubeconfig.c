@@ -596,12 +596,17 @@ int gkx_config_load(gkx_config **out, const gkx_config_options *caller, gkx_erro
 		*out = cfg;
 		return 0;
 	} else if (!(o->server && *o->server)) {
-		if (m.nfiles == 0)
+		if (m.nfiles == 0) {
 			rc = gkx__error_set(
 			        err, GKX_ECONFIG,
 			        "no kubeconfig found: pass --kubeconfig, set KUBECONFIG or create "
 			        "~/.kube/config (for example with your cloud's get-credentials)");
-		else
+			/* So that a caller can tell "none at all" (it may still
+			 * render offline) from a kubeconfig that is wrong. */
+			if (err)
+				snprintf(err->reason, sizeof(err->reason), "%s",
+				         GKX_REASON_NO_KUBECONFIG);
+		} else
 			rc = gkx__error_set(
 			        err, GKX_ECONFIG,
 			        "%s: no current context; pass --context or run `kubectl config "

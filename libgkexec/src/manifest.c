@@ -190,7 +190,7 @@ fail:
 static cJSON *container(const gkx_manifest_spec *s)
 {
 	cJSON *c = cJSON_CreateObject(), *cmd, *env, *sc, *caps, *res, *lim, *req, *mounts, *m;
-	char path[512];
+	char path[512], wrapper[160];
 	size_t i;
 	int is_python = s->script_name && strlen(s->script_name) > 3 &&
 	                !strcmp(s->script_name + strlen(s->script_name) - 3, ".py");
@@ -206,12 +206,22 @@ static cJSON *container(const gkx_manifest_spec *s)
 	 * execs the interpreter, passing every argument through "$@" unquoted. */
 	GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString("/bin/sh")));
 	GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString("-c")));
+	/* With an end marker, sh runs the interpreter (not exec), then prints
+	 * the marker and the exit status and exits with that status, so the
+	 * pod status says the same: the client learns the end from the log at
+	 * once, where the pod status tells it only at the kubelet's next
+	 * relist, up to a second later. */
+	if (s->end_marker)
+		snprintf(wrapper, sizeof(wrapper),
+		         "\"$0\" \"$@\" 2>&1; s=$?; echo \"%s$s\"; exit $s", s->end_marker);
+	else
+		snprintf(wrapper, sizeof(wrapper), "%s", GKX__MERGE_SCRIPT);
 	if (s->pool) {
 		/* Parked: wait, doing nothing, until claimed (the code comes in
 		 * by exec) or expired. */
 		GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(GKX_PARK_COMMAND)));
 	} else {
-		GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(GKX__MERGE_SCRIPT)));
+		GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(wrapper)));
 		GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(s->interpreter)));
 		snprintf(path, sizeof(path), "/app/%s", s->script_name);
 		GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(path)));

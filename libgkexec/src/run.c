@@ -115,13 +115,11 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *caller
 	gkx_run *r;
 	const char *interpreter;
 	size_t i;
-	char suffix[9];
+	char suffix[9], nonce[17];
 	int rc;
 
 	gkx_error_clear(err);
 	*out = NULL;
-	if (!client)
-		return gkx__error_set(err, GKX_EINVAL, "no client");
 	if ((rc = gkx__check_version(caller, GKX_RUN_OPTIONS_VERSION, "gkx_run_options", err)) < 0)
 		return rc;
 	gkx__copy_versioned(&opts, sizeof(opts), caller, run_options_size[caller->version]);
@@ -133,7 +131,8 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *caller
 		        "cannot tell how to run \"%s\": name it *.py, *.sh, *.bash, *.js, "
 		        "*.rb or *.pl",
 		        o->script_name);
-	if ((rc = gkx__random_suffix(suffix, sizeof(suffix), err)) < 0)
+	if ((rc = gkx__random_suffix(suffix, sizeof(suffix), err)) < 0 ||
+	    (rc = gkx__random_suffix(nonce, sizeof(nonce), err)) < 0)
 		return rc;
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -141,7 +140,8 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *caller
 	r->client = client;
 	r->exit_code = -1;
 	snprintf(r->name, sizeof(r->name), "sandbox-run-%s", suffix);
-	r->ns = gkx__strdup(o->ns && *o->ns ? o->ns : client->cfg->ns);
+	snprintf(r->end_marker, sizeof(r->end_marker), GKX_END_MARKER_PREFIX "%s:", nonce);
+	r->ns = gkx__strdup(o->ns && *o->ns ? o->ns : client ? client->cfg->ns : "default");
 	r->image = gkx__strdup(o->image && *o->image ? o->image : GKX_DEFAULT_IMAGE);
 	r->cpu = gkx__strdup(o->cpu ? o->cpu : "500m");
 	r->memory = gkx__strdup(o->memory ? o->memory : "512Mi");
@@ -252,6 +252,15 @@ static int step(gkx_run *r, double deadline)
 	if ((rc = gkx__run_watch_step(r)) < 0 || (rc = gkx__run_log_step(r)) < 0)
 		return rc;
 	now = gkx__mono_now();
+	/* The marker ended the output: the script exited by itself with this
+	 * status. A status from a signal (128 and up) waits for the pod's
+	 * status, which can say OOMKilled. */
+	if (r->marker_seen && r->marker_exit < 128) {
+		gkx__run_note_end(r);
+		r->exit_code = r->marker_exit;
+		gkx__run_set_reason(r, r->marker_exit ? "Error" : "Completed");
+		return 1;
+	}
 	if (r->cstate == C_TERMINATED && r->log_complete) {
 		r->exit_code = r->term_exit;
 		gkx__run_set_reason(r, r->term_reason[0] ? r->term_reason
@@ -340,12 +349,16 @@ int gkx__run_end(gkx_run *r, int rc)
 
 int gkx_run_execute(gkx_run *r, gkx_error *err)
 {
-	const volatile sig_atomic_t *saved = r->client->cancel;
+	const volatile sig_atomic_t *saved;
 	int rc;
 
 	gkx_error_clear(err);
 	if (r->executed)
 		return gkx__error_set(err, GKX_EINVAL, "a run executes once; make a new one");
+	if (!r->client)
+		return gkx__error_set(err, GKX_EINVAL,
+		                      "a run made without a client can only be rendered");
+	saved = r->client->cancel;
 	r->client->cancel = &r->cancelled;
 	rc = gkx__run_begin(r);
 	while (rc == 0) {
@@ -387,6 +400,8 @@ const char *gkx_run_namespace(const gkx_run *r) { return r->ns; }
 int gkx_run_output_truncated(const gkx_run *r) { return r->truncated; }
 unsigned gkx_run_request_count(const gkx_run *r)
 {
+	if (!r->client)
+		return 0;
 	return r->client->requests - r->requests_before;
 }
 
@@ -427,6 +442,7 @@ void gkx_run_free(gkx_run *r)
 	gkx__buf_free(&r->watch.errbody);
 	gkx__buf_free(&r->log.errbody);
 	gkx__log_parser_reset(&r->logp);
+	gkx__buf_free(&r->hold);
 	gkx__exec_free(&r->exec);
 	gkx__watch_reset(&r->splitter);
 	free(r);

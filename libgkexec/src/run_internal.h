@@ -86,6 +86,14 @@ struct gkx_run {
 	int log_failures;
 	int out_aborted;
 	int truncated;
+
+	/* The wrapper's last line is end_marker and the exit status: it ends
+	 * the output and tells the exit status as soon as the log carries it,
+	 * up to a second before the kubelet puts the container's end in the
+	 * pod status. `hold` keeps bytes that may begin the marker. */
+	char end_marker[48];
+	gkx_buf hold;
+	int marker_seen, marker_exit;
 };
 
 void gkx__run_set_reason(gkx_run *r, const char *reason);
@@ -146,7 +154,10 @@ int gkx__run_log_data(const char *data, size_t len, void *ud);
  * GKX_ENOMEM. */
 void gkx__run_log_reset(gkx_run *r);
 int gkx__run_log_finish(gkx_run *r);
-/* The run is over: the end of an unfinished last line, if one is held. */
+/* The run is over: the end of an unfinished last line, if one is held,
+ * and what was held as a possible start of the end marker. */
 int gkx__run_log_flush(gkx_run *r);
+/* The end marker: this, a random nonce and ':', then 1-3 digits and '\n'. */
+#define GKX_END_MARKER_PREFIX "sandbox-run-end:"
 
 #endif

@@ -12,28 +12,101 @@
 
 #define LOG_MAX_FAILURES 5
 
+/* Output to the reader, up to --limit-bytes; past it the bytes are
+ * dropped and the cut remembered. */
+static int give(gkx_run *r, const char *data, size_t len)
+{
+	size_t n = len;
+
+	if (r->limit_bytes && r->given + n > r->limit_bytes) {
+		r->truncated = 1;
+		n = r->limit_bytes > r->given ? r->limit_bytes - r->given : 0;
+	}
+	if (n && r->on_output && r->on_output(data, n, r->output_ud)) {
+		r->out_aborted = 1;
+		return 1;
+	}
+	r->given += n;
+	return 0;
+}
+
+/* The wrapper's end marker (see manifest.c) is taken out of the output:
+ * everything before it is output; bytes that may still turn out to begin
+ * it wait in `hold`; its digits are the script's exit status. A marker
+ * without digits and a newline is output like any other text. */
+static int filter(gkx_run *r, const char *data, size_t len)
+{
+	gkx_buf *h = &r->hold;
+	const char *m = r->end_marker;
+	size_t ml = strlen(m);
+
+	if (r->marker_seen || !len)
+		return 0; /* after the marker only the shell's exit remains */
+	if (!ml)
+		return give(r, data, len);
+	if (gkx__buf_put(h, data, len) < 0)
+		return 1;
+	for (;;) {
+		const char *p = NULL;
+		size_t at, d, keep, i;
+
+		for (i = 0; i + ml <= h->len; i++)
+			if (h->ptr[i] == m[0] && !memcmp(h->ptr + i, m, ml)) {
+				p = h->ptr + i;
+				break;
+			}
+		if (!p) {
+			/* Keep the longest tail that could begin the marker. */
+			for (keep = h->len < ml - 1 ? h->len : ml - 1; keep; keep--)
+				if (!memcmp(h->ptr + h->len - keep, m, keep))
+					break;
+			if (give(r, h->ptr, h->len - keep))
+				return 1;
+			gkx__buf_consume(h, h->len - keep);
+			return 0;
+		}
+		at = (size_t)(p - h->ptr);
+		for (d = at + ml;
+		     d < h->len && d - at - ml < 3 && h->ptr[d] >= '0' && h->ptr[d] <= '9'; d++)
+			;
+		if (d == h->len) { /* its digits or its newline are still to come */
+			if (give(r, h->ptr, at))
+				return 1;
+			gkx__buf_consume(h, at);
+			return 0;
+		}
+		if (d > at + ml && h->ptr[d] == '\n') {
+			int code = 0;
+			for (i = at + ml; i < d; i++)
+				code = code * 10 + (h->ptr[i] - '0');
+			if (give(r, h->ptr, at))
+				return 1;
+			r->marker_seen = 1;
+			r->marker_exit = code;
+			gkx__buf_free(h);
+			return 0;
+		}
+		/* Not the marker after all: its first byte is output. */
+		if (give(r, h->ptr, at + 1))
+			return 1;
+		gkx__buf_consume(h, at + 1);
+	}
+}
+
 /* The container's bytes, in order, from one request's start. */
 static int deliver(const char *data, size_t len, void *ud)
 {
 	gkx_run *r = ud;
-	size_t skip = 0, fresh, give;
+	size_t skip = 0, fresh;
 
 	if (r->seen < r->delivered)
 		skip = r->delivered - r->seen < len ? r->delivered - r->seen : len;
 	r->seen += len;
 	fresh = len - skip;
-	give = fresh;
-	/* Past --limit-bytes the bytes are read and dropped; `delivered` still
-	 * counts them, so that a resumed stream skips them too. */
-	if (r->limit_bytes && r->given + give > r->limit_bytes) {
-		r->truncated = 1;
-		give = r->limit_bytes > r->given ? r->limit_bytes - r->given : 0;
-	}
-	if (give && r->on_output && r->on_output(data + skip, give, r->output_ud)) {
-		r->out_aborted = 1;
+	/* `delivered` counts the log bytes consumed (output, held or dropped
+	 * past --limit-bytes), so that a resumed stream skips exactly those. */
+	if (filter(r, data + skip, fresh))
 		return 1;
-	}
-	r->given += give;
 	r->delivered += fresh;
 	return 0;
 }
@@ -72,7 +145,14 @@ int gkx__run_log_finish(gkx_run *r)
 
 int gkx__run_log_flush(gkx_run *r)
 {
-	return gkx__log_parse_flush(&r->logp, r->pod_deleted, deliver, r);
+	int rc = gkx__log_parse_flush(&r->logp, r->pod_deleted, deliver, r);
+
+	/* The log ended without the marker (a deadline, a kill): what may
+	 * have begun it was output after all. */
+	if (r->hold.len && !r->marker_seen && give(r, r->hold.ptr, r->hold.len))
+		rc = 1;
+	gkx__buf_free(&r->hold);
+	return rc;
 }
 
 static int start_log(gkx_run *r, int follow)

@@ -29,6 +29,7 @@ static void build_spec(const gkx_run *r, gkx_manifest_spec *s)
 	s->runtime_class = r->runtime_class;
 	s->workdir = r->workdir;
 	s->job_uid = r->job_uid;
+	s->end_marker = r->end_marker;
 }
 
 static cJSON *make_job(const gkx_run *r)
@@ -178,6 +179,23 @@ static int delete_one(gkx_run *r, const char *gv, const char *resource, const ch
 	return gkx__object_delete(r->client, r->ns, r->name, gv, resource, what, err);
 }
 
+/* A run that its end marker ended is over before the kubelet knows it:
+ * the Job is deleted first (no new pod can be made for it), then its pod
+ * at once, with no grace period. Waiting for the kubelet to confirm a pod
+ * it still thinks running left it Terminating for up to a minute on 1.20,
+ * and the container has already exited. Without the right to delete pods
+ * (403), the garbage collector deletes it with the Job, in its own time. */
+static void delete_pod_now(gkx_run *r)
+{
+	gkx_buf pq = GKX_BUF_INIT;
+
+	if (gkx__api_path(&pq, "v1", r->ns, "pods", r->pod, NULL) == 0 &&
+	    gkx__api_query(&pq, "gracePeriodSeconds", "0") == 0)
+		gkx__api_call(r->client, "DELETE", pq.ptr, NULL, NULL, NULL, "deleting the pod",
+		              NULL);
+	gkx__buf_free(&pq);
+}
+
 /* The Job first (its pod with it), then what it owns: the garbage
  * collector would delete those with the Job, but later. The first failure
  * is the one described. */
@@ -187,6 +205,8 @@ static int delete_objects(gkx_run *r, gkx_error *err)
 
 	gkx__run_set_phase(r, GKX_PHASE_CLEANING, r->name);
 	rc = delete_one(r, "batch/v1", "jobs", "deleting Job", err);
+	if (rc == 0 && r->marker_seen && r->pod[0] && r->cstate != C_TERMINATED)
+		delete_pod_now(r);
 	if (r->network_none) {
 		rc2 = delete_one(r, "networking.k8s.io/v1", "networkpolicies",
 		                 "deleting NetworkPolicy", rc < 0 ? NULL : err);

@@ -72,6 +72,25 @@ assert job["spec"]["activeDeadlineSeconds"] == 90
 assert c["command"][-2:] == ["/app/a.py", "x"], c["command"]
 PY
 
+# --dry-run=client needs no cluster and no kubeconfig, as kubectl's: with
+# none at all it renders for -n, or for "default".
+HOME=$work/nohome KUBECONFIG= KUBERNETES_SERVICE_HOST= "$P" --dry-run=client -o json a.py \
+    >"$work/offline.json" 2>"$work/err" || fail "offline dry-run: $(cat "$work/err")"
+HOME=$work/nohome KUBECONFIG= KUBERNETES_SERVICE_HOST= "$P" --dry-run=client -o yaml -n team-a a.py \
+    >"$work/offline.yaml" 2>"$work/err" || fail "offline dry-run -n: $(cat "$work/err")"
+python3 - "$work/offline.json" "$work/offline.yaml" <<'PY' && pass "offline dry-run: default, and -n" || fail "offline dry-run content"
+import json, sys, yaml
+d = json.load(open(sys.argv[1]))
+assert [i["metadata"]["namespace"] for i in d["items"]] == ["default", "default"], d
+y = yaml.safe_load(open(sys.argv[2]))
+assert [i["metadata"]["namespace"] for i in y["items"]] == ["team-a", "team-a"], y
+PY
+# ...but a run still needs a cluster, and says so.
+HOME=$work/nohome KUBECONFIG= KUBERNETES_SERVICE_HOST= "$P" a.py >"$work/out" 2>"$work/err"
+rc=$?
+[ "$rc" = 125 ] && grep -q "no kubeconfig found" "$work/err" && pass "a run without a kubeconfig: 125" \
+    || fail "a run without a kubeconfig: exit $rc, $(cat "$work/err")"
+
 # --network=none: the policy comes first in the List, selects the Job's pod.
 "$P" --kubeconfig "$here/../fixtures/kubeconfig/inline.yaml" --dry-run=client -o json --network none \
     a.py >"$work/np.json" 2>"$work/err" || fail "dry-run --network=none: $(cat "$work/err")"

@@ -154,6 +154,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
         if action == "delay":
             time.sleep(float(rule.get("seconds", 1)))
+        if self.headers.get("Upgrade"):
+            self.tunnel(body)
+            return
         up = self.server.upstream
         conn = http.client.HTTPSConnection(up.hostname, up.port, context=self.server.up_ctx, timeout=600)
         headers = {k: v for k, v in self.headers.items()
@@ -191,6 +194,47 @@ class Handler(http.server.BaseHTTPRequestHandler):
         finally:
             conn.close()
         self.note(str(resp.status))
+
+    def tunnel(self, body):
+        """An upgrade (exec's WebSocket, kubectl's SPDY): the request as it
+        came, then bytes both ways until either side closes."""
+        up = self.server.upstream
+        try:
+            raw = socket.create_connection((up.hostname, up.port), timeout=600)
+            upstream = self.server.up_ctx.wrap_socket(raw, server_hostname=up.hostname)
+        except OSError as e:
+            self.note(f"upstream failed: {e}")
+            self.reset()
+            return
+        head = f"{self.command} {self.path} HTTP/1.1\r\n".encode()
+        for k, v in self.headers.items():
+            if k.lower() == "host":
+                v = f"{up.hostname}:{up.port}"
+            head += f"{k}: {v}\r\n".encode()
+        upstream.sendall(head + b"\r\n" + (body or b""))
+
+        def pump(src, dst):
+            try:
+                while True:
+                    data = src.recv(65536)
+                    if not data:
+                        break
+                    dst.sendall(data)
+            except OSError:
+                pass
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        back = threading.Thread(target=pump, args=(upstream, self.connection), daemon=True)
+        back.start()
+        pump(self.connection, upstream)
+        back.join(5)
+        upstream.close()
+        self.close_connection = True
+        self.note("upgraded (tunnelled)")
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
 

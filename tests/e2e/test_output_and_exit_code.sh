@@ -56,15 +56,30 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 want = {"apiVersion": str, "kind": str, "name": str, "namespace": str, "ok": bool, "exitCode": int,
         "reason": str, "output": str, "outputTruncated": bool, "timings": dict, "apiRequests": int,
-        "status": int, "errorCode": type(None), "error": type(None)}
+        "status": int, "errorCode": type(None), "error": type(None), "warm": bool, "pod": type(None),
+        "stdout": type(None), "stderr": type(None)}
 assert set(d) == set(want), sorted(d)
 for k, t in want.items():
     assert isinstance(d[k], t), (k, d[k])
 assert d["apiVersion"] == "sandbox-run.gkexec.dev/v1alpha1" and d["kind"] == "RunResult"
 assert (d["ok"], d["exitCode"], d["reason"], d["output"], d["status"]) == (False, 2, "Error", "json out\n", 0)
+assert d["warm"] is False  # a Job's run: its streams joined in "output"
 assert set(d["timings"]) == {"created", "scheduled", "started", "ended", "finished"}
 assert all(isinstance(v, (int, float)) and v >= 0 for v in d["timings"].values())
 assert 4 <= d["apiRequests"] <= 12
 PY
 expect_no_leftovers "after -o json"
+
+# A script that reads its own path and moves elsewhere: its code stays at
+# the absolute path __file__ names, read-only, whatever its working dir.
+cat >"$WORK/self.py" <<'PY'
+import os
+os.chdir("/tmp")
+print(os.getcwd(), __file__, open(__file__).read().count("chdir"))
+PY
+sr "$WORK/self.py"
+expect_rc 0 "a script that changes directory"
+expect_out "/tmp /app/self.py 2
+" "a script that changes directory still reads itself"
+expect_no_leftovers "after the chdir script"
 finish

@@ -6,7 +6,7 @@
 #include "testutil.h"
 
 #include "fake_transport.h"
-#include "internal.h"
+#include "run_internal.h"
 
 #define JOB_CREATED "{\"kind\":\"Job\",\"metadata\":{\"name\":\"x\",\"uid\":\"uid-123\"}}"
 #define CM_CREATED  "{\"kind\":\"ConfigMap\"}"
@@ -603,6 +603,75 @@ static void test_node_error_then_resume(void **state)
 	gkx_run_free(run);
 }
 
+/* The wrapper's end marker in the log ends the run with its exit code while
+ * the pod status still says running; the marker is not output, not even
+ * glued to a line the script left unfinished. The Job is deleted first,
+ * then its pod at once (grace 0), then the ConfigMap. A marker with a
+ * status from a signal (137) waits for the pod's status instead. */
+static void test_end_marker_ends_the_run(void **state)
+{
+	static const char *const want[] = { "POST",   "POST",   "GET",   "GET",
+		                            "DELETE", "DELETE", "DELETE" };
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "print(1)");
+	char log[256], other[128];
+	gkx_error err;
+	cJSON *job;
+	const cJSON *cmd;
+
+	/* Another run's marker (another nonce) is just output. */
+	snprintf(other, sizeof(other), GKX_END_MARKER_PREFIX "aaaaaaaaaaaaaaaa:0");
+	snprintf(log, sizeof(log), TS "%s\n" TS "partial line%s3\n", other, run->end_marker);
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect_open("GET", "/pods?", 200, POD("ADDED", RUNNING));
+	fake_expect_open("GET", "/log", 200, log);
+	fake_expect("DELETE", "/jobs/sandbox-run-", 200, "{}");
+	fake_expect("DELETE", "/pods/pod-1?gracePeriodSeconds=0", 200, "{}");
+	fake_expect("DELETE", "/configmaps/sandbox-run-", 200, "{}");
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_error_clear(&err);
+	assert_int_equal(gkx_run_exit_code(run), 3);
+	assert_string_equal(gkx_run_reason(run), "Error");
+	snprintf(log, sizeof(log), "%s\npartial line", other);
+	assert_string_equal(f->out.ptr, log);
+	assert_methods(want, 7);
+	assert_non_null(strstr(fake_request_at(3)->url, "follow=true"));
+	assert_non_null(strstr(fake_request_at(4)->url, "/jobs/"));
+	assert_non_null(strstr(fake_request_at(5)->url, "/pods/pod-1?gracePeriodSeconds=0"));
+	/* The marker is the one the Job's wrapper prints. */
+	job = cJSON_Parse(fake_request_at(0)->body);
+	cmd = at(job, "spec.template.spec.containers.0.command");
+	assert_string_equal(cJSON_GetArrayItem(cmd, 0)->valuestring, "/bin/sh");
+	assert_non_null(strstr(cJSON_GetArrayItem(cmd, 2)->valuestring, run->end_marker));
+	assert_int_equal(
+	        strncmp(run->end_marker, GKX_END_MARKER_PREFIX, strlen(GKX_END_MARKER_PREFIX)), 0);
+	cJSON_Delete(job);
+	gkx_run_free(run);
+}
+
+static void test_end_marker_of_a_signal_waits_for_status(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "x = bytearray(1 << 40)");
+	char log[256];
+	gkx_error err;
+
+	snprintf(log, sizeof(log), TS "%s137\n", run->end_marker);
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect("GET", "/pods?", 200, POD("ADDED", RUNNING));
+	fake_expect_delayed("GET", "/pods?", 200, POD("MODIFIED", TERMINATED(137, "OOMKilled")), 3);
+	fake_expect("GET", "/log", 200, log);
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_int_equal(gkx_run_exit_code(run), 137);
+	assert_string_equal(gkx_run_reason(run), "OOMKilled");
+	assert_null(f->out.ptr);
+	assert_int_equal(fake_unexpected(), 0);
+	gkx_run_free(run);
+}
+
 static void test_pod_never_created(void **state)
 {
 	fixture *f = *state;
@@ -919,6 +988,35 @@ static void test_result_json(void **state)
 /* A program built against version 1 of gkx_run_options has no `network`:
  * whatever lies where it would be is not read. A newer version than the
  * library knows is refused. */
+/* --dry-run=client needs no cluster: a run made without a client renders
+ * (namespace from the options, else "default") and refuses to execute. */
+static void test_render_without_a_client(void **state)
+{
+	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
+	gkx_run *run = NULL;
+	gkx_error err;
+	const char *doc;
+	cJSON *list;
+
+	(void)state;
+	o.script_name = "a.py";
+	o.script = "print(1)";
+	o.script_len = 8;
+	assert_int_equal(gkx_run_new(&run, NULL, &o, &err), 0);
+	assert_int_equal(gkx_run_render(run, "json", &doc, &err), 0);
+	list = cJSON_Parse(doc);
+	assert_json_string(list, "items.1.metadata.namespace", "default");
+	cJSON_Delete(list);
+	assert_int_equal(gkx_run_execute(run, &err), GKX_EINVAL);
+	assert_int_equal(gkx_run_request_count(run), 0);
+	gkx_run_free(run);
+	o.ns = "team-a";
+	assert_int_equal(gkx_run_new(&run, NULL, &o, &err), 0);
+	assert_int_equal(gkx_run_render(run, "yaml", &doc, &err), 0);
+	assert_non_null(strstr(doc, "namespace: team-a"));
+	gkx_run_free(run);
+}
+
 static void test_render(void **state)
 {
 	fixture *f = *state;
@@ -976,6 +1074,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_node_error_after_partial_line, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_node_error_then_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_end_marker_ends_the_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_end_marker_of_a_signal_waits_for_status, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(test_pod_never_created, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_resumes_and_relists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dropped_log_resumes, setup, teardown),
@@ -985,6 +1086,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch_cancel_before_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render, setup, teardown),
+		cmocka_unit_test(test_render_without_a_client),
 		cmocka_unit_test_setup_teardown(test_result_json, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

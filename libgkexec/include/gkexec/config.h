@@ -78,6 +78,11 @@ typedef struct gkx_config gkx_config;
  */
 GKX_API int gkx_config_load(gkx_config **out, const gkx_config_options *opts, gkx_error *err);
 
+/** The gkx_error reason of gkx_config_load() when there is no kubeconfig
+ * at all (no file, no in-cluster service account): a caller may still
+ * render manifests offline (gkx_run_new() with no client). */
+#define GKX_REASON_NO_KUBECONFIG "NoKubeconfig"
+
 /** Release a config. Accepts NULL. */
 GKX_API void gkx_config_free(gkx_config *cfg);
 

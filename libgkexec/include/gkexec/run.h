@@ -105,6 +105,9 @@ typedef struct gkx_run gkx_run;
  * Validate the options and prepare a run with a fresh unique name. Nothing
  * is sent yet. The client is borrowed and must outlive the run. Fails with
  * GKX_EINVAL or GKX_ETOOBIG (code and files above GKX_MAX_CODE_BYTES).
+ * `client` may be NULL for a run that is only rendered (gkx_run_render(),
+ * as kubectl's --dry-run=client needs no cluster); its namespace is then
+ * opts->ns or "default", and executing it fails with GKX_EINVAL.
  */
 GKX_API int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *opts,
                         gkx_error *err);

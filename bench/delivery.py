@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""How to hand a cold run's code to its pod: an experiment, under gVisor.
+
+Each way is a Job with the run's own hardening (non-root, read-only root,
+no capabilities, RuntimeClass gvisor) whose container writes its one-line
+script's output and ends; the time is from the Job's create to the watch
+seeing the container terminated. Interleaved rounds, one run of each way
+per round, so that the cluster's drift hits each alike:
+
+  configmap   today's design: the code in a ConfigMap owned by the Job,
+              mounted read-only at /app (the Job first, then the ConfigMap)
+  gated       the same, but the Job starts with parallelism 0 and is set
+              to 1 once its ConfigMap exists (one more request)
+  env-ref     the code in the ConfigMap, handed over as an environment
+              variable (configMapKeyRef) and written to an emptyDir /app
+  env         the code in the Job's own spec, as an environment variable
+              (no ConfigMap; visible to whoever can read pods)
+
+Writes delivery.csv and delivery.md into the output directory.
+"""
+import argparse
+import csv
+import math
+import os
+import random
+import statistics
+import string
+import sys
+import time
+
+from kubernetes import client, config, watch
+
+CODE = "import time; print(time.time())\n"
+WAYS = ("configmap", "gated", "env-ref", "env")
+
+
+def job(name, way, image):
+    vols = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
+    mounts = [{"name": "tmp", "mountPath": "/tmp"}]
+    env = [{"name": "HOME", "value": "/tmp"}, {"name": "PYTHONUNBUFFERED", "value": "1"}]
+    if way in ("configmap", "gated"):
+        vols.append({"name": "code", "configMap": {"name": name, "defaultMode": 0o444}})
+        mounts.append({"name": "code", "mountPath": "/app", "readOnly": True})
+        cmd = ["/bin/sh", "-c", "exec python3 /app/s.py 2>&1"]
+    else:
+        vols.append({"name": "code", "emptyDir": {"sizeLimit": "4Mi"}})
+        mounts.append({"name": "code", "mountPath": "/app"})
+        if way == "env":
+            env.append({"name": "SANDBOX_RUN_CODE", "value": CODE})
+        else:
+            env.append({"name": "SANDBOX_RUN_CODE",
+                        "valueFrom": {"configMapKeyRef": {"name": name, "key": "s.py"}}})
+        cmd = ["/bin/sh", "-c", 'umask 0222 && printf %s "$SANDBOX_RUN_CODE" >/app/s.py && '
+                                'exec python3 /app/s.py 2>&1']
+    spec = {"backoffLimit": 0, "activeDeadlineSeconds": 120, "template": {
+        "metadata": {"labels": {"app": "delivery-experiment"}},
+        "spec": {
+            "runtimeClassName": "gvisor", "restartPolicy": "Never", "terminationGracePeriodSeconds": 1,
+            "automountServiceAccountToken": False, "enableServiceLinks": False,
+            "tolerations": [{"key": "sandbox.gke.io/runtime", "operator": "Equal", "value": "gvisor",
+                             "effect": "NoSchedule"}],
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 1001, "runAsGroup": 1001,
+                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [{"name": "sandbox", "image": image, "imagePullPolicy": "IfNotPresent",
+                            "command": cmd, "env": env, "volumeMounts": mounts, "workingDir": "/app",
+                            "securityContext": {"readOnlyRootFilesystem": True,
+                                                "allowPrivilegeEscalation": False,
+                                                "capabilities": {"drop": ["ALL"]}}}],
+            "volumes": vols}}}
+    if way == "gated":
+        spec["parallelism"] = 0
+    return {"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": name, "labels": {"app": "delivery-experiment"}}, "spec": spec}
+
+
+def once(api, way, a):
+    batch, core = api
+    name = "delivery-" + "".join(random.choice(string.ascii_lowercase) for _ in range(8))
+    t0 = time.monotonic()
+    j = batch.create_namespaced_job(a.namespace, job(name, way, a.image))
+    if way != "env":
+        core.create_namespaced_config_map(a.namespace, {
+            "metadata": {"name": name, "labels": {"app": "delivery-experiment"},
+                         "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": name,
+                                              "uid": j.metadata.uid}]},
+            "data": {"s.py": CODE}, "immutable": True})
+    if way == "gated":
+        batch.patch_namespaced_job(name, a.namespace, {"spec": {"parallelism": 1}})
+    seconds = None
+    w = watch.Watch()
+    for ev in w.stream(core.list_namespaced_pod, a.namespace, label_selector=f"job-name={name}",
+                       timeout_seconds=60):
+        cs = ev["object"].status.container_statuses
+        if cs and cs[0].state.terminated:
+            seconds = time.monotonic() - t0
+            w.stop()
+    batch.delete_namespaced_job(name, a.namespace, propagation_policy="Background")
+    return seconds
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[max(0, math.ceil(p / 100 * len(xs)) - 1)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kubeconfig", required=True)
+    ap.add_argument("--namespace", default="default")
+    ap.add_argument("--image", required=True)
+    ap.add_argument("--rounds", type=int, default=20)
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    config.load_kube_config(a.kubeconfig)
+    api = (client.BatchV1Api(), client.CoreV1Api())
+    times = {w: [] for w in WAYS}
+    for i in range(a.rounds + 1):
+        print(f"== delivery round {i}", file=sys.stderr, flush=True)
+        for way in WAYS:
+            t = once(api, way, a)
+            if i and t is not None:
+                times[way].append(t)
+            time.sleep(0.5)
+    with open(os.path.join(a.out, "delivery.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["way", "round", "create_to_terminated_s"])
+        for way in WAYS:
+            for i, t in enumerate(times[way], 1):
+                w.writerow([way, i, "%.3f" % t])
+    lines = ["| way | runs | p50 (s) | p90 (s) | max (s) | runs over 1.9 s |", "| --- | --- | --- | --- | --- | --- |"]
+    for way in WAYS:
+        ts = times[way]
+        lines.append("| {} | {} | {:.2f} | {:.2f} | {:.2f} | {} |".format(
+            way, len(ts), statistics.median(ts), pct(ts, 90), max(ts), sum(1 for t in ts if t > 1.9)))
+    lines.append("")
+    lines.append("Create to the watch seeing the container terminated, {} interleaved rounds after a "
+                 "warm-up, one-line script, RuntimeClass gvisor.".format(a.rounds))
+    text = "\n".join(lines) + "\n"
+    open(os.path.join(a.out, "delivery.md"), "w").write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
