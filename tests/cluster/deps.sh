@@ -12,7 +12,8 @@ build_pkgs=(cmake make gcc g++ pkg-config libcurl4-openssl-dev libyaml-dev
 cluster_pkgs=(etcd-server golang-go rsync containerd runc
               containernetworking-plugins debootstrap
               openssl iproute2 dpkg-dev ca-certificates curl
-              python3-pytest python3-ipython python3-pip python3-wheel python3-setuptools)
+              python3-pytest python3-ipython python3-pip python3-wheel python3-setuptools
+              python3-venv python3-nbclient python3-nbformat python3-ipykernel python3-kubernetes)
 
 release_pkgs=()
 if [ "$(dpkg --print-architecture)" = amd64 ]; then

@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from . import _lib
 
 __all__ = ["run", "run_many", "Pool", "PoolStatus", "Result", "GkexecError", "ConfigError",
-           "ClusterError", "library_version"]
+           "ClusterError", "library_version", "library_path"]
 
 _lib_handle = None
 
@@ -34,6 +34,12 @@ def _library():
 def library_version() -> str:
     """The version of the libgkexec that was loaded."""
     return _library().gkx_version().decode()
+
+
+def library_path() -> str:
+    """Which libgkexec was loaded: GKEXEC_LIBRARY, the one inside this
+    package (a wheel carries it), or the system's."""
+    return _library().gkexec_path
 
 
 class GkexecError(Exception):

@@ -39,11 +39,15 @@ def load():
     for path in _candidates():
         try:
             lib = ctypes.CDLL(path)
+            lib.gkexec_path = path
             break
         except OSError as e:
             errors.append(f"{path}: {e}")
     else:
-        raise OSError("cannot load libgkexec (set GKEXEC_LIBRARY to its path): " + "; ".join(errors))
+        raise OSError("cannot load libgkexec: " + "; ".join(errors) + ". A wheel of gkexec carries it "
+                      "(pip install ./bindings/python builds it); otherwise set GKEXEC_LIBRARY to its "
+                      "path. It needs the system's libcurl, libyaml and cJSON (Debian: apt-get install "
+                      "libcurl4 libyaml-0-2 libcjson1)")
     lib.gkx_version.restype = ctypes.c_char_p
     lib.gkx_version.argtypes = []
     lib.gkx_error_name.restype = ctypes.c_char_p
