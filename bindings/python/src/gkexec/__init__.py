@@ -186,6 +186,16 @@ def _execute(requests: List[dict], parallel: int, namespace, context, kubeconfig
             lib.gkx_session_free(session)
 
 
+def _from_pool(pool, image, cpu, memory, network, namespace, context, kubeconfig):
+    """A run through a pool takes the pool's shape and cluster, and keeps it warm."""
+    if pool is None:
+        return image, cpu, memory, network, namespace, context, kubeconfig
+    image, cpu, memory, network = pool._shape(image, cpu, memory, network)
+    pool._keep_warm()
+    return (image, cpu, memory, network, namespace or pool.namespace, context or pool.context,
+            kubeconfig or pool.kubeconfig)
+
+
 def run(code: str, *, files: Optional[Dict[str, str]] = None, image: Optional[str] = None,
         timeout: Optional[float] = None, cpu: Optional[str] = None, memory: Optional[str] = None,
         env: Optional[Dict[str, str]] = None, namespace: Optional[str] = None,
@@ -214,12 +224,8 @@ def run(code: str, *, files: Optional[Dict[str, str]] = None, image: Optional[st
     A run that cannot happen raises ConfigError (bad arguments or
     kubeconfig; nothing was sent) or ClusterError (the cluster refused or
     could not start the pod), with the library's message."""
-    if pool is not None:
-        image, cpu, memory, network = pool._shape(image, cpu, memory, network)
-        namespace = namespace or pool.namespace
-        context = context or pool.context
-        kubeconfig = kubeconfig or pool.kubeconfig
-        pool._keep_warm()
+    image, cpu, memory, network, namespace, context, kubeconfig = _from_pool(
+        pool, image, cpu, memory, network, namespace, context, kubeconfig)
     req = _request(code, files, image, timeout, cpu, memory, env, filename, args, limit_bytes, network,
                    cold)
     cb = (lambda _i, text: on_output(text)) if on_output else None
@@ -237,12 +243,8 @@ def run_many(codes: Sequence[str], *, parallel: int = 4, files: Optional[Dict[st
     over one connection; results come back in input order. A snippet that
     cannot run gets a Result with `error` set instead of raising, so the
     others are kept. The arguments are run()'s."""
-    if pool is not None:
-        image, cpu, memory, network = pool._shape(image, cpu, memory, network)
-        namespace = namespace or pool.namespace
-        context = context or pool.context
-        kubeconfig = kubeconfig or pool.kubeconfig
-        pool._keep_warm()
+    image, cpu, memory, network, namespace, context, kubeconfig = _from_pool(
+        pool, image, cpu, memory, network, namespace, context, kubeconfig)
     reqs = [_request(c, files, image, timeout, cpu, memory, env, filename, None, limit_bytes, network,
                      cold) for c in codes]
     return _execute(reqs, parallel, namespace, context, kubeconfig, None)
