@@ -266,8 +266,8 @@ int gkx__pool_pod_is_hardened(const cJSON *pod, const gkx__pool *p, char *why, s
 	v = gkx__json_at(sc, "seccompProfile", "type", GKX__END);
 	if (!v)
 		v = gkx__json_at(psc, "seccompProfile", "type", GKX__END);
-	NOT(!cJSON_IsString(v) ||
-	            (strcmp(v->valuestring, "RuntimeDefault") && strcmp(v->valuestring, "Localhost")),
+	NOT(!cJSON_IsString(v) || (strcmp(v->valuestring, "RuntimeDefault") &&
+	                           strcmp(v->valuestring, "Localhost")),
 	    "no seccomp profile");
 	/* What runs beside the code in the container: only the waiting shell,
 	 * with no hooks and no environment of its own (a planted LD_PRELOAD or

@@ -538,8 +538,8 @@ static void test_planted_pod_is_refused(void **state)
 		  "writable root" },
 		{ "spec", "automountServiceAccountToken", "true", "a service-account token" },
 		{ "spec", "hostPID", "true", "host namespaces" },
-		{ "spec", "volumes",
-		  "[{\"name\":\"code\",\"hostPath\":{\"path\":\"/\"}}]", "other volumes" },
+		{ "spec", "volumes", "[{\"name\":\"code\",\"hostPath\":{\"path\":\"/\"}}]",
+		  "other volumes" },
 		{ "spec.containers.0.securityContext", "seccompProfile",
 		  "{\"type\":\"Unconfined\"}", "no seccomp profile" },
 		{ "spec.securityContext", "seccompProfile", "{\"type\":\"Unconfined\"}",
@@ -566,8 +566,10 @@ static void test_planted_pod_is_refused(void **state)
 
 	assert_int_equal(gkx__pool_init(&p, "sandbox", NULL, NULL, NULL, NULL, 0, 0, &err), 0);
 	for (i = 0; i < sizeof(planted) / sizeof(planted[0]); i++) {
-		cJSON *list = cJSON_Parse(f->pod_json), *pod = cJSON_GetArrayItem(at(list, "items"), 0);
-		cJSON *obj = (cJSON *)at(pod, planted[i].object), *v = cJSON_Parse(planted[i].value);
+		cJSON *list = cJSON_Parse(f->pod_json),
+		      *pod = cJSON_GetArrayItem(at(list, "items"), 0);
+		cJSON *obj = (cJSON *)at(pod, planted[i].object),
+		      *v = cJSON_Parse(planted[i].value);
 
 		assert_true(gkx__pool_pod_is_hardened(pod, &p, why, sizeof(why)));
 		assert_non_null(obj);
