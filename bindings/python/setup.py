@@ -9,6 +9,7 @@ still links the system's libcurl, libyaml and cJSON (Debian: libcurl4,
 libyaml-0-2, libcjson1). GKEXEC_LIBRARY, when set, still wins (_lib.py).
 """
 import os
+import re
 import shutil
 import subprocess
 
@@ -24,6 +25,19 @@ except ImportError:  # pip install without the wheel package: no wheel to tag
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SONAME = "libgkexec.so.0"
+
+
+def version():
+    """The library's version, from CMake's project(): one number for both."""
+    try:
+        with open(os.path.join(ROOT, "CMakeLists.txt")) as f:
+            m = re.search(r"project\(gkexec\s+VERSION\s+([0-9.]+)", f.read())
+    except OSError:
+        m = None
+    if not m:
+        raise RuntimeError("gkexec takes its version from the repository's CMakeLists.txt: "
+                           "install it from a checkout (pip install ./bindings/python)")
+    return m.group(1)
 
 
 class BuildWithLibrary(build_py):
@@ -66,4 +80,4 @@ if bdist_wheel is not None:
 
     cmdclass["bdist_wheel"] = PlatformWheel
 
-setup(cmdclass=cmdclass, distclass=BinaryDistribution)
+setup(version=version(), cmdclass=cmdclass, distclass=BinaryDistribution)
