@@ -33,7 +33,7 @@ if has_context; then
 fi
 
 [ "$(id -u)" = 0 ] || { echo "no kubeconfig found, and the local cluster needs root: run as root" >&2; exit 1; }
-echo "no kubeconfig found: starting the local one-node cluster (the first time builds Kubernetes, 10-20 min)"
+echo "no kubeconfig found: starting the local one-node cluster (the first time builds Kubernetes: 7 to 20 minutes)"
 tests/cluster/deps.sh
 tests/cluster/build-k8s.sh
 tests/cluster/images.sh

@@ -38,7 +38,7 @@ if [ ! -f "$work/tree/Makefile" ]; then
     tar -xf "$orig" -C "$work/tree" --strip-components=1
 fi
 
-log "building ${bins[*]} (15-20 minutes on 2 cores the first time)"
+log "building ${bins[*]} (7 to 20 minutes on 2 cores the first time)"
 export GOCACHE=$GKX_CACHE/go-build GOPATH=$GKX_CACHE/gopath GOFLAGS=-mod=vendor
 export GO111MODULE=off GOTOOLCHAIN=local
 start=$(date +%s)
