@@ -603,6 +603,57 @@ static char *replace_all(const char *s, size_t len, const char *from, const char
 	return gkx__buf_detach(&b);
 }
 
+/* Run the bootstrap here on RUN's input, with DIR's app/ and tmp/ as the
+ * pod's /app and /tmp; give what it printed (stdout and stderr) in GOT. */
+static int run_bootstrap(const gkx_run *run, const char *dir, char *got, size_t size)
+{
+	gkx_buf in = GKX_BUF_INIT;
+	char cmd[512], path[300], *boot, *lines;
+	size_t head_len, n;
+	const char *q;
+	unsigned want = 0, seen;
+	FILE *p, *w;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/app %s/tmp", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(gkx__warm_payload(&in, run), 0);
+	snprintf(cmd, sizeof(cmd), "a=%s/app t=%s/tmp", dir, dir);
+	boot = replace_all(gkx__warm_boot, strlen(gkx__warm_boot), "a=/app t=/tmp", cmd);
+	/* The header and its lines end after 1 + LINES newlines. */
+	assert_int_equal(sscanf(in.ptr, "gkx-exec-1 %u", &want), 1);
+	for (q = in.ptr, seen = 0; seen <= want; seen++)
+		q = strchr(q, '\n') + 1;
+	head_len = (size_t)(q - in.ptr);
+	snprintf(cmd, sizeof(cmd), "%s/app", dir);
+	lines = replace_all(in.ptr, head_len, "/app", cmd);
+	snprintf(path, sizeof(path), "%s/boot.sh", dir);
+	w = fopen(path, "w");
+	assert_non_null(w);
+	fputs(boot, w);
+	fclose(w);
+	snprintf(path, sizeof(path), "%s/input", dir);
+	w = fopen(path, "wb");
+	assert_non_null(w);
+	fputs(lines, w);
+	fwrite(in.ptr + head_len, 1, in.len - head_len, w);
+	fclose(w);
+	/* As in the pod: nothing of this process's environment. */
+	snprintf(cmd, sizeof(cmd),
+	         "cd / && env -i PATH=/usr/bin:/bin HOME=/tmp /bin/sh %s/boot.sh sandbox-run "
+	         "< %s/input 2>&1",
+	         dir, dir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(got, 1, size - 1, p);
+	got[n] = '\0';
+	rc = pclose(p);
+	free(boot);
+	free(lines);
+	gkx__buf_free(&in);
+	return rc;
+}
+
 static void test_bootstrap(void **state)
 {
 	fixture *f = *state;
@@ -612,18 +663,10 @@ static void test_bootstrap(void **state)
 	gkx_file extra[2];
 	gkx_run *run = NULL;
 	gkx_error err;
-	gkx_buf in = GKX_BUF_INIT;
-	char dir[] = "/tmp/gkx-boot-XXXXXX", cmd[512], *boot, *lines, *input;
-	const char *data;
-	size_t head_len;
-	FILE *p;
+	char dir[] = "/tmp/gkx-boot-XXXXXX", cmd[512];
 	char got[2048] = "";
-	size_t n;
 
-	(void)state;
 	assert_non_null(mkdtemp(dir));
-	snprintf(cmd, sizeof(cmd), "mkdir %s/app %s/tmp", dir, dir);
-	assert_int_equal(system(cmd), 0);
 	extra[0].name = "data.txt";
 	extra[0].data = "line\n";
 	extra[0].len = 5;
@@ -643,44 +686,7 @@ static void test_bootstrap(void **state)
 	o.files = extra;
 	o.nfiles = 2;
 	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
-	assert_int_equal(gkx__warm_payload(&in, run), 0);
-	/* The pod's /app and /tmp are this test's directories. */
-	snprintf(cmd, sizeof(cmd), "a=%s/app t=%s/tmp", dir, dir);
-	boot = replace_all(gkx__warm_boot, strlen(gkx__warm_boot), "a=/app t=/tmp", cmd);
-	data = in.ptr;
-	{
-		/* The header and its lines end after 1 + LINES newlines. */
-		const char *q = in.ptr;
-		unsigned want = 0, seen;
-		assert_int_equal(sscanf(in.ptr, "gkx-exec-1 %u", &want), 1);
-		for (seen = 0; seen <= want; seen++)
-			q = strchr(q, '\n') + 1;
-		head_len = (size_t)(q - in.ptr);
-	}
-	snprintf(cmd, sizeof(cmd), "%s/app", dir);
-	lines = replace_all(data, head_len, "/app", cmd);
-	input = malloc(strlen(lines) + in.len - head_len);
-	memcpy(input, lines, strlen(lines));
-	memcpy(input + strlen(lines), in.ptr + head_len, in.len - head_len);
-	{
-		FILE *w;
-		char path[300];
-		snprintf(path, sizeof(path), "%s/boot.sh", dir);
-		w = fopen(path, "w");
-		fputs(boot, w);
-		fclose(w);
-		snprintf(path, sizeof(path), "%s/input", dir);
-		w = fopen(path, "wb");
-		fwrite(input, 1, strlen(lines) + in.len - head_len, w);
-		fclose(w);
-	}
-	snprintf(cmd, sizeof(cmd), "cd / && /bin/sh %s/boot.sh sandbox-run < %s/input 2>&1", dir,
-	         dir);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	n = fread(got, 1, sizeof(got) - 1, p);
-	got[n] = '\0';
-	if (pclose(p) != 0)
+	if (run_bootstrap(run, dir, got, sizeof(got)) != 0)
 		fail_msg("the bootstrap failed: %s", got);
 	snprintf(cmd, sizeof(cmd),
 	         "[x y][][two\nlines][-n]\n1|a\nb|%s/app\n \\0 001 002 \\n \\n\nline\n1\n444\n1\n",
@@ -688,11 +694,49 @@ static void test_bootstrap(void **state)
 	assert_string_equal(got, cmd);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
-	free(boot);
-	free(lines);
-	free(input);
-	gkx__buf_free(&in);
 	gkx_run_free(run);
+}
+
+/* A Python run with no variables of the caller's starts no `env`: the
+ * shell exports ours, and the caller's still win when given. */
+static void test_bootstrap_python(void **state)
+{
+	fixture *f = *state;
+	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
+	static const char *const env[] = { "PYTHONDONTWRITEBYTECODE=", "X=1" };
+	gkx_run *run = NULL;
+	gkx_error err;
+	gkx_buf in = GKX_BUF_INIT;
+	char dir[] = "/tmp/gkx-boot-XXXXXX", cmd[512];
+	char got[2048] = "", want[600];
+	unsigned k;
+
+	if (system("command -v python3 >/dev/null") != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	o.script_name = "t.py";
+	o.script = "import os, sys\n"
+	           "print(os.environ.get('PYTHONUNBUFFERED'), repr(os.environ.get("
+	           "'PYTHONDONTWRITEBYTECODE')), os.environ.get('X'), __file__, sys.argv[1:])\n";
+	o.script_len = strlen(o.script);
+	for (k = 0; k < 2; k++) {
+		o.env = k ? env : NULL;
+		o.nenv = k ? 2 : 0;
+		assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
+		assert_int_equal(gkx__warm_payload(&in, run), 0);
+		/* Without the caller's variables, no env in the command. */
+		assert_true(!strstr(in.ptr, "A env\n") == !k);
+		gkx__buf_free(&in);
+		if (run_bootstrap(run, dir, got, sizeof(got)) != 0)
+			fail_msg("the bootstrap failed: %s", got);
+		snprintf(want, sizeof(want), "1 %s %s %s/app/t.py []\n", k ? "''" : "'1'",
+		         k ? "1" : "None", dir);
+		assert_string_equal(got, want);
+		gkx_run_free(run);
+		run = NULL;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 int main(void)
@@ -712,6 +756,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exec_forbidden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_planted_pod_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bootstrap_python, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
