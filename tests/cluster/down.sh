@@ -39,7 +39,7 @@ fi
 # containerd shims carry their containerd's address on their command line.
 if [ -d /proc ]; then
     for p in /proc/[0-9]*; do
-        cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+        cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
         case "$cmd" in
             *containerd-shim*"$CTRD_SOCK"*) kill -KILL "${p#/proc/}" 2>/dev/null ;;
         esac
