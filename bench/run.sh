@@ -61,7 +61,7 @@ mkdir -p "$out"
     echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr)"
     echo "cluster: $("$K" version --short 2>/dev/null | grep Server || "$K" version 2>/dev/null | grep Server)"
     echo "kubectl: $("$K" version --client --short 2>/dev/null | head -1) and $("$kubectl135" version --client 2>/dev/null | head -1)"
-    echo "runtime: RuntimeClass gvisor, handler $("$K" get runtimeclass gvisor -o jsonpath='{.handler}' 2>/dev/null); $(runsc --version 2>/dev/null | head -1 || echo 'runsc not on this machine')"
+    echo "runtime: RuntimeClass gvisor, handler $("$K" get runtimeclass gvisor -o jsonpath='{.handler}' 2>/dev/null); $(runsc --version 2>/dev/null | sed -n 1p || echo 'runsc not on this machine')"
 } >"$out/environment.txt"
 /usr/bin/python3 bench/bench.py --plugin build-bench/stage/bin/kubectl-sandbox_run \
     --kubectl120 "$K" --kubectl135 "$kubectl135" --image "$IMAGE" --namespace "$NS" \
