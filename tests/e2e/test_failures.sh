@@ -40,9 +40,21 @@ else
     echo "skip: no GKX_E2E_RESTRICTED_KUBECONFIG for the permission case"
 fi
 
-printf 'print(1)\n' >"$WORK/too-big.py"
-head -c 1100000 /dev/zero | tr '\0' '#' >>"$WORK/too-big.py"
-sr "$WORK/too-big.py"
+# The largest code a run takes, 1 MiB exactly, runs (a Job: the cold path
+# is the one with a ConfigMap and the API server's own 1 MiB limit); one
+# byte more is refused before anything is made.
+python3 - "$WORK/max.py" "$WORK/too-big.py" <<'EOF'
+import sys
+head = b'print(len(open(__file__, "rb").read()))\n'
+for path, size in ((sys.argv[1], 1 << 20), (sys.argv[2], (1 << 20) + 1)):
+    with open(path, "wb") as f:
+        f.write(head + b"#" * (size - len(head)))
+EOF
+sr --cold "$WORK/max.py"
+expect_rc 0 "code of exactly 1 MiB"
+expect_out $'1048576\n' "code of exactly 1 MiB"
+expect_no_leftovers "after 1 MiB of code"
+sr --cold "$WORK/too-big.py"
 expect_rc 125 "code over 1 MiB"
 expect_err_contains "1 MiB" "code over 1 MiB"
 expect_no_leftovers "after refusing large code"
