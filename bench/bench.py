@@ -8,7 +8,13 @@ Every tool runs its pods with RuntimeClass gvisor (what users run), and
 before anything is measured a probe checks that this really is gVisor.
 
 After a warm-up round, N interleaved rounds (each tool once per round, so
-that drift in the cluster hits every tool alike) of a one-line script:
+that drift in the cluster hits every tool alike) of a one-line script.
+Each round runs the cold tools, then the warm ones, each group in an
+order shuffled each round (seeded, so that a rerun repeats it), and then
+waits for the pool to be full again: a tool that always followed the
+same one, or always came first after the pause, would carry that one's
+teardown or the quiet in its figures, and a cold run right after a warm
+one would pay for the replacement sandbox the node is starting. Measured:
 wall time, client CPU (user+sys) and peak RSS from wait4(), and the time
 from the script's last act (it prints time.time()) to the client's exit.
 Wall time is reported as p50, p90 and max (nearest rank): the node reports
@@ -24,6 +30,7 @@ import concurrent.futures
 import csv
 import json
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -141,6 +148,21 @@ def clean(a):
     time.sleep(2)
 
 
+def is_warm_tool(name):
+    """A tool that runs in a pod already running: ours warm, and kubectl exec."""
+    return "warm" in name or "kubectl exec" in name
+
+
+def wait_parked(a, want, limit_s=60):
+    """Until the pool has WANT parked sandboxes again (its replacements up)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit_s:
+        st = json.loads(pool(a, "status", "-o", "json"))
+        if st.get("parked", 0) >= want:
+            return
+        time.sleep(0.5)
+
+
 def was_warm(name, m):
     if "warm" not in name:
         return None
@@ -210,7 +232,12 @@ def main():
     samples = {name: [] for name, _ in ts}
     for i in range(a.runs + 1):
         print(f"== round {i}{' (warm-up)' if i == 0 else ''}", file=sys.stderr, flush=True)
-        for name, argv in ts:
+        rnd = random.Random(i)
+        cold = [t for t in ts if not is_warm_tool(t[0])]
+        warm = [t for t in ts if is_warm_tool(t[0])]
+        rnd.shuffle(cold)
+        rnd.shuffle(warm)
+        for name, argv in cold + warm:
             m = measure(argv(i, script.name))
             if i == 0:
                 continue  # warm-up: images, caches, connections
@@ -219,6 +246,7 @@ def main():
             m["warm"] = was_warm(name, m)
             samples[name].append(m)
         clean(a)
+        wait_parked(a, 3)
     rows = []
     for name, _ in ts:
         ms = samples[name]
@@ -320,7 +348,9 @@ def write(a, rows, startup):
             fmt(r["exit_to_client_exit_ms"], "{:.0f}"), fmt(r.get("throughput_50_by_10_s"), "{:.1f}"),
             r.get("left_after_50", "n/a"), warm, "{}/{}".format(r["failures"], r["runs"])))
     lines.append("")
-    lines.append("{} interleaved rounds after a warm-up; every pod under RuntimeClass gvisor, checked first: "
+    lines.append("{} interleaved rounds after a warm-up (cold tools, then warm, each group shuffled; then "
+                 "the pool refilled); every pod "
+                 "under RuntimeClass gvisor, checked first: "
                  "`{}`. Warm runs: from a pool of 3 parked sandboxes of the same shape (10 for the 50-run "
                  "test); \"warm runs\" counts those that were served warm (rounds; of the 50). Cold tools run "
                  "with --cold / cold=True so that the pool cannot serve them.".format(a.runs, a.gvisor))
