@@ -276,10 +276,9 @@ int gkx__pool_pod_is_hardened(const cJSON *pod, const gkx__pool *p, char *why, s
 	NOT(gkx__json_at(c, "lifecycle", GKX__END) || gkx__json_at(c, "envFrom", GKX__END),
 	    "hooks or envFrom");
 	cJSON_ArrayForEach (v, gkx__json_at(c, "env", GKX__END)) {
-		NOT(!cJSON_IsString(gkx__json_at(v, "name", GKX__END)) ||
-		            strcmp(gkx__json_str(v, "name", GKX__END), "HOME") ||
-		            !gkx__json_str(v, "value", GKX__END) ||
-		            strcmp(gkx__json_str(v, "value", GKX__END), "/tmp") ||
+		const char *name = gkx__json_str(v, "name", GKX__END);
+		const char *value = gkx__json_str(v, "value", GKX__END);
+		NOT(!name || strcmp(name, "HOME") || !value || strcmp(value, "/tmp") ||
 		            gkx__json_at(v, "valueFrom", GKX__END),
 		    "another environment");
 	}

@@ -94,7 +94,8 @@ static int add_word(payload *p, const char *w, size_t len)
 
 int gkx__warm_payload(gkx_buf *out, const gkx_run *r)
 {
-	static const char python_env[] = "E PYTHONUNBUFFERED=1\nE PYTHONDONTWRITEBYTECODE=1\n";
+	static const char *const python_env[] = { "PYTHONUNBUFFERED=1",
+		                                  "PYTHONDONTWRITEBYTECODE=1" };
 	payload p;
 	char path[300];
 	size_t i;
@@ -108,9 +109,9 @@ int gkx__warm_payload(gkx_buf *out, const gkx_run *r)
 		rc = GKX_ENOMEM;
 	/* Ours first, then the caller's, which may override them: as the
 	 * Job's container env would have it. */
-	if (rc == 0 && is_python) {
-		p.nlines += 2;
-		if (gkx__buf_puts(&p.lines, python_env) < 0)
+	for (i = 0; rc == 0 && is_python && i < sizeof(python_env) / sizeof(*python_env); i++) {
+		p.nlines++;
+		if (gkx__buf_printf(&p.lines, "E %s\n", python_env[i]) < 0)
 			rc = GKX_ENOMEM;
 	}
 	if (rc == 0 && r->nenv)

@@ -611,7 +611,7 @@ static int run_bootstrap(const gkx_run *run, const char *dir, char *got, size_t 
 	char cmd[512], path[300], *boot, *lines;
 	size_t head_len, n;
 	const char *q;
-	unsigned want = 0, seen;
+	unsigned want, seen;
 	FILE *p, *w;
 	int rc;
 
@@ -621,7 +621,9 @@ static int run_bootstrap(const gkx_run *run, const char *dir, char *got, size_t 
 	snprintf(cmd, sizeof(cmd), "a=%s/app t=%s/tmp", dir, dir);
 	boot = replace_all(gkx__warm_boot, strlen(gkx__warm_boot), "a=/app t=/tmp", cmd);
 	/* The header and its lines end after 1 + LINES newlines. */
-	assert_int_equal(sscanf(in.ptr, "gkx-exec-1 %u", &want), 1);
+	assert_int_equal(strncmp(in.ptr, "gkx-exec-1 ", 11), 0);
+	want = (unsigned)strtoul(in.ptr + 11, NULL, 10);
+	assert_true(want > 0);
 	for (q = in.ptr, seen = 0; seen <= want; seen++)
 		q = strchr(q, '\n') + 1;
 	head_len = (size_t)(q - in.ptr);
