@@ -173,6 +173,7 @@ struct gkx_client {
 	gkx_trace_cb trace;
 	void *trace_ud;
 	int last_attempts; /* how many tries the last gkx__api_call made */
+	int exec_refused;  /* pods/exec was forbidden: runs start their code themselves */
 };
 
 /* Append the path for a namespaced collection or object, escaping each part:
@@ -295,6 +296,10 @@ typedef struct gkx_manifest_spec {
 	const char *pool; /* the pool's shape label; NULL: a Job of one run */
 	long pool_ttl_s;  /* the pod's own deadline: it expires by itself */
 	int gate;         /* also mount the ConfigMap named like the Job (see pool.c) */
+	/* A run whose code the client starts over pods/exec once the
+	 * container runs (run_exec.c): the container only waits, its /app
+	 * is the ConfigMap as for any run. */
+	int exec_delivery;
 } gkx_manifest_spec;
 
 /* Labels every object of the tool carries, and the pool's. */

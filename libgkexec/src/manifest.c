@@ -216,9 +216,10 @@ static cJSON *container(const gkx_manifest_spec *s)
 		         "\"$0\" \"$@\" 2>&1; s=$?; echo \"%s$s\"; exit $s", s->end_marker);
 	else
 		snprintf(wrapper, sizeof(wrapper), "%s", GKX__MERGE_SCRIPT);
-	if (s->pool) {
-		/* Parked: wait, doing nothing, until claimed (the code comes in
-		 * by exec) or expired. */
+	if (s->pool || s->exec_delivery) {
+		/* Parked, or a run whose code the client starts by exec as soon
+		 * as the container runs: wait, doing nothing, until then or the
+		 * deadline. */
 		GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(GKX_PARK_COMMAND)));
 	} else {
 		GKX__OK(cJSON_AddItemToArray(cmd, cJSON_CreateString(wrapper)));

@@ -309,6 +309,11 @@ int gkx__run_begin(gkx_run *r)
 		if (rc <= 0)
 			return rc;
 	}
+	/* The code goes in by exec where the transport can (WebSockets) and
+	 * the caller may; a kept run's container runs it itself, so that its
+	 * log stays to be read. */
+	r->via_exec = !r->keep && r->client->tp->version >= 2 && r->client->tp->send &&
+	              !r->client->exec_refused;
 	gkx__run_set_phase(r, GKX_PHASE_CREATING, r->name);
 	rc = gkx__run_create_objects(r);
 	if (rc == 0) {
@@ -319,7 +324,12 @@ int gkx__run_begin(gkx_run *r)
 	return rc;
 }
 
-int gkx__run_poll(gkx_run *r) { return r->warm ? gkx__warm_poll(r) : step(r, r->deadline); }
+int gkx__run_poll(gkx_run *r)
+{
+	if (r->warm)
+		return gkx__warm_poll(r);
+	return r->via_exec ? gkx__run_exec_poll(r) : step(r, r->deadline);
+}
 
 int gkx__run_end(gkx_run *r, int rc)
 {
@@ -330,6 +340,8 @@ int gkx__run_end(gkx_run *r, int rc)
 		rc = 0;
 	gkx__run_stop_stream(r, &r->watch);
 	gkx__run_stop_stream(r, &r->log);
+	gkx__run_stop_stream(r, &r->events);
+	gkx__exec_stop(&r->exec);
 	gkx__run_log_flush(r);
 	if (rc < 0 && !r->reason[0])
 		gkx__run_set_reason(r, rc == GKX_ECANCELED ? "Interrupted" : "Failed");
@@ -441,6 +453,9 @@ void gkx_run_free(gkx_run *r)
 	gkx__buf_free(&r->log.url);
 	gkx__buf_free(&r->watch.errbody);
 	gkx__buf_free(&r->log.errbody);
+	gkx__buf_free(&r->events.url);
+	gkx__buf_free(&r->events.errbody);
+	gkx__watch_reset(&r->ev_splitter);
 	gkx__log_parser_reset(&r->logp);
 	gkx__buf_free(&r->hold);
 	gkx__exec_free(&r->exec);

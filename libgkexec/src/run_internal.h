@@ -43,6 +43,19 @@ struct gkx_run {
 	gkx_exec exec;
 	int payload_sent, replaced;
 
+	/* A cold run whose code goes in by exec (run_exec.c): the Job's
+	 * container waits, and the exec is tried from the moment the pod is
+	 * bound until the container runs. */
+	int via_exec;
+	double next_exec_try;
+	unsigned exec_attempts;
+	gkx_stream events; /* the pod's events: the kubelet says "Started" */
+	gkx_watch_splitter ev_splitter;
+	int events_state; /* 0 not yet, 1 watching, -1 none (poll instead) */
+	int started_event;
+	gkx_error exec_last;  /* why the last attempt failed */
+	double exec_ended_at; /* a signal's exit: waiting for the pod's reason */
+
 	volatile sig_atomic_t cancelled;
 	const volatile sig_atomic_t *outer_cancel; /* a batch's flag, or NULL */
 	double deadline;
@@ -130,6 +143,13 @@ int gkx__warm_poll(gkx_run *r);
 int gkx__warm_end(gkx_run *r, gkx_error *err);
 int gkx__warm_payload(gkx_buf *out, const gkx_run *r);
 extern const char gkx__warm_boot[];
+/* Shared with run_exec.c: start the bootstrap in r->pod; once the stream
+ * is open, send the payload; the output callbacks. */
+int gkx__warm_exec_boot(gkx_run *r, const char *pod);
+int gkx__warm_send_payload(gkx_run *r, const char *pod);
+
+/* run_exec.c: the poll of a cold run whose code goes in by exec. */
+int gkx__run_exec_poll(gkx_run *r);
 
 /* run_watch.c */
 int gkx__run_watch_start(gkx_run *r);

@@ -30,6 +30,7 @@ static void build_spec(const gkx_run *r, gkx_manifest_spec *s)
 	s->workdir = r->workdir;
 	s->job_uid = r->job_uid;
 	s->end_marker = r->end_marker;
+	s->exec_delivery = r->via_exec;
 }
 
 static cJSON *make_job(const gkx_run *r)
@@ -179,7 +180,9 @@ static int delete_one(gkx_run *r, const char *gv, const char *resource, const ch
 	return gkx__object_delete(r->client, r->ns, r->name, gv, resource, what, err);
 }
 
-/* A run that its end marker ended is over before the kubelet knows it:
+/* A run that its end marker or its exec ended is over before the kubelet
+ * knows it (an exec'd run's container only waits, and would until its
+ * deadline):
  * the Job is deleted first (no new pod can be made for it), then its pod
  * at once, with no grace period. Waiting for the kubelet to confirm a pod
  * it still thinks running left it Terminating for up to a minute on 1.20,
@@ -205,7 +208,7 @@ static int delete_objects(gkx_run *r, gkx_error *err)
 
 	gkx__run_set_phase(r, GKX_PHASE_CLEANING, r->name);
 	rc = delete_one(r, "batch/v1", "jobs", "deleting Job", err);
-	if (rc == 0 && r->marker_seen && r->pod[0] && r->cstate != C_TERMINATED)
+	if (rc == 0 && (r->marker_seen || r->via_exec) && r->pod[0] && r->cstate != C_TERMINATED)
 		delete_pod_now(r);
 	if (r->network_none) {
 		rc2 = delete_one(r, "networking.k8s.io/v1", "networkpolicies",

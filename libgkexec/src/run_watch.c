@@ -71,7 +71,7 @@ static int on_pod_event(const char *type, cJSON *pod, void *ud)
 		copy_str(r->term_reason, sizeof(r->term_reason),
 		         cJSON_GetObjectItemCaseSensitive(state, "reason"));
 	} else if (gkx__json_at(cs, "state", "running", GKX__END)) {
-		if (r->cstate != C_RUNNING)
+		if (r->cstate != C_RUNNING && r->timings.started < 0)
 			r->timings.started = gkx__mono_now() - r->t0;
 		r->cstate = C_RUNNING;
 		gkx__run_set_phase(r, GKX_PHASE_RUNNING, NULL);

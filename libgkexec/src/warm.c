@@ -11,6 +11,7 @@
  *
  *   gkx-exec-1 LINES DATA SIZE\n     header: line count, data items, their bytes
  *   W /app\n                         working directory
+ *   J\n                              stderr joined to stdout (a Job's run)
  *   E NAME=VALUE\n                   a variable of ours to export (PYTHONUNBUFFERED)
  *   A word\n                         a word of the command
  *   V LEN\n                          the same, from the data (it had a newline)
@@ -55,6 +56,7 @@ const char gkx__warm_boot[] =
         "  'W '*) cd \"${l#W }\" ;;\n"
         "  'E '*) export \"${l#E }\" ;;\n"
         "  'A '*) set -- \"$@\" \"${l#A }\" ;;\n"
+        "  J) exec 2>&1 ;;\n"
         "  'F '*|'V '*)\n"
         "    k=${l%% *}; len=${l#? }; name=${len#* }; len=${len%% *}\n"
         "    if [ \"$ndata\" -gt 1 ]; then\n"
@@ -107,6 +109,13 @@ int gkx__warm_payload(gkx_buf *out, const gkx_run *r)
 	p.nlines = 1;
 	if (gkx__buf_printf(&p.lines, "W %s\n", r->workdir) < 0)
 		rc = GKX_ENOMEM;
+	/* A Job's run (run_exec.c) keeps a Job's output: stderr joined to
+	 * stdout, in the order printed. */
+	if (r->via_exec) {
+		p.nlines++;
+		if (gkx__buf_puts(&p.lines, "J\n") < 0)
+			rc = GKX_ENOMEM;
+	}
 	/* Ours first, then the caller's, which may override them: as the
 	 * Job's container env would have it. */
 	for (i = 0; rc == 0 && is_python && i < sizeof(python_env) / sizeof(*python_env); i++) {
@@ -114,9 +123,11 @@ int gkx__warm_payload(gkx_buf *out, const gkx_run *r)
 		if (gkx__buf_printf(&p.lines, "E %s\n", python_env[i]) < 0)
 			rc = GKX_ENOMEM;
 	}
-	if (rc == 0 && r->nenv)
+	/* A cold run's pod has the caller's environment and the files in
+	 * its spec already (its /app is the ConfigMap): only the command. */
+	if (rc == 0 && r->nenv && !r->via_exec)
 		rc = add_word(&p, "env", 3) || add_word(&p, "--", 2);
-	for (i = 0; rc == 0 && i < r->nenv; i++)
+	for (i = 0; rc == 0 && !r->via_exec && i < r->nenv; i++)
 		rc = add_word(&p, r->env[i], strlen(r->env[i]));
 	snprintf(path, sizeof(path), "/app/%s", r->files[0].name);
 	if (rc == 0)
@@ -124,7 +135,7 @@ int gkx__warm_payload(gkx_buf *out, const gkx_run *r)
 		     add_word(&p, path, strlen(path));
 	for (i = 0; rc == 0 && i < r->nargs; i++)
 		rc = add_word(&p, r->args[i], strlen(r->args[i]));
-	for (i = 0; rc == 0 && i < r->nfiles; i++) {
+	for (i = 0; rc == 0 && !r->via_exec && i < r->nfiles; i++) {
 		p.nlines++;
 		p.ndata++;
 		if (gkx__buf_printf(&p.lines, "F %lu %s\n", (unsigned long)r->files[i].len,
@@ -189,7 +200,6 @@ static int rights_hint(gkx_run *r, int rc)
 int gkx__warm_begin(gkx_run *r)
 {
 	gkx__pool p;
-	const char *argv[4];
 	char note[320];
 	int rc;
 
@@ -218,6 +228,14 @@ int gkx__warm_begin(gkx_run *r)
 	r->phase = 0;
 	gkx__run_set_phase(r, GKX_PHASE_CLAIMING, note);
 	snprintf(r->pod, sizeof(r->pod), "%s", r->claim.pod);
+	rc = gkx__warm_exec_boot(r, r->claim.pod);
+	return rc < 0 ? rights_hint(r, rc) : 0;
+}
+
+int gkx__warm_exec_boot(gkx_run *r, const char *pod)
+{
+	const char *argv[4];
+
 	r->exec.on_stdout = on_stdout;
 	r->exec.on_stderr = on_stderr;
 	r->exec.ud = r;
@@ -225,8 +243,26 @@ int gkx__warm_begin(gkx_run *r)
 	argv[1] = "-c";
 	argv[2] = gkx__warm_boot;
 	argv[3] = "sandbox-run";
-	rc = gkx__exec_start(&r->exec, r->client, r->ns, r->claim.pod, "sandbox", argv, 4, r->err);
-	return rc < 0 ? rights_hint(r, rc) : 0;
+	return gkx__exec_start(&r->exec, r->client, r->ns, pod, "sandbox", argv, 4, r->err);
+}
+
+int gkx__warm_send_payload(gkx_run *r, const char *pod)
+{
+	gkx_buf in = GKX_BUF_INIT;
+	int rc;
+
+	r->timings.started = gkx__mono_now() - r->t0;
+	gkx__run_set_phase(r, GKX_PHASE_RUNNING, NULL);
+	rc = gkx__warm_payload(&in, r);
+	if (rc == 0)
+		rc = gkx__exec_write(&r->exec, in.ptr, in.len);
+	if (rc == 0)
+		rc = gkx__exec_close_stdin(&r->exec);
+	gkx__buf_free_secret(&in);
+	if (rc < 0)
+		return gkx__error_set(r->err, rc, "sending the code to %s", pod);
+	r->payload_sent = 1;
+	return 0;
 }
 
 int gkx__warm_poll(gkx_run *r)
@@ -238,21 +274,8 @@ int gkx__warm_poll(gkx_run *r)
 		return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s",
 		                      r->claim.pod);
 	}
-	if (!r->payload_sent && gkx__exec_protocol(&r->exec)) {
-		gkx_buf in = GKX_BUF_INIT;
-		r->timings.started = gkx__mono_now() - r->t0;
-		gkx__run_set_phase(r, GKX_PHASE_RUNNING, NULL);
-		rc = gkx__warm_payload(&in, r);
-		if (rc == 0)
-			rc = gkx__exec_write(&r->exec, in.ptr, in.len);
-		if (rc == 0)
-			rc = gkx__exec_close_stdin(&r->exec);
-		gkx__buf_free_secret(&in);
-		if (rc < 0)
-			return gkx__error_set(r->err, rc, "sending the code to %s", r->claim.pod);
-		r->payload_sent = 1;
-		return 0;
-	}
+	if (!r->payload_sent && gkx__exec_protocol(&r->exec))
+		return gkx__warm_send_payload(r, r->claim.pod);
 	if (r->payload_sent && !r->replaced) {
 		/* The pool keeps its size: a replacement, while the script runs.
 		 * The stream keeps flowing while this request waits. A failure

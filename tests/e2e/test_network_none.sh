@@ -73,9 +73,15 @@ users: [{name: u, user: {token: "$SA_TOKEN"}}]
 contexts: [{name: c, context: {cluster: c, user: u, namespace: "$NS"}}]
 current-context: c
 KC
-printf 'print("ran")\n' >"$WORK/one.py"
-KUBECONFIG=$WORK/nonet.yaml sr "$WORK/one.py"
+# Nor to exec into pods: the run starts over as a Job whose container runs
+# the script itself (its PID 1 is the sh that runs the interpreter).
+printf 'print("ran", open("/proc/1/cmdline").read().split("\\0")[0])\n' >"$WORK/one.py"
+KUBECONFIG=$WORK/nonet.yaml sr -v 1 "$WORK/one.py"
 expect_rc 0 "the restricted user can run sandboxes"
+expect_out "ran /bin/sh
+" "without pods/exec the container runs the script itself"
+expect_err_contains "no right to exec into pods" "without pods/exec"
+expect_no_leftovers "after a run without pods/exec"
 KUBECONFIG=$WORK/nonet.yaml sr --network=none "$WORK/one.py"
 expect_rc 125 "--network=none without permission"
 expect_err_contains 'creating NetworkPolicy: ' "--network=none without permission"

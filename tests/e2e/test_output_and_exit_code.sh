@@ -70,6 +70,15 @@ assert 4 <= d["apiRequests"] <= 12
 PY
 expect_no_leftovers "after -o json"
 
+# A Job's run hands its code over exec the moment the container runs: the
+# container's own process (PID 1) only waits.
+printf 'print(open("/proc/1/cmdline").read().split("\\0")[:2])\n' >"$WORK/pid1.py"
+sr "$WORK/pid1.py"
+expect_rc 0 "started by exec"
+expect_out "['sleep', '2147483647']
+" "the container only waits; the script came by exec"
+expect_no_leftovers "after the exec'd run"
+
 # A script that reads its own path and moves elsewhere: its code stays at
 # the absolute path __file__ names, read-only, whatever its working dir.
 cat >"$WORK/self.py" <<'PY'

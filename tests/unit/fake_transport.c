@@ -359,3 +359,7 @@ static void f_destroy(void *state)
 const gkx_transport fake_transport = {
 	GKX_TRANSPORT_VERSION, f_create, f_start, f_cancel, f_wait, f_destroy, f_send,
 };
+
+const gkx_transport fake_transport_v1 = {
+	1, f_create, f_start, f_cancel, f_wait, f_destroy, NULL,
+};

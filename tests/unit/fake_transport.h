@@ -81,5 +81,8 @@ size_t fake_unexpected_on(const fake *f);
 void fake_on_wait(void (*fn)(void *), void *ud);
 
 extern const gkx_transport fake_transport;
+/* The same as a version 1 table, without WebSockets: a cold run's
+ * container then runs the script itself and the client reads its log. */
+extern const gkx_transport fake_transport_v1;
 
 #endif

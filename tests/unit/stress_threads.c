@@ -74,7 +74,7 @@ static void *work(void *self)
 	long i;
 
 	if (!f || gkx_client_new(&client, w->cfg, &err) < 0 ||
-	    gkx_client_set_transport(client, &fake_transport, f, &err) < 0) {
+	    gkx_client_set_transport(client, &fake_transport_v1, f, &err) < 0) {
 		w->wrong = -1;
 		return NULL;
 	}

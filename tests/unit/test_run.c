@@ -41,7 +41,7 @@ static int setup(void **state)
 	o.ns = "sandbox";
 	assert_int_equal(gkx_config_load(&f->cfg, &o, &err), 0);
 	assert_int_equal(gkx_client_new(&f->client, f->cfg, &err), 0);
-	assert_int_equal(gkx_client_set_transport(f->client, &fake_transport, NULL, &err), 0);
+	assert_int_equal(gkx_client_set_transport(f->client, &fake_transport_v1, NULL, &err), 0);
 	*state = f;
 	return 0;
 }
@@ -76,7 +76,7 @@ static gkx_run *new_run_with(fixture *f, const char *code, void (*tweak)(gkx_run
 	o.script_len = strlen(code);
 	o.on_output = capture;
 	o.output_userdata = &f->out;
-	o.cold = 1; /* the Job path; test_warm.c has the other */
+	o.cold = 1; /* the Job path, its log read (no WebSockets); test_warm.c has the others */
 	if (tweak)
 		tweak(&o);
 	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);

@@ -410,6 +410,7 @@ static void warm_with(void **state, const char *protocol, int closes_stdin)
 	assert_int_equal(fake_sent_at(0)->data[0], 0);
 	assert_memory_equal(fake_sent_at(0)->data + 1, "gkx-exec-1 ", 11);
 	assert_non_null(strstr(fake_sent_at(0)->data + 1, "print('out')"));
+	assert_null(strstr(fake_sent_at(0)->data + 1, "\nJ\n")); /* apart */
 	for (i = 0; i < fake_sent(); i++)
 		if (fake_sent_at(i)->len == 2 && (unsigned char)fake_sent_at(i)->data[0] == 255)
 			break;
@@ -461,35 +462,230 @@ static void note_phase(gkx_phase phase, const char *detail, void *ud)
 		snprintf(phase_note, sizeof(phase_note), "%s", detail);
 }
 
-static void test_no_pool_goes_cold(void **state)
+#define BOUND_POD                                                                           \
+	"{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"p\",\"resourceVersion\":" \
+	"\"7\"},\"spec\":{\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Pending\"}}}\n"
+#define EXIT0 "\3{\"metadata\":{},\"status\":\"Success\"}"
+/* The kubelet's event once the runtime started the container. */
+#define STARTED_EVENT                                                                 \
+	"{\"type\":\"ADDED\",\"object\":{\"kind\":\"Event\",\"reason\":\"Started\","  \
+	"\"involvedObject\":{\"kind\":\"Pod\",\"name\":\"p\"},\"message\":\"Started " \
+	"container sandbox\"}}\n"
+#define EVENTS_FORBIDDEN                                                                   \
+	"{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"events is forbidden\"," \
+	"\"reason\":\"Forbidden\",\"code\":403}"
+
+static const fake_message one_line[] = {
+	{ GKX_WS_BINARY,
+	  "\1"
+	  "1\n",
+	  3 },
+	{ GKX_WS_BINARY,
+	  "\2"
+	  "e\n",
+	  3 },
+	{ GKX_WS_BINARY, EXIT0, sizeof(EXIT0) - 1 },
+	{ GKX_WS_CLOSE, "\3\350", 2 },
+};
+
+/* The kubelet's answer while the container does not run yet. */
+static const fake_message not_yet[] = {
+	{ 0,
+	  "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"container not found "
+	  "(\\\"sandbox\\\")\",\"code\":500}",
+	  0 },
+};
+
+static gkx_run *cold_run(fixture *f)
 {
-	fixture *f = *state;
 	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
+	static const char *const env[] = { "A=1" };
 	gkx_run *run = NULL;
 	gkx_error err;
 
 	o.script_name = "job.py";
 	o.script = "print(1)";
 	o.script_len = 8;
+	o.env = env;
+	o.nenv = 1;
 	o.on_output = capture;
 	o.output_userdata = &f->out;
+	o.on_stderr = capture;
+	o.stderr_userdata = &f->err;
 	o.on_phase = note_phase;
 	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
+	return run;
+}
+
+/* No parked pod of this shape: a Job, and the phase says why. Its
+ * container waits; the code starts by exec as soon as the container
+ * runs (until then the kubelet answers "container not found"), so the
+ * end comes from the exec's status, not from the pod status. */
+static void test_no_pool_goes_cold(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = cold_run(f);
+	gkx_error err;
+	const fake_request *job_req;
+	cJSON *job;
+	const cJSON *cmd;
+	const char *payload;
+	size_t i, execs = 0;
+	gkx_run_timings t;
+
 	phase_note[0] = '\0';
 	expect_claim(f, "{\"kind\":\"PodList\",\"items\":[]}");
 	fake_expect("POST", "/jobs", 201, "{\"kind\":\"Job\",\"metadata\":{\"uid\":\"u\"}}");
 	fake_expect("POST", "/configmaps", 201, "{}");
-	fake_expect("GET", "/pods?labelSelector=job-name", 200,
-	            "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"p\"},\"status\":{"
-	            "\"containerStatuses\":[{\"state\":{\"terminated\":{\"exitCode\":0}}}]}}}\n");
-	fake_expect("GET", "/log", 200, "2026-11-30T06:29:09Z 1\n");
+	fake_expect_open("GET", "/pods?labelSelector=job-name", 200, BOUND_POD);
+	fake_expect_open(
+	        "GET", "/events?fieldSelector=involvedObject.kind%3DPod%2CinvolvedObject.name%3Dp",
+	        200, STARTED_EVENT);
+	fake_expect_ws("/pods/p/exec?", NULL, 500, not_yet, 1, 0, 0);
+	fake_expect_ws("/pods/p/exec?", "v4.channel.k8s.io", 101, one_line, 4, 1, 0);
+	fake_expect("DELETE", "/jobs/", 200, "{}");
+	fake_expect("DELETE", "/pods/p?gracePeriodSeconds=0", 200, "{}");
+	fake_expect("DELETE", "/configmaps/", 200, "{}");
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_error_clear(&err);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_false(gkx_run_warm(run));
+	assert_int_equal(gkx_run_exit_code(run), 0);
+	assert_string_equal(gkx_run_reason(run), "Completed");
+	assert_string_equal(f->out.ptr, "1\n");
+	assert_string_equal(f->err.ptr, "e\n");
+	assert_non_null(strstr(phase_note, "no parked sandbox of this shape"));
+	for (i = 0; i < fake_count(); i++)
+		execs += strstr(fake_request_at(i)->url, "/exec?") != NULL;
+	assert_int_equal(execs, 2);
+	gkx_run_get_timings(run, &t);
+	assert_true(t.scheduled >= 0 && t.started >= t.scheduled && t.ended >= t.started);
+
+	/* The Job's container only waits; its code is the ConfigMap's, as
+	 * for any run, and the caller's variables are in its spec. */
+	job_req = fake_request_at(1);
+	job = cJSON_Parse(job_req->body);
+	cmd = at(job, "spec.template.spec.containers.0.command");
+	assert_string_equal(cJSON_GetArrayItem(cmd, 2)->valuestring, GKX_PARK_COMMAND);
+	assert_json_string(job, "spec.template.spec.volumes.0.configMap.name", gkx_run_name(run));
+	assert_non_null(strstr(job_req->body, "{\"name\":\"A\",\"value\":\"1\"}"));
+	cJSON_Delete(job);
+	/* The input: the command only, no file and no env of its own. */
+	payload = fake_sent_at(0)->data + 1;
+	assert_non_null(strstr(payload, "A python3\nA /app/job.py\n"));
+	assert_null(strstr(payload, "\nF "));
+	assert_non_null(strstr(payload, "\nJ\n"));
+	assert_null(strstr(payload, "A env\n"));
+	assert_null(strstr(payload, "print(1)"));
+	gkx_run_free(run);
+}
+
+/* A caller who may run Jobs but not exec into pods: the Job goes, and
+ * the run starts over as a Job whose container runs the script itself;
+ * later runs on the client go that way at once. */
+static void test_cold_without_exec_right(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = cold_run(f);
+	gkx_error err;
+	const char *first, *second;
+	static const fake_message refusal[] = {
+		{ 0,
+		  "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"pods \\\"p\\\" is "
+		  "forbidden: User \\\"r\\\" cannot get resource \\\"pods/exec\\\"\","
+		  "\"reason\":\"Forbidden\",\"code\":403}",
+		  0 },
+	};
+	static const char done[] =
+	        "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"q\"},\"status\":{"
+	        "\"containerStatuses\":[{\"state\":{\"terminated\":{\"exitCode\":0}}}]}}}\n";
+	size_t i;
+
+	expect_claim(f, "{\"kind\":\"PodList\",\"items\":[]}");
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect("POST", "/configmaps", 201, "{}");
+	fake_expect_open("GET", "/pods?labelSelector=job-name", 200, BOUND_POD);
+	fake_expect("GET", "/events?", 403, EVENTS_FORBIDDEN); /* then it polls */
+	fake_expect_ws("/pods/p/exec?", NULL, 403, refusal, 1, 0, 0);
+	fake_expect("DELETE", "/jobs/", 200, "{}");
+	fake_expect("DELETE", "/pods/p?gracePeriodSeconds=0", 200, "{}");
+	fake_expect("DELETE", "/configmaps/", 200, "{}");
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u2\"}}");
+	fake_expect("POST", "/configmaps", 201, "{}");
+	fake_expect("GET", "/pods?labelSelector=job-name", 200, done);
+	fake_expect("GET", "/pods/q/log", 200, "2026-11-30T06:29:09Z 1\n");
 	fake_expect("DELETE", "/jobs/", 200, "{}");
 	fake_expect("DELETE", "/configmaps/", 200, "{}");
 	assert_int_equal(gkx_run_execute(run, &err), 0);
-	assert_false(gkx_run_warm(run));
-	assert_string_equal(f->out.ptr, "1\n");
+	assert_error_clear(&err);
 	assert_int_equal(fake_unexpected(), 0);
-	assert_non_null(strstr(phase_note, "no parked sandbox of this shape"));
+	assert_int_equal(gkx_run_exit_code(run), 0);
+	assert_string_equal(f->out.ptr, "1\n");
+	/* Two Jobs of two names; the second runs the script itself. */
+	first = strstr(fake_request_at(5)->url, "sandbox-run-");
+	second = NULL;
+	for (i = 8; i < fake_count(); i++)
+		if (!strcmp(fake_request_at(i)->method, "POST") &&
+		    strstr(fake_request_at(i)->url, "/jobs"))
+			second = fake_request_at(i)->body;
+	assert_non_null(first);
+	assert_non_null(second);
+	assert_null(strstr(second, first));
+	assert_non_null(strstr(second, "/app/job.py"));
+	assert_null(strstr(second, GKX_PARK_COMMAND));
+	gkx_run_free(run);
+
+	/* The client remembers: no exec tried for the next run. */
+	fake_reset();
+	gkx__buf_free(&f->out);
+	run = cold_run(f);
+	expect_claim(f, "{\"kind\":\"PodList\",\"items\":[]}");
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u3\"}}");
+	fake_expect("POST", "/configmaps", 201, "{}");
+	fake_expect("GET", "/pods?labelSelector=job-name", 200, done);
+	fake_expect("GET", "/pods/q/log", 200, "2026-11-30T06:29:09Z 1\n");
+	fake_expect("DELETE", "/jobs/", 200, "{}");
+	fake_expect("DELETE", "/configmaps/", 200, "{}");
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_string_equal(f->out.ptr, "1\n");
+	gkx_run_free(run);
+}
+
+/* The process died of SIGKILL: the pod status, a moment later, says the
+ * memory limit did it. */
+static void test_cold_exec_oom(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = cold_run(f);
+	gkx_error err;
+	static const char kill9[] =
+	        "\3{\"metadata\":{},\"status\":\"Failure\",\"message\":\"command terminated "
+	        "with non-zero exit code: exit status 137\",\"reason\":\"NonZeroExitCode\","
+	        "\"details\":{\"causes\":[{\"reason\":\"ExitCode\",\"message\":\"137\"}]}}";
+	static const fake_message killed[] = {
+		{ GKX_WS_BINARY, kill9, sizeof(kill9) - 1 },
+		{ GKX_WS_CLOSE, "\3\350", 2 },
+	};
+	static const char oom[] =
+	        "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"p\"},\"spec\":{"
+	        "\"nodeName\":\"n1\"},\"status\":{\"containerStatuses\":[{\"state\":{"
+	        "\"terminated\":{\"exitCode\":137,\"reason\":\"OOMKilled\"}}}]}}}\n";
+
+	expect_claim(f, "{\"kind\":\"PodList\",\"items\":[]}");
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect("POST", "/configmaps", 201, "{}");
+	fake_expect("GET", "/pods?labelSelector=job-name", 200, BOUND_POD);
+	fake_expect("GET", "/events?", 200, STARTED_EVENT);
+	fake_expect_ws("/pods/p/exec?", "v4.channel.k8s.io", 101, killed, 2, 1, 0);
+	fake_expect_delayed("GET", "/pods?labelSelector=job-name", 200, oom, 6);
+	fake_expect("DELETE", "/jobs/", 200, "{}");
+	fake_expect("DELETE", "/configmaps/", 200, "{}");
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_error_clear(&err);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(gkx_run_exit_code(run), 137);
+	assert_string_equal(gkx_run_reason(run), "OOMKilled");
 	gkx_run_free(run);
 }
 
@@ -605,7 +801,8 @@ static char *replace_all(const char *s, size_t len, const char *from, const char
 
 /* Run the bootstrap here on RUN's input, with DIR's app/ and tmp/ as the
  * pod's /app and /tmp; give what it printed (stdout and stderr) in GOT. */
-static int run_bootstrap(const gkx_run *run, const char *dir, char *got, size_t size)
+static int run_bootstrap_to(const gkx_run *run, const char *dir, char *got, size_t size,
+                            const char *stderr_to)
 {
 	gkx_buf in = GKX_BUF_INIT;
 	char cmd[512], path[300], *boot, *lines;
@@ -643,8 +840,8 @@ static int run_bootstrap(const gkx_run *run, const char *dir, char *got, size_t 
 	/* As in the pod: nothing of this process's environment. */
 	snprintf(cmd, sizeof(cmd),
 	         "cd / && env -i PATH=/usr/bin:/bin HOME=/tmp /bin/sh %s/boot.sh sandbox-run "
-	         "< %s/input 2>&1",
-	         dir, dir);
+	         "< %s/input 2>%s",
+	         dir, dir, stderr_to);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	n = fread(got, 1, size - 1, p);
@@ -654,6 +851,39 @@ static int run_bootstrap(const gkx_run *run, const char *dir, char *got, size_t 
 	free(lines);
 	gkx__buf_free(&in);
 	return rc;
+}
+
+static int run_bootstrap(const gkx_run *run, const char *dir, char *got, size_t size)
+{
+	return run_bootstrap_to(run, dir, got, size, "&1");
+}
+
+/* A Job's run started by exec keeps a Job's output: stderr joined to
+ * stdout in the order printed; a warm run keeps them apart. */
+static void test_bootstrap_joins_for_a_job(void **state)
+{
+	fixture *f = *state;
+	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
+	gkx_run *run = NULL;
+	gkx_error err;
+	char dir[] = "/tmp/gkx-boot-XXXXXX", cmd[512];
+	char got[256] = "";
+
+	assert_non_null(mkdtemp(dir));
+	o.script_name = "t.sh";
+	o.script = "echo 1; echo 2 >&2; echo 3";
+	o.script_len = strlen(o.script);
+	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
+	assert_int_equal(run_bootstrap_to(run, dir, got, sizeof(got), "/dev/null"), 0);
+	assert_string_equal(got, "1\n3\n");
+	/* The Job's /app holds the files already (here: written by the
+	 * warm input above); the input carries only the command. */
+	run->via_exec = 1;
+	assert_int_equal(run_bootstrap_to(run, dir, got, sizeof(got), "/dev/null"), 0);
+	assert_string_equal(got, "1\n2\n3\n");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	gkx_run_free(run);
 }
 
 static void test_bootstrap(void **state)
@@ -755,9 +985,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_warm_v5, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_pool_goes_cold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cold_without_exec_right, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cold_exec_oom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_forbidden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_planted_pod_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bootstrap_joins_for_a_job, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_python, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
