@@ -35,6 +35,21 @@ static void note_scheduling(gkx_run *r, const cJSON *pod)
 	}
 }
 
+static int owned_by_job(const gkx_run *r, const cJSON *pod)
+{
+	const cJSON *ref;
+
+	if (!r->job_uid)
+		return 0;
+	cJSON_ArrayForEach (ref, gkx__json_at(pod, "metadata", "ownerReferences", GKX__END)) {
+		const char *uid = gkx__json_str(ref, "uid", GKX__END);
+		if (uid && !strcmp(uid, r->job_uid) &&
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "controller")))
+			return 1;
+	}
+	return 0;
+}
+
 static int on_pod_event(const char *type, cJSON *pod, void *ud)
 {
 	gkx_run *r = ud;
@@ -49,6 +64,10 @@ static int on_pod_event(const char *type, cJSON *pod, void *ud)
 	if (rv)
 		snprintf(r->rv, sizeof(r->rv), "%s", rv);
 	if (!strcmp(type, "BOOKMARK"))
+		return 0;
+	/* A run that execs into its pod takes only the pod its own Job made:
+	 * anyone who may create pods can label one with the Job's name. */
+	if (r->via_exec && !owned_by_job(r, pod))
 		return 0;
 	copy_str(r->pod, sizeof(r->pod), gkx__json_at(pod, "metadata", "name", GKX__END));
 	if (!strcmp(type, "DELETED") ||

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs through a proxy that breaks things on purpose: 429 with Retry-After,
-# 500s, connection resets, watches cut short or answered with 410, log
-# streams dropped mid-line, deletes reset. Each run completes correctly or
+# 500s, connection resets, watches cut short or answered with 410, execs
+# refused or reset, log streams dropped mid-line, deletes reset. Each run completes correctly or
 # fails with a clear error, and leaves nothing behind.
 . "$(dirname "$0")/lib.sh"
 
@@ -63,10 +63,19 @@ case_ok "watch cut short, twice" \
     "[{\"match\": \"GET $P?labelSelector\", \"action\": \"cut\", \"after_bytes\": 300, \"times\": 2}]" "cut after"
 case_ok "watch answered with 410" \
     "[{\"match\": \"GET $P?labelSelector\", \"action\": \"gone\", \"times\": 1}]" "410 event"
+# The exec that starts the code: refused and reset before it opens, it is
+# tried again.
+case_ok "exec answered 500, twice" \
+    "[{\"match\": \"/exec?\", \"action\": \"status\", \"status\": 500, \"times\": 2}]" "500 (injected)"
+case_ok "exec reset, twice" \
+    "[{\"match\": \"/exec?\", \"action\": \"reset\", \"times\": 2}]" "reset (injected)"
+# Without the right to exec (403), the run starts over as a Job whose
+# container runs the script itself; its log is read, through these faults.
+NOEXEC="{\"match\": \"/exec?\", \"action\": \"status\", \"status\": 403}"
 case_ok "followed log dropped mid-line" \
-    "[{\"match\": \"follow=true\", \"action\": \"cut\", \"after_bytes\": 10, \"times\": 2}]" "cut after 10"
+    "[$NOEXEC, {\"match\": \"follow=true\", \"action\": \"cut\", \"after_bytes\": 10, \"times\": 2}]" "cut after 10"
 case_ok "log request failing with 500" \
-    "[{\"match\": \"/log?\", \"action\": \"status\", \"status\": 500, \"times\": 2}]" "500 (injected)"
+    "[$NOEXEC, {\"match\": \"/log?\", \"action\": \"status\", \"status\": 500, \"times\": 2}]" "500 (injected)"
 case_ok "delete reset, then 503" \
     "[{\"match\": \"DELETE $J\", \"action\": \"reset\", \"times\": 1},
       {\"match\": \"DELETE $C\", \"action\": \"status\", \"status\": 503, \"times\": 1}]" "reset (injected)"

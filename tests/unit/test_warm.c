@@ -462,10 +462,14 @@ static void note_phase(gkx_phase phase, const char *detail, void *ud)
 		snprintf(phase_note, sizeof(phase_note), "%s", detail);
 }
 
-#define BOUND_POD                                                                           \
-	"{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"p\",\"resourceVersion\":" \
-	"\"7\"},\"spec\":{\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Pending\"}}}\n"
-#define EXIT0 "\3{\"metadata\":{},\"status\":\"Success\"}"
+#define OWNED_BY(uid) \
+	",\"ownerReferences\":[{\"kind\":\"Job\",\"uid\":\"" uid "\",\"controller\":true}]"
+#define BOUND_POD_OF(name, uid)                                                          \
+	"{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"" name                 \
+	"\",\"resourceVersion\":\"7\"" OWNED_BY(uid) "},\"spec\":{\"nodeName\":\"n1\"}," \
+	                                             "\"status\":{\"phase\":\"Pending\"}}}\n"
+#define BOUND_POD BOUND_POD_OF("p", "u")
+#define EXIT0     "\3{\"metadata\":{},\"status\":\"Success\"}"
 /* The kubelet's event once the runtime started the container. */
 #define STARTED_EVENT                                                                 \
 	"{\"type\":\"ADDED\",\"object\":{\"kind\":\"Event\",\"reason\":\"Started\","  \
@@ -537,7 +541,11 @@ static void test_no_pool_goes_cold(void **state)
 	expect_claim(f, "{\"kind\":\"PodList\",\"items\":[]}");
 	fake_expect("POST", "/jobs", 201, "{\"kind\":\"Job\",\"metadata\":{\"uid\":\"u\"}}");
 	fake_expect("POST", "/configmaps", 201, "{}");
-	fake_expect_open("GET", "/pods?labelSelector=job-name", 200, BOUND_POD);
+	/* A pod planted with the Job's label comes first: never used. */
+	fake_expect("GET", "/pods?labelSelector=job-name", 200,
+	            BOUND_POD_OF("planted", "not-the-job"));
+	fake_expect_delayed("GET", "/pods?labelSelector=job-name", 200, BOUND_POD, 3);
+	fake_expect_open("GET", "/pods?labelSelector=job-name", 200, "");
 	fake_expect_open(
 	        "GET", "/events?fieldSelector=involvedObject.kind%3DPod%2CinvolvedObject.name%3Dp",
 	        200, STARTED_EVENT);
@@ -555,8 +563,10 @@ static void test_no_pool_goes_cold(void **state)
 	assert_string_equal(f->out.ptr, "1\n");
 	assert_string_equal(f->err.ptr, "e\n");
 	assert_non_null(strstr(phase_note, "no parked sandbox of this shape"));
-	for (i = 0; i < fake_count(); i++)
+	for (i = 0; i < fake_count(); i++) {
 		execs += strstr(fake_request_at(i)->url, "/exec?") != NULL;
+		assert_null(strstr(fake_request_at(i)->url, "planted"));
+	}
 	assert_int_equal(execs, 2);
 	gkx_run_get_timings(run, &t);
 	assert_true(t.scheduled >= 0 && t.started >= t.scheduled && t.ended >= t.started);
@@ -668,9 +678,10 @@ static void test_cold_exec_oom(void **state)
 		{ GKX_WS_CLOSE, "\3\350", 2 },
 	};
 	static const char oom[] =
-	        "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"p\"},\"spec\":{"
-	        "\"nodeName\":\"n1\"},\"status\":{\"containerStatuses\":[{\"state\":{"
-	        "\"terminated\":{\"exitCode\":137,\"reason\":\"OOMKilled\"}}}]}}}\n";
+	        "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"p\"" OWNED_BY(
+	                "u") "},\"spec\":{"
+	                     "\"nodeName\":\"n1\"},\"status\":{\"containerStatuses\":[{\"state\":{"
+	                     "\"terminated\":{\"exitCode\":137,\"reason\":\"OOMKilled\"}}}]}}}\n";
 
 	expect_claim(f, "{\"kind\":\"PodList\",\"items\":[]}");
 	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
