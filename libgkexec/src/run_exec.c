@@ -28,7 +28,7 @@
 #include "run_internal.h"
 
 #define EXEC_RETRY_S   0.05
-#define SAFETY_RETRY_S 0.5
+#define SAFETY_RETRY_S 0.25
 /* A process ended by a signal: the pod status may still say OOMKilled
  * (the kubelet's next relist, a second at most, and the watch). */
 #define REASON_WAIT_S 2.5
@@ -215,8 +215,9 @@ int gkx__run_exec_poll(gkx_run *r)
 				gkx__run_set_reason(r, "StartTimeout");
 				return gkx__error_set(r->err, GKX_ESTART,
 				                      "the pod runs, but its code could not start "
-				                      "within %ld s: %s",
-				                      r->start_timeout_s, r->exec_last.message);
+				                      "within %ld s (%u tries): %s",
+				                      r->start_timeout_s, r->exec_attempts,
+				                      r->exec_last.message);
 			}
 			return gkx__run_start_failure(r);
 		}
@@ -235,8 +236,10 @@ int gkx__run_exec_poll(gkx_run *r)
 			return attempt_failed(r, rc);
 		return 0;
 	}
-	if (!r->payload_sent && gkx__exec_protocol(&r->exec))
+	if (!r->payload_sent && gkx__exec_protocol(&r->exec)) {
+		gkx__run_stop_stream(r, &r->events); /* its work is done */
 		return gkx__warm_send_payload(r, r->pod);
+	}
 	rc = gkx__exec_step(&r->exec, r->err);
 	if (r->out_aborted)
 		return gkx__error_set(r->err, GKX_ECANCELED, "the output reader stopped the run");

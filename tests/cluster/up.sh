@@ -209,6 +209,11 @@ serializeImagePulls: false
 # instead of 1.5 s, one time in six.
 kubeAPIQPS: 50
 kubeAPIBurst: 100
+# Its events likewise (1.20: 5 and 10). A run execs its code when the
+# kubelet records the container Started; at 5 per second, a pool's
+# replacements starting beside it delayed that event by seconds.
+eventRecordQPS: 50
+eventBurst: 100
 YAML
 start kubelet "$K8S_BIN/kubelet" \
     --config "$CLUSTER_DIR/kubelet.yaml" \
