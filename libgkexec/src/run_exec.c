@@ -29,6 +29,9 @@
 
 #define EXEC_RETRY_S   0.05
 #define SAFETY_RETRY_S 0.25
+/* An attempt whose stream has not opened by then is dropped and made
+ * again: no request of the run may wait without bound. */
+#define EXEC_OPEN_S 5.0
 /* A process ended by a signal: the pod status may still say OOMKilled
  * (the kubelet's next relist, a second at most, and the watch). */
 #define REASON_WAIT_S 2.5
@@ -232,10 +235,16 @@ int gkx__run_exec_poll(gkx_run *r)
 		if (now < r->next_exec_try)
 			return 0;
 		r->exec_attempts++;
+		r->exec_tried_at = now;
 		if ((rc = gkx__warm_exec_boot(r, r->pod)) < 0)
 			return attempt_failed(r, rc);
 		return 0;
 	}
+	if (!r->payload_sent && !gkx__exec_protocol(&r->exec) && !r->exec.req.http.done &&
+	    now - r->exec_tried_at > EXEC_OPEN_S)
+		return attempt_failed(r, gkx__error_set(r->err, GKX_ETIMEOUT,
+		                                        "exec in the pod: no answer within %.0f s",
+		                                        EXEC_OPEN_S));
 	if (!r->payload_sent && gkx__exec_protocol(&r->exec)) {
 		gkx__run_stop_stream(r, &r->events); /* its work is done */
 		return gkx__warm_send_payload(r, r->pod);

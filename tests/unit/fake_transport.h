@@ -63,7 +63,8 @@ void fake_expect_cut(const char *method, const char *url_part, long status, cons
  * switching to `subprotocol` (status 101), and once the client has sent
  * `after_sends` messages the server's `msgs` arrive, one per wait, and the
  * stream ends (or stays open when `open`). A subprotocol of NULL refuses
- * the upgrade with `status` and a body of msgs[0].data.
+ * the upgrade with `status` and a body of msgs[0].data; a status of 0
+ * never answers it.
  */
 void fake_expect_ws(const char *url_part, const char *subprotocol, long status,
                     const fake_message *msgs, size_t nmsgs, size_t after_sends, int open);

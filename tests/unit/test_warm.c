@@ -590,6 +590,34 @@ static void test_no_pool_goes_cold(void **state)
 	gkx_run_free(run);
 }
 
+/* An exec whose upgrade is never answered is dropped after 5 s and made
+ * again, not waited for until the deadline. */
+static void test_cold_exec_that_hangs_is_tried_again(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = cold_run(f);
+	gkx_error err;
+	gkx_run_timings t;
+
+	expect_claim(f, "{\"kind\":\"PodList\",\"items\":[]}");
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect("POST", "/configmaps", 201, "{}");
+	fake_expect_open("GET", "/pods?labelSelector=job-name", 200, BOUND_POD);
+	fake_expect_open("GET", "/events?", 200, STARTED_EVENT);
+	fake_expect_ws("/pods/p/exec?", NULL, 0, not_yet, 1, 0, 0);
+	fake_expect_ws("/pods/p/exec?", "v4.channel.k8s.io", 101, one_line, 4, 1, 0);
+	fake_expect("DELETE", "/jobs/", 200, "{}");
+	fake_expect("DELETE", "/pods/p?gracePeriodSeconds=0", 200, "{}");
+	fake_expect("DELETE", "/configmaps/", 200, "{}");
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_error_clear(&err);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_string_equal(f->out.ptr, "1\n");
+	gkx_run_get_timings(run, &t);
+	assert_true(t.started >= 5.0 && t.started < 7.0);
+	gkx_run_free(run);
+}
+
 /* A caller who may run Jobs but not exec into pods: the Job goes, and
  * the run starts over as a Job whose container runs the script itself;
  * later runs on the client go that way at once. */
@@ -998,6 +1026,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_pool_goes_cold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_without_exec_right, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_exec_oom, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cold_exec_that_hangs_is_tried_again, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(test_exec_forbidden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_planted_pod_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
