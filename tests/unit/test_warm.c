@@ -453,6 +453,22 @@ static void test_claim_race(void **state)
 	gkx_run_free(run);
 }
 
+/* The start every cold run here shares (no parked pod; the Job and its
+ * ConfigMap), and the cleanup of one that execs into pod "p". */
+static void expect_cold_start(fixture *f)
+{
+	expect_claim(f, "{\"kind\":\"PodList\",\"items\":[]}");
+	fake_expect("POST", "/jobs", 201, "{\"kind\":\"Job\",\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect("POST", "/configmaps", 201, "{}");
+}
+
+static void expect_exec_cleanup(void)
+{
+	fake_expect("DELETE", "/jobs/", 200, "{}");
+	fake_expect("DELETE", "/pods/p?gracePeriodSeconds=0", 200, "{}");
+	fake_expect("DELETE", "/configmaps/", 200, "{}");
+}
+
 /* No parked pod of this shape: a Job, and the phase says why. */
 static char phase_note[400];
 static void note_phase(gkx_phase phase, const char *detail, void *ud)
@@ -538,9 +554,7 @@ static void test_no_pool_goes_cold(void **state)
 	gkx_run_timings t;
 
 	phase_note[0] = '\0';
-	expect_claim(f, "{\"kind\":\"PodList\",\"items\":[]}");
-	fake_expect("POST", "/jobs", 201, "{\"kind\":\"Job\",\"metadata\":{\"uid\":\"u\"}}");
-	fake_expect("POST", "/configmaps", 201, "{}");
+	expect_cold_start(f);
 	/* A pod planted with the Job's label comes first: never used. */
 	fake_expect("GET", "/pods?labelSelector=job-name", 200,
 	            BOUND_POD_OF("planted", "not-the-job"));
@@ -551,9 +565,7 @@ static void test_no_pool_goes_cold(void **state)
 	        200, STARTED_EVENT);
 	fake_expect_ws("/pods/p/exec?", NULL, 500, not_yet, 1, 0, 0);
 	fake_expect_ws("/pods/p/exec?", "v4.channel.k8s.io", 101, one_line, 4, 1, 0);
-	fake_expect("DELETE", "/jobs/", 200, "{}");
-	fake_expect("DELETE", "/pods/p?gracePeriodSeconds=0", 200, "{}");
-	fake_expect("DELETE", "/configmaps/", 200, "{}");
+	expect_exec_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_error_clear(&err);
 	assert_int_equal(fake_unexpected(), 0);
@@ -599,16 +611,12 @@ static void test_cold_exec_that_hangs_is_tried_again(void **state)
 	gkx_error err;
 	gkx_run_timings t;
 
-	expect_claim(f, "{\"kind\":\"PodList\",\"items\":[]}");
-	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
-	fake_expect("POST", "/configmaps", 201, "{}");
+	expect_cold_start(f);
 	fake_expect_open("GET", "/pods?labelSelector=job-name", 200, BOUND_POD);
 	fake_expect_open("GET", "/events?", 200, STARTED_EVENT);
 	fake_expect_ws("/pods/p/exec?", NULL, 0, not_yet, 1, 0, 0);
 	fake_expect_ws("/pods/p/exec?", "v4.channel.k8s.io", 101, one_line, 4, 1, 0);
-	fake_expect("DELETE", "/jobs/", 200, "{}");
-	fake_expect("DELETE", "/pods/p?gracePeriodSeconds=0", 200, "{}");
-	fake_expect("DELETE", "/configmaps/", 200, "{}");
+	expect_exec_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_error_clear(&err);
 	assert_int_equal(fake_unexpected(), 0);
@@ -616,6 +624,20 @@ static void test_cold_exec_that_hangs_is_tried_again(void **state)
 	gkx_run_get_timings(run, &t);
 	assert_true(t.started >= 5.0 && t.started < 7.0);
 	gkx_run_free(run);
+}
+
+/* A Job whose container runs the script itself (pod "q"): its log. */
+static void expect_self_run(void)
+{
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u2\"}}");
+	fake_expect("POST", "/configmaps", 201, "{}");
+	fake_expect("GET", "/pods?labelSelector=job-name", 200,
+	            "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"q\"},"
+	            "\"status\":{\"containerStatuses\":[{\"state\":{\"terminated\":{"
+	            "\"exitCode\":0}}}]}}}\n");
+	fake_expect("GET", "/pods/q/log", 200, "2026-11-30T06:29:09Z 1\n");
+	fake_expect("DELETE", "/jobs/", 200, "{}");
+	fake_expect("DELETE", "/configmaps/", 200, "{}");
 }
 
 /* A caller who may run Jobs but not exec into pods: the Job goes, and
@@ -634,26 +656,14 @@ static void test_cold_without_exec_right(void **state)
 		  "\"reason\":\"Forbidden\",\"code\":403}",
 		  0 },
 	};
-	static const char done[] =
-	        "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"q\"},\"status\":{"
-	        "\"containerStatuses\":[{\"state\":{\"terminated\":{\"exitCode\":0}}}]}}}\n";
 	size_t i;
 
-	expect_claim(f, "{\"kind\":\"PodList\",\"items\":[]}");
-	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
-	fake_expect("POST", "/configmaps", 201, "{}");
+	expect_cold_start(f);
 	fake_expect_open("GET", "/pods?labelSelector=job-name", 200, BOUND_POD);
 	fake_expect("GET", "/events?", 403, EVENTS_FORBIDDEN); /* then it polls */
 	fake_expect_ws("/pods/p/exec?", NULL, 403, refusal, 1, 0, 0);
-	fake_expect("DELETE", "/jobs/", 200, "{}");
-	fake_expect("DELETE", "/pods/p?gracePeriodSeconds=0", 200, "{}");
-	fake_expect("DELETE", "/configmaps/", 200, "{}");
-	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u2\"}}");
-	fake_expect("POST", "/configmaps", 201, "{}");
-	fake_expect("GET", "/pods?labelSelector=job-name", 200, done);
-	fake_expect("GET", "/pods/q/log", 200, "2026-11-30T06:29:09Z 1\n");
-	fake_expect("DELETE", "/jobs/", 200, "{}");
-	fake_expect("DELETE", "/configmaps/", 200, "{}");
+	expect_exec_cleanup();
+	expect_self_run();
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_error_clear(&err);
 	assert_int_equal(fake_unexpected(), 0);
@@ -678,12 +688,7 @@ static void test_cold_without_exec_right(void **state)
 	gkx__buf_free(&f->out);
 	run = cold_run(f);
 	expect_claim(f, "{\"kind\":\"PodList\",\"items\":[]}");
-	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u3\"}}");
-	fake_expect("POST", "/configmaps", 201, "{}");
-	fake_expect("GET", "/pods?labelSelector=job-name", 200, done);
-	fake_expect("GET", "/pods/q/log", 200, "2026-11-30T06:29:09Z 1\n");
-	fake_expect("DELETE", "/jobs/", 200, "{}");
-	fake_expect("DELETE", "/configmaps/", 200, "{}");
+	expect_self_run();
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_int_equal(fake_unexpected(), 0);
 	assert_string_equal(f->out.ptr, "1\n");
@@ -711,9 +716,7 @@ static void test_cold_exec_oom(void **state)
 	                     "\"nodeName\":\"n1\"},\"status\":{\"containerStatuses\":[{\"state\":{"
 	                     "\"terminated\":{\"exitCode\":137,\"reason\":\"OOMKilled\"}}}]}}}\n";
 
-	expect_claim(f, "{\"kind\":\"PodList\",\"items\":[]}");
-	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
-	fake_expect("POST", "/configmaps", 201, "{}");
+	expect_cold_start(f);
 	fake_expect("GET", "/pods?labelSelector=job-name", 200, BOUND_POD);
 	fake_expect("GET", "/events?", 200, STARTED_EVENT);
 	fake_expect_ws("/pods/p/exec?", "v4.channel.k8s.io", 101, killed, 2, 1, 0);
