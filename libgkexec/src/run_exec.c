@@ -12,8 +12,9 @@
  *
  * When to exec: the kubelet records a "Started" event for the container
  * the moment the runtime has started it, so the run watches the pod's
- * events and execs then (and every SAFETY_RETRY_S meanwhile, should an
- * event be lost). Without the right to watch events, it tries every
+ * events and execs then (and meanwhile, should an event be lost, after
+ * SAFETY_FIRST_S, then at intervals growing by half to SAFETY_MAX_S: a
+ * slow start costs a few requests, not one every quarter second). Without the right to watch events, it tries every
  * EXEC_RETRY_S from the moment the pod is bound. Until the container
  * runs, an exec fails (the kubelet: container not found), and is tried
  * again within the start timeout, while the pod watch reports what keeps
@@ -28,7 +29,8 @@
 #include "run_internal.h"
 
 #define EXEC_RETRY_S   0.05
-#define SAFETY_RETRY_S 0.25
+#define SAFETY_FIRST_S 0.5
+#define SAFETY_MAX_S   2.0
 /* An attempt whose stream has not opened by then is dropped and made
  * again: no request of the run may wait without bound. */
 #define EXEC_OPEN_S 5.0
@@ -179,9 +181,13 @@ static int attempt_failed(gkx_run *r, int rc)
 	gkx_error_clear(r->err);
 	gkx__exec_free(&r->exec);
 	memset(&r->exec, 0, sizeof(r->exec));
-	r->next_exec_try =
-	        gkx__mono_now() +
-	        (r->events_state == 1 && !r->started_event ? SAFETY_RETRY_S : EXEC_RETRY_S);
+	if (r->events_state == 1 && !r->started_event) {
+		r->next_exec_try = gkx__mono_now() + r->safety_wait;
+		r->safety_wait =
+		        r->safety_wait * 1.5 < SAFETY_MAX_S ? r->safety_wait * 1.5 : SAFETY_MAX_S;
+	} else {
+		r->next_exec_try = gkx__mono_now() + EXEC_RETRY_S;
+	}
 	return 0;
 }
 
@@ -229,7 +235,8 @@ int gkx__run_exec_poll(gkx_run *r)
 			return 0;
 		if (r->events_state == 0) {
 			events_watch(r);
-			r->next_exec_try = now + (r->events_state == 1 ? SAFETY_RETRY_S : 0);
+			r->safety_wait = SAFETY_FIRST_S;
+			r->next_exec_try = now + (r->events_state == 1 ? r->safety_wait : 0);
 		}
 		events_step(r);
 		if (now < r->next_exec_try)

@@ -47,7 +47,7 @@ struct gkx_run {
 	 * container waits, and the exec is tried from the moment the pod is
 	 * bound until the container runs. */
 	int via_exec;
-	double next_exec_try, exec_tried_at;
+	double next_exec_try, exec_tried_at, safety_wait;
 	unsigned exec_attempts;
 	gkx_stream events; /* the pod's events: the kubelet says "Started" */
 	gkx_watch_splitter ev_splitter;

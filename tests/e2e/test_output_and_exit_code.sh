@@ -66,7 +66,7 @@ assert (d["ok"], d["exitCode"], d["reason"], d["output"], d["status"]) == (False
 assert d["warm"] is False  # a Job's run: its streams joined in "output"
 assert set(d["timings"]) == {"created", "scheduled", "started", "ended", "finished"}
 assert all(isinstance(v, (int, float)) and v >= 0 for v in d["timings"].values())
-assert 4 <= d["apiRequests"] <= 12
+assert 4 <= d["apiRequests"] <= 16  # a slow start adds exec tries
 PY
 expect_no_leftovers "after -o json"
 

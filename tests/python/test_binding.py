@@ -21,7 +21,7 @@ def test_result_fields(cluster):
     assert r.error is None
     assert set(r.timings) == {"created", "scheduled", "started", "ended", "finished"}
     assert 0 <= r.timings["created"] <= r.timings["finished"]
-    assert 4 <= r.api_requests <= 12
+    assert 4 <= r.api_requests <= 16  # a slow start adds exec tries
     assert leftovers(cluster) == []
 
 
