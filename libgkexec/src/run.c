@@ -10,10 +10,6 @@
 
 #include "run_internal.h"
 
-/* Beyond activeDeadlineSeconds, the client gives up by itself: the 1.20 Job
- * controller enforces the deadline only at its next sync of the Job, which
- * for a quiet pod can be much later. */
-#define CLIENT_GRACE_S          2
 #define WAIT_SLICE_MS           100
 #define DEFAULT_START_TIMEOUT_S 120
 
@@ -266,7 +262,7 @@ static int step(gkx_run *r, double deadline)
 		gkx__run_set_reason(r, r->term_reason[0] ? r->term_reason
 		                                         : (r->term_exit ? "Error" : "Completed"));
 		/* Killed at the deadline by the Job controller, not ended by itself. */
-		if (r->pod_deleted && now + CLIENT_GRACE_S >= deadline &&
+		if (r->pod_deleted && now + GKX_CLIENT_GRACE_S >= deadline &&
 		    strcmp(r->reason, "OOMKilled")) {
 			r->exit_code = -1;
 			gkx__run_set_reason(r, "DeadlineExceeded");
@@ -299,7 +295,7 @@ int gkx__run_begin(gkx_run *r)
 	r->err = &r->result_err;
 	r->executed = 1;
 	r->t0 = gkx__mono_now();
-	r->deadline = r->t0 + (double)r->timeout_s + CLIENT_GRACE_S;
+	r->deadline = r->t0 + (double)r->timeout_s + GKX_CLIENT_GRACE_S;
 	r->requests_before = r->client->requests;
 	r->timings.created = r->timings.scheduled = r->timings.started = r->timings.ended = -1;
 	r->timings.finished = -1;

@@ -154,7 +154,8 @@ static int decide_after_signal(gkx_run *r, int exec_rc)
 	}
 	if (r->cstate != C_TERMINATED && gkx__mono_now() - r->exec_ended_at < REASON_WAIT_S)
 		return 0;
-	if (exec_rc < 0 && r->pod_deleted && gkx__mono_now() + REASON_WAIT_S + 2.0 >= r->deadline) {
+	if (exec_rc < 0 && r->pod_deleted &&
+	    gkx__mono_now() + REASON_WAIT_S + GKX_CLIENT_GRACE_S >= r->deadline) {
 		/* The Job's deadline took the pod. */
 		gkx__run_set_reason(r, "DeadlineExceeded");
 		return 1;
@@ -205,7 +206,7 @@ int gkx__run_exec_poll(gkx_run *r)
 	now = gkx__mono_now();
 	if (r->exec_ended_at > 0)
 		return decide_after_signal(r, r->exec_last.code);
-	if (now > r->deadline - 2.0) {
+	if (now > r->deadline - GKX_CLIENT_GRACE_S) {
 		/* The client's own deadline, as on the warm path; the Job's
 		 * activeDeadlineSeconds is the safety net. */
 		gkx__run_set_reason(r, "DeadlineExceeded");
@@ -262,9 +263,7 @@ int gkx__run_exec_poll(gkx_run *r)
 	if (rc < 0 && !r->payload_sent)
 		return attempt_failed(r, rc);
 	if (rc == 1 && r->exec.exit_code < 128) {
-		gkx__run_note_end(r);
-		r->exit_code = r->exec.exit_code;
-		gkx__run_set_reason(r, r->exit_code ? "Error" : "Completed");
+		gkx__run_exec_exited(r);
 		return 1;
 	}
 	if (rc != 0) {

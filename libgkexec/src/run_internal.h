@@ -7,6 +7,12 @@
 
 enum { C_NONE, C_WAITING, C_RUNNING, C_TERMINATED };
 
+/* Beyond activeDeadlineSeconds, the client gives up by itself: the 1.20 Job
+ * controller enforces the deadline only at its next sync of the Job, which
+ * for a quiet pod can be much later. r->deadline includes it; a run that
+ * execs its code stops at r->deadline - GKX_CLIENT_GRACE_S itself. */
+#define GKX_CLIENT_GRACE_S 2.0
+
 typedef struct {
 	gkx__request req;
 	gkx_buf url;
@@ -147,6 +153,8 @@ extern const char gkx__warm_boot[];
  * is open, send the payload; the output callbacks. */
 int gkx__warm_exec_boot(gkx_run *r, const char *pod);
 int gkx__warm_send_payload(gkx_run *r, const char *pod);
+/* The exec's status came: its exit code is the run's, and its reason. */
+void gkx__run_exec_exited(gkx_run *r);
 
 /* run_exec.c: the poll of a cold run whose code goes in by exec. */
 int gkx__run_exec_poll(gkx_run *r);

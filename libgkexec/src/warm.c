@@ -246,6 +246,13 @@ int gkx__warm_exec_boot(gkx_run *r, const char *pod)
 	return gkx__exec_start(&r->exec, r->client, r->ns, pod, "sandbox", argv, 4, r->err);
 }
 
+void gkx__run_exec_exited(gkx_run *r)
+{
+	gkx__run_note_end(r);
+	r->exit_code = r->exec.exit_code;
+	gkx__run_set_reason(r, r->exit_code ? "Error" : "Completed");
+}
+
 int gkx__warm_send_payload(gkx_run *r, const char *pod)
 {
 	gkx_buf in = GKX_BUF_INIT;
@@ -291,12 +298,10 @@ int gkx__warm_poll(gkx_run *r)
 	if (rc < 0)
 		return rights_hint(r, rc);
 	if (rc == 1) {
-		gkx__run_note_end(r);
-		r->exit_code = r->exec.exit_code;
-		gkx__run_set_reason(r, r->exit_code ? "Error" : "Completed");
+		gkx__run_exec_exited(r);
 		return 1;
 	}
-	if (gkx__mono_now() > r->deadline - 2.0) {
+	if (gkx__mono_now() > r->deadline - GKX_CLIENT_GRACE_S) {
 		/* The client's own deadline; the pod's, set at the claim, is the
 		 * safety net should the client be gone. */
 		gkx__run_set_reason(r, "DeadlineExceeded");
@@ -310,7 +315,7 @@ int gkx__warm_end(gkx_run *r, gkx_error *err)
 	const volatile sig_atomic_t *saved = r->client->cancel;
 	int rc;
 
-	gkx__exec_stop(&r->exec);
+	/* gkx__run_end has stopped the exec. */
 	if (r->keep || !r->claim.job[0])
 		return 0;
 	gkx__run_set_phase(r, GKX_PHASE_CLEANING, r->claim.pod);
