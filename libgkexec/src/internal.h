@@ -296,9 +296,9 @@ typedef struct gkx_manifest_spec {
 	const char *pool; /* the pool's shape label; NULL: a Job of one run */
 	long pool_ttl_s;  /* the pod's own deadline: it expires by itself */
 	int gate;         /* also mount the ConfigMap named like the Job (see pool.c) */
-	/* A run whose code the client starts over pods/exec once the
-	 * container runs (run_exec.c): the container only waits, its /app
-	 * is the ConfigMap as for any run. */
+	/* A run whose code the client sends and starts over pods/exec once
+	 * the container runs (run_exec.c): the container only waits, with an
+	 * empty writable /app as a parked pod's. */
 	int exec_delivery;
 } gkx_manifest_spec;
 

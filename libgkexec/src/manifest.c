@@ -14,7 +14,7 @@
 #define LABEL_MANAGED_BY    GKX_LABEL_MANAGED_BY
 #define LABEL_RUN           GKX_LABEL_RUN
 #define TOOL_NAME           GKX_TOOL_NAME
-#define CODE_SIZE           "4Mi" /* a parked pod's /app: 1 MiB of code, with room */
+#define CODE_SIZE           "4Mi" /* an exec'd /app: 1 MiB of code, with room */
 #define GKX__MERGE_SCRIPT   "exec \"$0\" \"$@\" 2>&1"
 
 static const struct {
@@ -270,9 +270,10 @@ static cJSON *container(const gkx_manifest_spec *s)
 	GKX__OK(cJSON_AddItemToArray(mounts, m));
 	GKX__OK(cJSON_AddStringToObject(m, "name", "code"));
 	GKX__OK(cJSON_AddStringToObject(m, "mountPath", "/app"));
-	/* A parked pod's /app takes the code on claim; the files are 0444. */
-	GKX__OK(s->pool ? cJSON_AddFalseToObject(m, "readOnly")
-	                : cJSON_AddTrueToObject(m, "readOnly"));
+	/* A parked pod's /app, or an exec'd run's, takes the code over the
+	 * exec; the files are 0444. */
+	GKX__OK(s->pool || s->exec_delivery ? cJSON_AddFalseToObject(m, "readOnly")
+	                                    : cJSON_AddTrueToObject(m, "readOnly"));
 	GKX__OK(m = cJSON_CreateObject());
 	GKX__OK(cJSON_AddItemToArray(mounts, m));
 	GKX__OK(cJSON_AddStringToObject(m, "name", "tmp"));
@@ -326,7 +327,10 @@ static cJSON *pod_spec(const gkx_manifest_spec *s)
 	GKX__OK(v = cJSON_CreateObject());
 	GKX__OK(cJSON_AddItemToArray(vols, v));
 	GKX__OK(cJSON_AddStringToObject(v, "name", "code"));
-	if (s->pool) {
+	if (s->pool || s->exec_delivery) {
+		/* No ConfigMap to mount: the kubelet fetches a ConfigMap only once
+		 * the node authorizer has linked the pod to it, and when it asks
+		 * first it is refused and tries again a second or more later. */
 		GKX__OK(ed = cJSON_AddObjectToObject(v, "emptyDir"));
 		GKX__OK(cJSON_AddStringToObject(ed, "sizeLimit", CODE_SIZE));
 	} else {

@@ -1,21 +1,26 @@
-/* A cold run whose code the client starts by exec. The Job and its code
- * ConfigMap are those of any run, but the container only waits: the
+/* A cold run whose code the client sends and starts by exec. The Job is
+ * that of any run, but its container only waits, with an empty /app: the
  * client execs the warm path's bootstrap into it (warm.c) the moment the
- * container runs, and the bootstrap execs `INTERPRETER /app/SCRIPT ARGS`.
+ * container runs, the bootstrap writes the files it is sent on stdin to
+ * /app and execs `INTERPRETER /app/SCRIPT ARGS`.
  *
  * Why: the kubelet puts a container into the pod status, and serves its
  * log, only at its next relist of the runtime, once a second; a run that
  * waits for either pays up to a second at the start and again at the end.
  * An exec reaches the container as soon as the runtime runs it (the
  * kubelet looks it up in the runtime, not in the status), and its status
- * channel tells the exit code the moment the process ends.
+ * channel tells the exit code the moment the process ends. And with no
+ * ConfigMap to mount the pod needs nothing from the API server: a kubelet
+ * may fetch a ConfigMap only once the node authorizer has linked it to a
+ * pod of the node, and when the kubelet is first it is refused and tries
+ * again a second or two later (a quarter of the runs on the test node).
  *
  * When to exec: the kubelet records a "Started" event for the container
  * the moment the runtime has started it, so the run watches the pod's
  * events and execs then (and meanwhile, should an event be lost, after
  * SAFETY_FIRST_S, then at intervals growing by half to SAFETY_MAX_S: a
- * slow start costs a few requests, not one every quarter second). Without the right to watch events, it tries every
- * EXEC_RETRY_S from the moment the pod is bound. Until the container
+ * slow start costs a few requests, not one every quarter second).
+ * Without the right to watch events, it tries every EXEC_RETRY_S from the moment the pod is bound. Until the container
  * runs, an exec fails (the kubelet: container not found), and is tried
  * again within the start timeout, while the pod watch reports what keeps
  * the pod from starting.

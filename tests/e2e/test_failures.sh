@@ -40,9 +40,10 @@ else
     echo "skip: no GKX_E2E_RESTRICTED_KUBECONFIG for the permission case"
 fi
 
-# The largest code a run takes, 1 MiB exactly, runs (a Job: the cold path
-# is the one with a ConfigMap and the API server's own 1 MiB limit); one
-# byte more is refused before anything is made.
+# The largest code a run takes, 1 MiB exactly, runs, over the exec and
+# from a ConfigMap (--keep: a Job that runs it itself, under the API
+# server's own 1 MiB limit); one byte more is refused before anything is
+# made.
 python3 - "$WORK/max.py" "$WORK/too-big.py" <<'EOF'
 import sys
 head = b'print(len(open(__file__, "rb").read()))\n'
@@ -54,6 +55,13 @@ sr --cold "$WORK/max.py"
 expect_rc 0 "code of exactly 1 MiB"
 expect_out $'1048576\n' "code of exactly 1 MiB"
 expect_no_leftovers "after 1 MiB of code"
+sr --cold --keep "$WORK/max.py"
+expect_rc 0 "code of exactly 1 MiB in a ConfigMap"
+expect_out $'1048576\n' "code of exactly 1 MiB in a ConfigMap"
+"$K" -n "$NS" get configmaps -l "$SELECTOR" -o name | grep -q . \
+    && pass "1 MiB of code: its ConfigMap was kept" || fail "1 MiB of code: no ConfigMap"
+"$K" -n "$NS" delete jobs,configmaps -l "$SELECTOR" >/dev/null
+expect_no_leftovers "after 1 MiB of code in a ConfigMap"
 sr --cold "$WORK/too-big.py"
 expect_rc 125 "code over 1 MiB"
 expect_err_contains "1 MiB" "code over 1 MiB"

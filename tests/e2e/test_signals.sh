@@ -39,7 +39,15 @@ interrupt() {
 printf '%s' "[{\"match\": \"POST $J\", \"action\": \"delay\", \"seconds\": 2}]" >"$WORK/rules.json"
 interrupt "while the Job is being created" INT 130 'grep -q "> POST $J" "$WORK/proxy.log"'
 
-printf '%s' "[{\"match\": \"POST $C\", \"action\": \"delay\", \"seconds\": 2}]" >"$WORK/rules.json"
+# A run whose code goes over the exec has no ConfigMap but --network=none's
+# gate, made after its NetworkPolicy; one whose exec is refused (403) has
+# its code in one.
+N="/apis/networking.k8s.io/v1/namespaces/$NS/networkpolicies"
+printf '%s' "[{\"match\": \"POST $N\", \"action\": \"delay\", \"seconds\": 2}]" >"$WORK/rules.json"
+interrupt "between the Job and its NetworkPolicy" TERM 143 'grep -q "> POST $N" "$WORK/proxy.log"' \
+    --network=none
+printf '%s' "[{\"match\": \"/exec?\", \"action\": \"status\", \"status\": 403},
+  {\"match\": \"POST $C\", \"action\": \"delay\", \"seconds\": 2}]" >"$WORK/rules.json"
 interrupt "between the Job and its ConfigMap" TERM 143 'grep -q "> POST $C" "$WORK/proxy.log"'
 
 echo '[]' >"$WORK/rules.json"

@@ -289,6 +289,48 @@ static void test_command_for_extension(void **state)
 
 /* --network=none: selects exactly the run's pod (the label the Job puts on
  * it), names both policy types and gives no rule: nothing in, nothing out. */
+/* A Job whose code the client sends by exec: the container waits, /app
+ * is an empty writable directory, and no ConfigMap is mounted unless it
+ * is --network=none's gate (which then holds nothing). */
+static void test_exec_delivery_job(void **state)
+{
+	gkx_manifest_spec s = base_spec();
+	cJSON *job, *cm;
+	const cJSON *pod;
+	char *text;
+
+	(void)state;
+	s.exec_delivery = 1;
+	job = gkx__manifest_job(&s);
+	pod = at(job, "spec.template.spec");
+	assert_json_string(pod, "containers.0.command.2", GKX_PARK_COMMAND);
+	assert_json_string(pod, "volumes.0.name", "code");
+	assert_json_string(pod, "volumes.0.emptyDir.sizeLimit", "4Mi");
+	assert_json_string(pod, "containers.0.volumeMounts.0.mountPath", "/app");
+	assert_true(cJSON_IsFalse(at(pod, "containers.0.volumeMounts.0.readOnly")));
+	assert_true(cJSON_IsTrue(at(pod, "containers.0.securityContext.readOnlyRootFilesystem")));
+	text = cJSON_PrintUnformatted(job);
+	assert_null(strstr(text, "configMap"));
+	assert_null(strstr(text, "hello.py"));
+	cJSON_free(text);
+	cJSON_Delete(job);
+
+	s.gate = 1;
+	job = gkx__manifest_job(&s);
+	pod = at(job, "spec.template.spec");
+	assert_non_null(at(pod, "volumes.0.emptyDir"));
+	assert_json_string(pod, "volumes.1.name", "gate");
+	assert_json_string(pod, "volumes.1.configMap.name", "sandbox-run-abc12345");
+	assert_json_string(pod, "containers.0.volumeMounts.2.name", "gate");
+	assert_true(cJSON_IsTrue(at(pod, "containers.0.volumeMounts.2.readOnly")));
+	cm = gkx__manifest_configmap(&s, NULL, 0);
+	assert_non_null(cm);
+	assert_true(!cJSON_GetObjectItemCaseSensitive(cm, "data") ||
+	            cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cm, "data")) == 0);
+	cJSON_Delete(cm);
+	cJSON_Delete(job);
+}
+
 static void test_network_policy_denies_all(void **state)
 {
 	gkx_manifest_spec s = base_spec();
@@ -338,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_quantities_and_names),
 		cmocka_unit_test(test_command_for_extension),
 		cmocka_unit_test(test_network_policy_denies_all),
+		cmocka_unit_test(test_exec_delivery_job),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -459,14 +459,12 @@ static void expect_cold_start(fixture *f)
 {
 	expect_claim(f, "{\"kind\":\"PodList\",\"items\":[]}");
 	fake_expect("POST", "/jobs", 201, "{\"kind\":\"Job\",\"metadata\":{\"uid\":\"u\"}}");
-	fake_expect("POST", "/configmaps", 201, "{}");
 }
 
 static void expect_exec_cleanup(void)
 {
 	fake_expect("DELETE", "/jobs/", 200, "{}");
 	fake_expect("DELETE", "/pods/p?gracePeriodSeconds=0", 200, "{}");
-	fake_expect("DELETE", "/configmaps/", 200, "{}");
 }
 
 /* No parked pod of this shape: a Job, and the phase says why. */
@@ -580,25 +578,32 @@ static void test_no_pool_goes_cold(void **state)
 		assert_null(strstr(fake_request_at(i)->url, "planted"));
 	}
 	assert_int_equal(execs, 2);
+	for (i = 0; i < fake_count(); i++)
+		assert_null(strstr(fake_request_at(i)->url, "/configmaps"));
 	gkx_run_get_timings(run, &t);
 	assert_true(t.scheduled >= 0 && t.started >= t.scheduled && t.ended >= t.started);
 
-	/* The Job's container only waits; its code is the ConfigMap's, as
-	 * for any run, and the caller's variables are in its spec. */
+	/* The Job's container only waits, with an empty writable /app and
+	 * no ConfigMap (nothing the kubelet must fetch); the code is in no
+	 * object, and the caller's variables are in the spec. */
 	job_req = fake_request_at(1);
 	job = cJSON_Parse(job_req->body);
 	cmd = at(job, "spec.template.spec.containers.0.command");
 	assert_string_equal(cJSON_GetArrayItem(cmd, 2)->valuestring, GKX_PARK_COMMAND);
-	assert_json_string(job, "spec.template.spec.volumes.0.configMap.name", gkx_run_name(run));
+	assert_json_string(job, "spec.template.spec.volumes.0.name", "code");
+	assert_non_null(at(job, "spec.template.spec.volumes.0.emptyDir"));
+	assert_null(strstr(job_req->body, "configMap"));
+	assert_true(
+	        cJSON_IsFalse(at(job, "spec.template.spec.containers.0.volumeMounts.0.readOnly")));
 	assert_non_null(strstr(job_req->body, "{\"name\":\"A\",\"value\":\"1\"}"));
+	assert_null(strstr(job_req->body, "print(1)"));
 	cJSON_Delete(job);
-	/* The input: the command only, no file and no env of its own. */
+	/* The input: the command and the file, no env of its own. */
 	payload = fake_sent_at(0)->data + 1;
 	assert_non_null(strstr(payload, "A python3\nA /app/job.py\n"));
-	assert_null(strstr(payload, "\nF "));
+	assert_non_null(strstr(payload, "\nT job.py\nM print(1)\n"));
 	assert_non_null(strstr(payload, "\nJ\n"));
 	assert_null(strstr(payload, "A env\n"));
-	assert_null(strstr(payload, "print(1)"));
 	gkx_run_free(run);
 }
 
@@ -669,18 +674,22 @@ static void test_cold_without_exec_right(void **state)
 	assert_int_equal(fake_unexpected(), 0);
 	assert_int_equal(gkx_run_exit_code(run), 0);
 	assert_string_equal(f->out.ptr, "1\n");
-	/* Two Jobs of two names; the second runs the script itself. */
-	first = strstr(fake_request_at(5)->url, "sandbox-run-");
-	second = NULL;
-	for (i = 8; i < fake_count(); i++)
-		if (!strcmp(fake_request_at(i)->method, "POST") &&
-		    strstr(fake_request_at(i)->url, "/jobs"))
-			second = fake_request_at(i)->body;
+	/* Two Jobs of two names; the second runs the script itself, from
+	 * its ConfigMap. */
+	first = second = NULL;
+	for (i = 0; i < fake_count(); i++) {
+		const fake_request *q = fake_request_at(i);
+		if (!first && !strcmp(q->method, "DELETE") && strstr(q->url, "/jobs/"))
+			first = strstr(q->url, "sandbox-run-");
+		else if (first && !strcmp(q->method, "POST") && strstr(q->url, "/jobs"))
+			second = q->body;
+	}
 	assert_non_null(first);
 	assert_non_null(second);
 	assert_null(strstr(second, first));
 	assert_non_null(strstr(second, "/app/job.py"));
 	assert_null(strstr(second, GKX_PARK_COMMAND));
+	assert_non_null(strstr(second, "\"configMap\""));
 	gkx_run_free(run);
 
 	/* The client remembers: no exec tried for the next run. */
@@ -918,8 +927,9 @@ static void test_bootstrap_joins_for_a_job(void **state)
 	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
 	assert_int_equal(run_bootstrap_to(run, dir, got, sizeof(got), "/dev/null"), 0);
 	assert_string_equal(got, "1\n3\n");
-	/* The Job's /app holds the files already (here: written by the
-	 * warm input above); the input carries only the command. */
+	/* The same input, but stderr joined (the Job's env is in its spec). */
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/app/t.sh", dir);
+	assert_int_equal(system(cmd), 0);
 	run->via_exec = 1;
 	assert_int_equal(run_bootstrap_to(run, dir, got, sizeof(got), "/dev/null"), 0);
 	assert_string_equal(got, "1\n2\n3\n");
@@ -966,6 +976,63 @@ static void test_bootstrap(void **state)
 	         "[x y][][two\nlines][-n]\n1|a\nb|%s/app\n \\0 001 002 \\n \\n\nline\n1\n444\n1\n",
 	         dir);
 	assert_string_equal(got, cmd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	gkx_run_free(run);
+}
+
+/* Files travel in lines when small and free of NUL, as data otherwise:
+ * either way each byte arrives as it was, whatever the shell makes of
+ * backslashes, carriage returns, its own quoting bytes (0x81-0x88 in
+ * dash) or lines that look like the input's own. */
+static void test_bootstrap_files_exact(void **state)
+{
+	fixture *f = *state;
+	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
+	gkx_file extra[4];
+	gkx_run *run = NULL;
+	gkx_buf in = GKX_BUF_INIT;
+	gkx_error err;
+	char dir[] = "/tmp/gkx-boot-XXXXXX", cmd[600], got[64];
+	static const char tail[] = "\nEOF\nL x\nM y\n\\\r\n  -n \n\n$(false)`false`";
+	char nasty[300], big[3000];
+	size_t i, n = 0;
+
+	assert_non_null(mkdtemp(dir));
+	for (i = 1; i < 256; i++)
+		nasty[n++] = (char)i;
+	memcpy(nasty + n, tail, sizeof(tail) - 1);
+	n += sizeof(tail) - 1;
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + i % 26);
+	extra[0] = (gkx_file){ .name = "nasty.txt", .data = nasty, .len = n };
+	extra[1] = (gkx_file){ .name = "empty.txt", .data = "", .len = 0 };
+	extra[2] = (gkx_file){ .name = "big.txt", .data = big, .len = sizeof(big) };
+	extra[3] = (gkx_file){ .name = "nl.txt", .data = "\n\n", .len = 2 };
+	o.script_name = "t.sh";
+	o.script = "cksum <nasty.txt; cksum <empty.txt; cksum <big.txt; cksum <nl.txt";
+	o.script_len = strlen(o.script);
+	o.files = extra;
+	o.nfiles = 4;
+	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
+	assert_int_equal(gkx__warm_payload(&in, run), 0);
+	/* Three files in lines, the large one as data. */
+	assert_non_null(strstr(in.ptr, "\nT t.sh\nM cksum"));
+	assert_non_null(strstr(in.ptr, "\nT nasty.txt\nL \1"));
+	assert_non_null(strstr(in.ptr, "\nT empty.txt\nF 3000 big.txt\nT nl.txt\nL \nL \n"));
+	gkx__buf_free(&in);
+	if (run_bootstrap(run, dir, got, sizeof(got)) != 0)
+		fail_msg("the bootstrap failed: %s", got);
+	for (i = 0; i < 4; i++) {
+		FILE *p;
+		snprintf(cmd, sizeof(cmd), "%s/want", dir);
+		p = fopen(cmd, "wb");
+		assert_non_null(p);
+		fwrite(extra[i].data, 1, extra[i].len, p);
+		fclose(p);
+		snprintf(cmd, sizeof(cmd), "cmp %s/want %s/app/%s", dir, dir, extra[i].name);
+		assert_int_equal(system(cmd), 0);
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 	gkx_run_free(run);
@@ -1036,6 +1103,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_joins_for_a_job, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_python, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bootstrap_files_exact, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
