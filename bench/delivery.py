@@ -8,19 +8,25 @@ seeing the container terminated. Interleaved rounds, one run of each way
 per round in an order shuffled each round (seeded), so that the
 cluster's drift hits each alike:
 
-  configmap   today's design: the code in a ConfigMap owned by the Job,
-              mounted read-only at /app (the Job first, then the ConfigMap)
+  configmap   the code in a ConfigMap owned by the Job, mounted read-only
+              at /app (the Job first, then the ConfigMap); what a Job that
+              runs the script itself does (--keep, no right to exec)
   gated       the same, but the Job starts with parallelism 0 and is set
               to 1 once its ConfigMap exists (one more request)
   env-ref     the code in the ConfigMap, handed over as an environment
               variable (configMapKeyRef) and written to an emptyDir /app
   env         the code in the Job's own spec, as an environment variable
               (no ConfigMap; visible to whoever can read pods)
-  exec        today's design: the ConfigMap volume, but the container only
-              waits; the client watches the pod's events and, when the
-              kubelet records Started, execs the interpreter (retrying
-              every 50 ms while the container is not found); the time ends
-              when the exec returns the output, with no pod status at all
+  exec-configmap
+              the ConfigMap volume, but the container only waits; the
+              client watches the pod's events and, when the kubelet records
+              Started, execs the interpreter (retrying every 50 ms while
+              the container is not found); the time ends when the exec
+              returns the output, with no pod status at all
+  exec        today's design: as exec-configmap, but with no ConfigMap: an
+              empty /app, and the exec writes the code there and runs it
+              (here the code is an argument of the exec, for brevity; the
+              plugin sends it on the exec's stdin)
 
 Writes delivery.csv and delivery.md into the output directory.
 """
@@ -39,19 +45,23 @@ from kubernetes.client.rest import ApiException
 from kubernetes.stream import stream
 
 CODE = "import time; print(time.time())\n"
-WAYS = ("configmap", "gated", "env-ref", "env", "exec")
+WAYS = ("configmap", "gated", "env-ref", "env", "exec-configmap", "exec")
 
 
 def job(name, way, image):
     vols = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
     mounts = [{"name": "tmp", "mountPath": "/tmp"}]
     env = [{"name": "HOME", "value": "/tmp"}, {"name": "PYTHONUNBUFFERED", "value": "1"}]
-    if way in ("configmap", "gated", "exec"):
+    if way in ("configmap", "gated", "exec-configmap"):
         vols.append({"name": "code", "configMap": {"name": name, "defaultMode": 0o444}})
         mounts.append({"name": "code", "mountPath": "/app", "readOnly": True})
         cmd = ["/bin/sh", "-c", "exec python3 /app/s.py 2>&1"]
-        if way == "exec":
+        if way == "exec-configmap":
             cmd = ["/bin/sh", "-c", "exec sleep 2147483647"]
+    elif way == "exec":
+        vols.append({"name": "code", "emptyDir": {"sizeLimit": "4Mi"}})
+        mounts.append({"name": "code", "mountPath": "/app"})
+        cmd = ["/bin/sh", "-c", "exec sleep 2147483647"]
     else:
         vols.append({"name": "code", "emptyDir": {"sizeLimit": "4Mi"}})
         mounts.append({"name": "code", "mountPath": "/app"})
@@ -88,7 +98,7 @@ def once(api, way, a):
     name = "delivery-" + "".join(random.choice(string.ascii_lowercase) for _ in range(8))
     t0 = time.monotonic()
     j = batch.create_namespaced_job(a.namespace, job(name, way, a.image))
-    if way != "env":
+    if way not in ("env", "exec"):
         core.create_namespaced_config_map(a.namespace, {
             "metadata": {"name": name, "labels": {"app": "delivery-experiment"},
                          "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": name,
@@ -96,8 +106,8 @@ def once(api, way, a):
             "data": {"s.py": CODE}, "immutable": True})
     if way == "gated":
         batch.patch_namespaced_job(name, a.namespace, {"spec": {"parallelism": 1}})
-    if way == "exec":
-        seconds = by_exec(core, name, a, t0)
+    if way.startswith("exec"):
+        seconds = by_exec(core, name, way, a, t0)
         batch.delete_namespaced_job(name, a.namespace, propagation_policy="Background")
         return seconds
     seconds = None
@@ -112,7 +122,7 @@ def once(api, way, a):
     return seconds
 
 
-def by_exec(core, name, a, t0):
+def by_exec(core, name, way, a, t0):
     pod = None
     w = watch.Watch()
     for ev in w.stream(core.list_namespaced_pod, a.namespace, label_selector=f"job-name={name}",
@@ -127,10 +137,14 @@ def by_exec(core, name, a, t0):
                        field_selector=f"involvedObject.kind=Pod,involvedObject.name={pod}"):
         if ev["object"].reason == "Started":
             w.stop()
+    command = ["python3", "/app/s.py"]
+    if way == "exec":
+        command = ["/bin/sh", "-c", 'umask 0222 && printf %s "$0" >/app/s.py && '
+                                    'exec python3 /app/s.py 2>&1', CODE]
     for _ in range(200):
         try:
             out = stream(core.connect_get_namespaced_pod_exec, pod, a.namespace,
-                         container="sandbox", command=["python3", "/app/s.py"],
+                         container="sandbox", command=command,
                          stderr=True, stdin=False, stdout=True, tty=False)
             if out.strip():
                 return time.monotonic() - t0
