@@ -1,6 +1,6 @@
 /* What a run creates in the cluster and how it is rendered: the Job, the
- * ConfigMap (the code; for an exec'd run only the gate of --network=none)
- * and the NetworkPolicy of --network=none, from the run's
+ * code ConfigMap (not for a run whose code goes over the exec) and the
+ * NetworkPolicy of --network=none, from the run's
  * options through the manifest builders; their creation, in the order that
  * never leaves an unowned or unprotected object, and their deletion. */
 #include <stdio.h>
@@ -32,12 +32,7 @@ static void build_spec(const gkx_run *r, gkx_manifest_spec *s)
 	s->job_uid = r->job_uid;
 	s->end_marker = r->end_marker;
 	s->exec_delivery = r->via_exec;
-	s->gate = r->via_exec && r->network_none;
 }
-
-/* The run has a ConfigMap: its code, or the gate of an exec'd run with
- * --network=none. */
-static int has_configmap(const gkx_run *r) { return !r->via_exec || r->network_none; }
 
 static cJSON *make_job(const gkx_run *r)
 {
@@ -52,10 +47,6 @@ static cJSON *make_configmap(const gkx_run *r)
 	gkx_manifest_spec s;
 
 	build_spec(r, &s);
-	/* An exec'd run's code goes over the exec: its ConfigMap, made for
-	 * --network=none only, is the pod's gate and holds nothing. */
-	if (r->via_exec)
-		return gkx__manifest_configmap(&s, NULL, 0);
 	return gkx__manifest_configmap(&s, r->files, r->nfiles);
 }
 
@@ -135,7 +126,7 @@ int gkx__run_create_objects(gkx_run *r)
 	 * exists in which a killed client would leave an unowned ConfigMap. The
 	 * pod cannot start before its ConfigMap exists; the kubelet waits. From
 	 * the Job's POST on, cleanup deletes by name even if no answer came.
-	 * An exec'd run has no ConfigMap unless it is --network=none's gate. */
+	 * An exec'd run has no ConfigMap: its code goes over the exec. */
 	r->created = 1;
 	rc = create(r, "batch/v1", "jobs", make_job(r), "creating Job", &answer);
 	if (rc < 0) {
@@ -154,8 +145,9 @@ int gkx__run_create_objects(gkx_run *r)
 		                      "creating Job: no uid in the answer");
 	if (gkx__run_cancelled(r))
 		return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s", r->name);
-	/* The policy before the ConfigMap: the pod cannot start without it,
-	 * so it never runs unconfined. */
+	/* The policy before the code: the pod cannot start without its
+	 * ConfigMap, and an exec'd run's code is sent only after this, so the
+	 * code never runs unconfined. */
 	if (r->network_none) {
 		rc = create(r, "networking.k8s.io/v1", "networkpolicies", make_network_policy(r),
 		            "creating NetworkPolicy", NULL);
@@ -165,7 +157,7 @@ int gkx__run_create_objects(gkx_run *r)
 			return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s",
 			                      r->name);
 	}
-	if (!has_configmap(r))
+	if (r->via_exec)
 		return 0;
 	return create(r, "v1", "configmaps", make_configmap(r), "creating ConfigMap", NULL);
 }
@@ -229,7 +221,7 @@ static int delete_objects(gkx_run *r, gkx_error *err)
 		if (rc == 0)
 			rc = rc2;
 	}
-	if (!has_configmap(r))
+	if (r->via_exec)
 		return rc;
 	rc2 = delete_one(r, "v1", "configmaps", "deleting ConfigMap", rc < 0 ? NULL : err);
 	return rc < 0 ? rc : rc2;

@@ -287,15 +287,12 @@ static void test_command_for_extension(void **state)
 	assert_null(gkx__manifest_interpreter(".py"));
 }
 
-/* --network=none: selects exactly the run's pod (the label the Job puts on
- * it), names both policy types and gives no rule: nothing in, nothing out. */
 /* A Job whose code the client sends by exec: the container waits, /app
- * is an empty writable directory, and no ConfigMap is mounted unless it
- * is --network=none's gate (which then holds nothing). */
+ * is an empty writable directory, and no ConfigMap is mounted. */
 static void test_exec_delivery_job(void **state)
 {
 	gkx_manifest_spec s = base_spec();
-	cJSON *job, *cm;
+	cJSON *job;
 	const cJSON *pod;
 	char *text;
 
@@ -314,23 +311,10 @@ static void test_exec_delivery_job(void **state)
 	assert_null(strstr(text, "hello.py"));
 	cJSON_free(text);
 	cJSON_Delete(job);
-
-	s.gate = 1;
-	job = gkx__manifest_job(&s);
-	pod = at(job, "spec.template.spec");
-	assert_non_null(at(pod, "volumes.0.emptyDir"));
-	assert_json_string(pod, "volumes.1.name", "gate");
-	assert_json_string(pod, "volumes.1.configMap.name", "sandbox-run-abc12345");
-	assert_json_string(pod, "containers.0.volumeMounts.2.name", "gate");
-	assert_true(cJSON_IsTrue(at(pod, "containers.0.volumeMounts.2.readOnly")));
-	cm = gkx__manifest_configmap(&s, NULL, 0);
-	assert_non_null(cm);
-	assert_true(!cJSON_GetObjectItemCaseSensitive(cm, "data") ||
-	            cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cm, "data")) == 0);
-	cJSON_Delete(cm);
-	cJSON_Delete(job);
 }
 
+/* --network=none: selects exactly the run's pod (the label the Job puts on
+ * it), names both policy types and gives no rule: nothing in, nothing out. */
 static void test_network_policy_denies_all(void **state)
 {
 	gkx_manifest_spec s = base_spec();

@@ -607,6 +607,48 @@ static void test_no_pool_goes_cold(void **state)
 	gkx_run_free(run);
 }
 
+/* --network=none with the code over the exec: the policy is made before
+ * anything is sent, and no ConfigMap at all (the kubelet would have to
+ * fetch it, a second late when the node authorizer does not know it yet). */
+static void test_cold_exec_network_none(void **state)
+{
+	fixture *f = *state;
+	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
+	gkx_run *run = NULL;
+	gkx_error err;
+	size_t i, policy_at = 0, exec_at = 0;
+
+	o.script_name = "job.py";
+	o.script = "print(1)";
+	o.script_len = 8;
+	o.network = "none";
+	o.on_output = capture;
+	o.output_userdata = &f->out;
+	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
+	expect_cold_start(f);
+	fake_expect("POST", "/networkpolicies", 201, "{}");
+	fake_expect_open("GET", "/pods?labelSelector=job-name", 200, BOUND_POD);
+	fake_expect_open("GET", "/events?", 200, STARTED_EVENT);
+	fake_expect_ws("/pods/p/exec?", "v4.channel.k8s.io", 101, one_line, 4, 1, 0);
+	expect_exec_cleanup();
+	fake_expect("DELETE", "/networkpolicies/", 200, "{}");
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_error_clear(&err);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_string_equal(f->out.ptr, "1\ne\n");
+	for (i = 0; i < fake_count(); i++) {
+		const char *url = fake_request_at(i)->url;
+		assert_null(strstr(url, "/configmaps"));
+		if (!policy_at && strstr(url, "/networkpolicies"))
+			policy_at = i + 1;
+		if (!exec_at && strstr(url, "/exec?"))
+			exec_at = i + 1;
+	}
+	assert_true(policy_at > 0 && exec_at > policy_at);
+	assert_non_null(strstr(fake_request_at(policy_at - 1)->method, "POST"));
+	gkx_run_free(run);
+}
+
 /* An exec whose upgrade is never answered is dropped after 5 s and made
  * again, not waited for until the deadline. */
 static void test_cold_exec_that_hangs_is_tried_again(void **state)
@@ -1096,6 +1138,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_pool_goes_cold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_without_exec_right, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_exec_oom, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cold_exec_network_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_exec_that_hangs_is_tried_again, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_exec_forbidden, setup, teardown),

@@ -61,7 +61,7 @@ typedef struct gkx_run_options {
 	/**
 	 * "none": also create a NetworkPolicy, owned by the Job, that selects
 	 * the run's pod and allows no ingress and no egress. It is created
-	 * before the code, so the pod never starts without it. Only a network
+	 * before the code, so the code never runs without it. Only a network
 	 * plugin that enforces NetworkPolicy (Calico, Cilium, GKE Dataplane V2)
 	 * makes it effective. NULL or "default": the namespace's policies.
 	 */
