@@ -91,4 +91,24 @@ expect_rc 0 "a script that changes directory"
 expect_out "/tmp /app/self.py 2
 " "a script that changes directory still reads itself"
 expect_no_leftovers "after the chdir script"
+
+# The exec carries a script of up to 2048 bytes as lines that the pod's
+# shell writes, one byte more as data that `head` writes: both arrive
+# byte for byte (non-ASCII, backslashes, what looks like shell).
+python3 - "$WORK" <<'PY'
+import sys
+head = ('import hashlib\nb = open(__file__, "rb").read()\n'
+        'print(len(b), hashlib.sha256(b).hexdigest())\n'
+        '# \u20ac \u0401 \\ \\n $(false) `false` EOF\n\n  \n').encode()
+for size in (2048, 2049):
+    with open(f"{sys.argv[1]}/s{size}.py", "wb") as f:
+        f.write(head + b"#" * (size - len(head) - 1) + b"\n")
+PY
+for size in 2048 2049; do
+    sr "$WORK/s$size.py"
+    expect_rc 0 "a script of $size bytes"
+    expect_out "$size $(sha256sum <"$WORK/s$size.py" | cut -d' ' -f1)
+" "a script of $size bytes, byte for byte"
+done
+expect_no_leftovers "after the 2048- and 2049-byte scripts"
 finish
