@@ -20,10 +20,11 @@
  * events and execs then (and meanwhile, should an event be lost, after
  * SAFETY_FIRST_S, then at intervals growing by half to SAFETY_MAX_S: a
  * slow start costs a few requests, not one every quarter second).
- * Without the right to watch events, it tries every EXEC_RETRY_S from the moment the pod is bound. Until the container
- * runs, an exec fails (the kubelet: container not found), and is tried
- * again within the start timeout, while the pod watch reports what keeps
- * the pod from starting.
+ * Without the right to watch events, it tries every EXEC_RETRY_S from
+ * the moment the pod is bound. Until the container runs, an exec fails
+ * (the kubelet: container not found), and is tried again within the
+ * start timeout, while the pod watch reports what keeps the pod from
+ * starting.
  * A 403 means the caller may run Jobs but not exec into pods: the run's
  * objects are deleted and the run starts over as a Job whose container
  * runs the script itself (run.c), and so do later runs on that client. */

@@ -1,8 +1,8 @@
 /* What a run creates in the cluster and how it is rendered: the Job, the
  * code ConfigMap (not for a run whose code goes over the exec) and the
- * NetworkPolicy of --network=none, from the run's
- * options through the manifest builders; their creation, in the order that
- * never leaves an unowned or unprotected object, and their deletion. */
+ * NetworkPolicy of --network=none, from the run's options through the
+ * manifest builders; their creation, in the order that never leaves an
+ * unowned or unprotected object, and their deletion. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

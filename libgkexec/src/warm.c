@@ -31,8 +31,8 @@
  * A small file with no NUL byte (the usual script) travels in lines,
  * which the shell itself writes: `head` would be one more process, 15-30
  * ms under gVisor, where the shell's byte-at-a-time `read` takes about
- * 7 us a byte (so only up to WARM_TEXT_MAX).
- * With one data item it is read straight to its file; with more, all of them go to a file in /tmp first, since
+ * 7 us a byte (so only up to WARM_TEXT_MAX). Of the data items, one is
+ * read straight to its file; more go to a file in /tmp first, since
  * BusyBox's head may read ahead of what it was asked, and nothing may
  * follow what it reads. v4.channel.k8s.io cannot close stdin, so the
  * input says its own length; with v5 stdin is closed too. */
