@@ -38,7 +38,7 @@ void options_usage(void)
 	      "Options:\n"
 	      "      --cold=false: Always make a Job, even when a parked sandbox of this shape "
 	      "waits.\n"
-	      "      --cpu='500m': CPU limit of the sandbox (the request is a quarter of it).\n"
+	      "      --cpu='1': CPU limit of the sandbox (the request is an eighth of it).\n"
 	      "      --dry-run='none': Must be \"none\" or \"client\". With \"client\", print the "
 	      "objects and create nothing.\n"
 	      "  -e, --env=[]: Environment variable KEY=VALUE for the script; repeatable.\n"

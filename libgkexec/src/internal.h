@@ -324,7 +324,8 @@ cJSON *gkx__manifest_configmap(const gkx_manifest_spec *spec, const gkx_file *fi
 /* The interpreter for a script name: "python3" for .py, "sh" for .sh, ...;
  * a string constant, or NULL when the extension is not known. */
 const char *gkx__manifest_interpreter(const char *script_name);
-/* A "request" for a limit: a quarter of it, at least the unit's minimum. */
+/* A "request" for a limit: a quarter of a memory limit, an eighth of a CPU
+ * limit, at least the unit's minimum. */
 int gkx__manifest_request_for(char *out, size_t outlen, const char *limit, int is_memory);
 int gkx__manifest_valid_quantity(const char *q);
 int gkx__manifest_valid_file_name(const char *name);

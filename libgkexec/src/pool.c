@@ -63,7 +63,7 @@ int gkx__pool_init(gkx__pool *p, const char *ns, const char *image, const char *
 	memset(p, 0, sizeof(*p));
 	p->ns = ns;
 	p->image = image && *image ? image : GKX_DEFAULT_IMAGE;
-	p->cpu = cpu && *cpu ? cpu : "500m";
+	p->cpu = cpu && *cpu ? cpu : GKX_DEFAULT_CPU;
 	p->memory = memory && *memory ? memory : "512Mi";
 	p->runtime_class = runtime_class && *runtime_class ? runtime_class : "gvisor";
 	p->network_none = network_none;

@@ -139,7 +139,7 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *caller
 	snprintf(r->end_marker, sizeof(r->end_marker), GKX_END_MARKER_PREFIX "%s:", nonce);
 	r->ns = gkx__strdup(o->ns && *o->ns ? o->ns : client ? client->cfg->ns : "default");
 	r->image = gkx__strdup(o->image && *o->image ? o->image : GKX_DEFAULT_IMAGE);
-	r->cpu = gkx__strdup(o->cpu ? o->cpu : "500m");
+	r->cpu = gkx__strdup(o->cpu ? o->cpu : GKX_DEFAULT_CPU);
 	r->memory = gkx__strdup(o->memory ? o->memory : "512Mi");
 	r->runtime_class =
 	        gkx__strdup(o->runtime_class && *o->runtime_class ? o->runtime_class : "gvisor");

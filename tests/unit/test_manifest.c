@@ -239,12 +239,14 @@ static void test_requests_follow_limits(void **state)
 	char out[32];
 
 	(void)state;
-	assert_int_equal(gkx__manifest_request_for(out, sizeof(out), "500m", 0), 0);
+	assert_int_equal(gkx__manifest_request_for(out, sizeof(out), "1", 0), 0);
 	assert_string_equal(out, "125m");
 	assert_int_equal(gkx__manifest_request_for(out, sizeof(out), "2", 0), 0);
-	assert_string_equal(out, "500m");
+	assert_string_equal(out, "250m");
 	assert_int_equal(gkx__manifest_request_for(out, sizeof(out), "0.5", 0), 0);
-	assert_string_equal(out, "125m");
+	assert_string_equal(out, "63m");
+	assert_int_equal(gkx__manifest_request_for(out, sizeof(out), "4m", 0), 0);
+	assert_string_equal(out, "1m");
 	assert_int_equal(gkx__manifest_request_for(out, sizeof(out), "512Mi", 1), 0);
 	assert_string_equal(out, "128Mi");
 	assert_int_equal(gkx__manifest_request_for(out, sizeof(out), "1Gi", 1), 0);

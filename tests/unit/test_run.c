@@ -1034,7 +1034,7 @@ static void test_render(void **state)
 	assert_json_string(list, "items.1.spec.template.spec.containers.0.image",
 	                   GKX_DEFAULT_IMAGE);
 	assert_json_string(list, "items.1.spec.template.spec.containers.0.resources.limits.cpu",
-	                   "500m");
+	                   "1");
 	assert_json_string(list, "items.1.spec.template.spec.containers.0.resources.limits.memory",
 	                   "512Mi");
 	assert_json_number(list, "items.1.spec.activeDeadlineSeconds", 300);

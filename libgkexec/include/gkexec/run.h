@@ -44,7 +44,7 @@ typedef struct gkx_run_options {
 	size_t nenv;               /**< "KEY=VALUE" entries */
 	const char *ns;            /**< namespace; default: the config's */
 	const char *image;         /**< default GKX_DEFAULT_IMAGE */
-	const char *cpu;           /**< cpu limit, default "500m" */
+	const char *cpu;           /**< cpu limit, default GKX_DEFAULT_CPU */
 	const char *memory;        /**< memory limit, default "512Mi" */
 	long timeout_s;            /**< activeDeadlineSeconds, default 300 */
 	long ttl_s;                /**< ttlSecondsAfterFinished, default 600 */
@@ -92,7 +92,10 @@ typedef struct gkx_run_options {
 		        NULL, NULL, 0, 0, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, \
 		        NULL, 0                                                                    \
 	}
-#define GKX_DEFAULT_IMAGE  "python:3.11-slim"
+#define GKX_DEFAULT_IMAGE "python:3.11-slim"
+/** One CPU: a run's start is a burst (gVisor's own start is charged to the
+ * pod, then the interpreter's), and a quota of half a CPU throttled it. */
+#define GKX_DEFAULT_CPU    "1"
 #define GKX_MAX_CODE_BYTES (1024 * 1024)
 
 /** Fill `opts` with zeroes and the current version. */
