@@ -157,6 +157,15 @@ const fake_message *fake_sent_at(size_t i) { return &default_fake.sent[i]; }
 size_t fake_unexpected_on(const fake *f) { return f->unexpected; }
 size_t fake_unexpected(void) { return default_fake.unexpected; }
 
+size_t fake_unused(void)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < default_fake.nexpects; i++)
+		n += !default_fake.expects[i].used;
+	return n;
+}
+
 void fake_on_wait(void (*fn)(void *), void *ud)
 {
 	default_fake.wait_fn = fn;

@@ -78,6 +78,9 @@ const fake_message *fake_sent_at(size_t i);
 /* Requests that matched no expectation (a test should assert none). */
 size_t fake_unexpected(void);
 size_t fake_unexpected_on(const fake *f);
+/* Expectations no request matched (a test of an exact sequence should
+ * assert none: a request the code no longer makes is news too). */
+size_t fake_unused(void);
 /* Called on every wait(), for tests that act mid-run (e.g. cancel). */
 void fake_on_wait(void (*fn)(void *), void *ud);
 
