@@ -39,8 +39,8 @@ interrupt() {
 printf '%s' "[{\"match\": \"POST $J\", \"action\": \"delay\", \"seconds\": 2}]" >"$WORK/rules.json"
 interrupt "while the Job is being created" INT 130 'grep -q "> POST $J" "$WORK/proxy.log"'
 
-# A run whose code goes over the exec has no ConfigMap but --network=none's
-# gate, made after its NetworkPolicy; one whose exec is refused (403) has
+# A run whose code goes over the exec has no ConfigMap (with --network=none
+# its NetworkPolicy follows the Job); one whose exec is refused (403) has
 # its code in one.
 N="/apis/networking.k8s.io/v1/namespaces/$NS/networkpolicies"
 printf '%s' "[{\"match\": \"POST $N\", \"action\": \"delay\", \"seconds\": 2}]" >"$WORK/rules.json"
