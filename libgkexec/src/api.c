@@ -241,7 +241,7 @@ int gkx__api_pause(gkx_client *c, long ms)
 {
 	while (ms > 0) {
 		long slice = ms < 100 ? ms : 100;
-		if (c->cancel && *c->cancel)
+		if (gkx__flag_test(c->cancel))
 			return GKX_ECANCELED;
 		if (c->tp->wait(c->tp_state, (int)slice) < 0) {
 			struct timespec ts = { 0, 0 };
@@ -307,7 +307,7 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
 			break;
 		}
 		while (!req->done && rc == 0) {
-			if (c->cancel && *c->cancel) {
+			if (gkx__flag_test(c->cancel)) {
 				c->tp->cancel(c->tp_state, req);
 				rc = gkx__error_set(err, GKX_ECANCELED, "%s: canceled", what);
 			} else if ((rc = c->tp->wait(c->tp_state, 100)) < 0) {

@@ -2,8 +2,8 @@
 #ifndef GKEXEC_INTERNAL_H
 #define GKEXEC_INTERNAL_H
 
-#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -33,6 +33,17 @@
 const cJSON *gkx__json_at(const cJSON *j, ...);
 /* The string at such a path, or NULL when absent or not a string. */
 const char *gkx__json_str(const cJSON *j, ...);
+
+/* ---- a cancel flag ---- */
+/* Set by gkx_run_cancel() and its kin from another thread or a signal
+ * handler, read by the thread that runs. A lock-free atomic int is the one
+ * type both allow (C11 7.14.1.1 for handlers; a volatile sig_atomic_t
+ * shared between threads is a data race), as libuv's handles use. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a cancel flag must be a lock-free atomic int");
+typedef atomic_int gkx__flag;
+
+/* 1 when f is set; NULL is never set. */
+static inline int gkx__flag_test(gkx__flag *f) { return f && atomic_load(f) != 0; }
 
 /* ---- buf.c: a growable byte buffer, always NUL-terminated ---- */
 typedef struct gkx_buf {
@@ -168,8 +179,8 @@ struct gkx_client {
 	int have_cred;
 	char *file_token; /* from token_file */
 	long token_mtime_ns;
-	const volatile sig_atomic_t *cancel; /* borrowed from the current run */
-	unsigned requests;                   /* sent, retries included */
+	gkx__flag *cancel; /* borrowed from the current run */
+	unsigned requests; /* sent, retries included */
 	gkx_trace_cb trace;
 	void *trace_ud;
 	int last_attempts; /* how many tries the last gkx__api_call made */

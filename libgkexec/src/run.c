@@ -357,7 +357,7 @@ int gkx__run_end(gkx_run *r, int rc)
 
 int gkx_run_execute(gkx_run *r, gkx_error *err)
 {
-	const volatile sig_atomic_t *saved;
+	gkx__flag *saved;
 	int rc;
 
 	gkx_error_clear(err);
@@ -391,12 +391,12 @@ const gkx_error *gkx_run_error(const gkx_run *r) { return &r->result_err; }
 void gkx_run_cancel(gkx_run *r)
 {
 	if (r)
-		r->cancelled = 1;
+		atomic_store(&r->cancelled, 1);
 }
 
-int gkx__run_cancelled(const gkx_run *r)
+int gkx__run_cancelled(gkx_run *r)
 {
-	return r->cancelled || (r->outer_cancel && *r->outer_cancel);
+	return gkx__flag_test(&r->cancelled) || gkx__flag_test(r->outer_cancel);
 }
 
 int gkx_run_exit_code(const gkx_run *r) { return r->exit_code; }

@@ -107,7 +107,7 @@ out:
 static int create(gkx_run *r, const char *gv, const char *resource, cJSON *obj, const char *what,
                   cJSON **answer)
 {
-	const volatile sig_atomic_t *saved = r->client->cancel;
+	gkx__flag *saved = r->client->cancel;
 	int rc;
 
 	r->client->cancel = NULL;
@@ -168,7 +168,7 @@ static int delete_objects(gkx_run *r, gkx_error *err);
  * aside so these requests go through, each bounded in time. */
 int gkx__run_cleanup(gkx_run *r, gkx_error *err)
 {
-	const volatile sig_atomic_t *saved = r->client->cancel;
+	gkx__flag *saved = r->client->cancel;
 	int rc;
 
 	if (!r->created || r->keep)

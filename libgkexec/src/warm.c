@@ -345,7 +345,7 @@ int gkx__warm_poll(gkx_run *r)
 
 int gkx__warm_end(gkx_run *r, gkx_error *err)
 {
-	const volatile sig_atomic_t *saved = r->client->cancel;
+	gkx__flag *saved = r->client->cancel;
 	int rc;
 
 	/* gkx__run_end has stopped the exec. */
