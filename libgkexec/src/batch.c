@@ -70,6 +70,7 @@ int gkx_batch_add(gkx_batch *b, gkx_run *run, gkx_error *err)
 int gkx_batch_execute(gkx_batch *b, gkx_error *err)
 {
 	gkx__flag *saved = b->client->cancel;
+	double saved_deadline = b->client->run_deadline;
 	gkx_run **active;
 	size_t next = 0, nactive = 0, i;
 	int rc = 0;
@@ -128,6 +129,7 @@ int gkx_batch_execute(gkx_batch *b, gkx_error *err)
 	}
 	free(active);
 	b->client->cancel = saved;
+	b->client->run_deadline = saved_deadline;
 	if (gkx__flag_test(b->flag))
 		rc = gkx__error_set(err, GKX_ECANCELED, "interrupted");
 	return rc;

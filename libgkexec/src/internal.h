@@ -127,6 +127,8 @@ typedef struct gkx_exec_cred {
 } gkx_exec_cred;
 
 #define GKX_EXEC_MAX_OUTPUT (1024u * 1024u)
+/* A request's (and a credential plugin's) time when --request-timeout is 0. */
+#define GKX_DEFAULT_REQUEST_TIMEOUT_MS 30000L
 
 int gkx__exec_config_parse(gkx_exec_config **out, const cJSON *exec, const char *file,
                            const char *user, gkx_error *err);
@@ -135,8 +137,17 @@ void gkx__exec_config_free(gkx_exec_config *ec);
 int gkx__exec_credential_parse(gkx_exec_cred *out, const char *json, size_t len,
                                const char *api_version, gkx_error *err);
 void gkx__exec_cred_clear(gkx_exec_cred *c);
-/* Run the plugin and parse what it prints. */
-int gkx__exec_get(gkx_exec_cred *out, const gkx_config *cfg, gkx_error *err);
+/* What bounds a plugin besides the config's request timeout: the run it
+ * serves. */
+typedef struct gkx__exec_limits {
+	double deadline;   /* gkx__mono_now() time never to wait past; 0: none */
+	gkx__flag *cancel; /* set: stop at once; may be NULL */
+} gkx__exec_limits;
+/* Run the plugin (exec_plugin.c) and parse what it prints. A plugin that
+ * does not answer in time is ended, with what it started: GKX_ETIMEOUT,
+ * or GKX_ECANCELED after a cancel. `lim` may be NULL. */
+int gkx__exec_get(gkx_exec_cred *out, const gkx_config *cfg, const gkx__exec_limits *lim,
+                  gkx_error *err);
 /* RFC 3339 time to seconds since the epoch. */
 int gkx__parse_time(const char *s, double *out);
 /* Copy of s without terminal escape sequences and control characters. */
@@ -180,6 +191,10 @@ struct gkx_client {
 	char *file_token; /* from token_file */
 	long token_mtime_ns;
 	gkx__flag *cancel; /* borrowed from the current run */
+	/* The latest deadline (gkx__mono_now() time) of the runs going on
+	 * this client, 0 when none: a credential plugin is not waited for
+	 * past it. */
+	double run_deadline;
 	unsigned requests; /* sent, retries included */
 	gkx_trace_cb trace;
 	void *trace_ud;

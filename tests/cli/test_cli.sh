@@ -141,6 +141,49 @@ assert job["spec"]["template"]["metadata"]["labels"][label] == job["metadata"]["
 assert np["spec"]["policyTypes"] == ["Ingress", "Egress"] and "ingress" not in np["spec"] and "egress" not in np["spec"]
 PY
 
+# A credential plugin that never answers (the fixture's `hang`: it loops
+# and starts a child that ignores SIGTERM) ends the run within the request
+# timeout, exit 125, with a message naming it, and nothing of it is left.
+# Nothing listens at the server: the plugin runs before any connection.
+marker=gkx-cli-hang-$$-$RANDOM
+mkdir -p "$work/hang"
+cat >"$work/hang/kubeconfig" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: $here/../fixtures/exec/plugin.sh
+      args: [hang, $marker]
+      env: [{name: GKX_TEST_DIR, value: "$work/hang"}]
+      interactiveMode: Never
+contexts: [{name: c, context: {cluster: c, user: u, namespace: default}}]
+current-context: c
+KUBECONFIG
+# The processes whose command line carries the marker (never an empty one:
+# that would match every process).
+leftovers() { case $marker in gkx-cli-hang-?*) pgrep -f -- "$marker" || true ;; esac; }
+for cold in "" --cold; do
+    start=$(date +%s%N)
+    timeout -k 2 20 "$P" --kubeconfig "$work/hang/kubeconfig" --timeout 10s --request-timeout 2s $cold a.py \
+        >"$work/out" 2>"$work/err"
+    rc=$? took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    sleep 0.3 # the killed child is reaped by whoever reaps orphans
+    left=$(leftovers)
+    if [ "$rc" = 125 ] && [ "$took_ms" -lt 3500 ] && [ -z "$left" ] &&
+        grep -qF "the credential plugin \"$here/../fixtures/exec/plugin.sh\" did not answer within 2s, the request timeout" "$work/err"; then
+        pass "a credential plugin that never answers${cold:+ ($cold)}: 125 after $took_ms ms, nothing left"
+    else
+        fail "a credential plugin that never answers${cold:+ ($cold)}: exit $rc after $took_ms ms, left: [$left], stderr: $(cat "$work/err")"
+        for pid in $left; do
+            grep -qF -- "$marker" "/proc/$pid/cmdline" 2>/dev/null && kill -9 "$pid"
+        done
+    fi
+done
+
 # Completion: valid shell, and it completes flags and values.
 for sh in bash zsh; do
     "$P" completion $sh >"$work/c.$sh" && bash -n "$work/c.$sh" && pass "completion $sh parses" || fail "completion $sh"
