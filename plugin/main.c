@@ -318,15 +318,23 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_CORE, &none);
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	}
-	if (argc >= 2 && !strcmp(argv[1], "completion"))
+	if (argc >= 2 && !strcmp(argv[1], "completion")) {
+		if (argc >= 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+			options_usage_completion();
+			return 0;
+		}
 		return options_completion(argc >= 3 ? argv[2] : NULL);
+	}
 	status = options_parse(&o, argc, argv);
 	if (status) {
 		options_free(&o);
 		return status;
 	}
 	if (o.help) {
-		options_usage();
+		if (o.pool_action)
+			options_usage_pool(o.pool_action);
+		else
+			options_usage();
 		options_free(&o);
 		return 0;
 	}

@@ -108,7 +108,10 @@ void options_usage(void)
 	      "Usage:\n"
 	      "  kubectl sandbox-run [flags] FILE|- [-- ARGS...]\n"
 	      "  kubectl sandbox-run pool create|status|delete [flags]\n"
-	      "  kubectl sandbox-run completion bash|zsh\n",
+	      "  kubectl sandbox-run completion bash|zsh\n"
+	      "\n"
+	      "Use \"kubectl sandbox-run pool --help\" or \"kubectl sandbox-run "
+	      "completion --help\" for more information about a subcommand.\n",
 	      stdout);
 }
 
@@ -308,6 +311,14 @@ static const flag *find_short(char c)
 	return NULL;
 }
 
+#define POOL_NEEDS_ACTION \
+	"pool needs an action: kubectl sandbox-run pool create|status|delete [flags]"
+
+static int is_pool_action(const char *a)
+{
+	return !strcmp(a, "create") || !strcmp(a, "status") || !strcmp(a, "delete");
+}
+
 int options_parse(options *o, int argc, char **argv)
 {
 	int i, rc;
@@ -342,15 +353,17 @@ int options_parse(options *o, int argc, char **argv)
 			if (a[2])
 				value = a[2] == '=' ? a + 3 : a + 2;
 		} else {
-			/* kubectl sandbox-run [flags] pool create|status|delete [flags] */
+			/* kubectl sandbox-run [flags] pool [flags] create|status|delete
+			 * [flags]; "" until the action comes, so that `pool --help`
+			 * is the pool commands' help. */
+			if (o->pool_action && !*o->pool_action) {
+				if (!is_pool_action(a))
+					return bad("%s", POOL_NEEDS_ACTION);
+				o->pool_action = a;
+				continue;
+			}
 			if (!o->file && !o->pool_action && !strcmp(a, "pool")) {
-				if (i + 1 >= argc || (strcmp(argv[i + 1], "create") &&
-				                      strcmp(argv[i + 1], "status") &&
-				                      strcmp(argv[i + 1], "delete")))
-					return bad("%s",
-					           "pool needs an action: kubectl sandbox-run pool "
-					           "create|status|delete [flags]");
-				o->pool_action = argv[++i];
+				o->pool_action = "";
 				continue;
 			}
 			if (o->pool_action)
@@ -372,6 +385,8 @@ int options_parse(options *o, int argc, char **argv)
 	}
 	if (o->help || o->version)
 		return 0;
+	if (o->pool_action && !*o->pool_action)
+		return bad("%s", POOL_NEEDS_ACTION);
 	if (o->pool_action) {
 		if (o->file || o->args)
 			return bad("pool %s takes no script", o->pool_action);

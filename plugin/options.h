@@ -28,7 +28,7 @@ typedef struct {
 	const char *output;  /* "json", "yaml" or NULL */
 	int keep, quiet, verbosity, help, version;
 	int cold;                /* never use a parked sandbox */
-	const char *pool_action; /* `pool create|status|delete`, else NULL */
+	const char *pool_action; /* `pool create|status|delete`, "" for `pool` alone, else NULL */
 	long size;               /* pool create: parked sandboxes wanted */
 	long ttl_s;              /* pool create: a parked sandbox's life */
 	int all;                 /* pool delete: every pool in the namespace */
@@ -40,6 +40,10 @@ typedef struct {
 int options_parse(options *o, int argc, char **argv);
 void options_free(options *o);
 void options_usage(void);
+/* The help of `pool` (action ""), of `pool create|status|delete`, and of
+ * `completion`. */
+void options_usage_pool(const char *action);
+void options_usage_completion(void);
 /* Print a completion script for bash or zsh; 0, or the exit status. */
 int options_completion(const char *shell);
 

@@ -12,10 +12,9 @@
 
 #include "internal.h"
 
-#define API_DEFAULT_TIMEOUT_MS 30000L
-#define API_MAX_RESPONSE       (16u * 1024u * 1024u)
-#define API_MAX_ATTEMPTS       5
-#define API_MAX_RETRY_AFTER_S  10L
+#define API_MAX_RESPONSE      (16u * 1024u * 1024u)
+#define API_MAX_ATTEMPTS      5
+#define API_MAX_RETRY_AFTER_S 10L
 
 static int put_escaped(gkx_buf *out, const char *s)
 {
@@ -199,9 +198,12 @@ static int ensure_auth(gkx_client *c, int force, gkx_error *err)
 
 	if (cfg->exec) {
 		gkx_exec_cred fresh;
+		gkx__exec_limits lim;
 		if (c->have_cred && !force && !(c->cred.expiry > 0 && wall_now() >= c->cred.expiry))
 			return 0;
-		if ((rc = gkx__exec_get(&fresh, cfg, err)) < 0)
+		lim.deadline = c->run_deadline;
+		lim.cancel = c->cancel;
+		if ((rc = gkx__exec_get(&fresh, cfg, &lim, err)) < 0)
 			return rc;
 		gkx__exec_cred_clear(&c->cred);
 		c->cred = fresh;
@@ -241,7 +243,7 @@ int gkx__api_pause(gkx_client *c, long ms)
 {
 	while (ms > 0) {
 		long slice = ms < 100 ? ms : 100;
-		if (c->cancel && *c->cancel)
+		if (gkx__flag_test(c->cancel))
 			return GKX_ECANCELED;
 		if (c->tp->wait(c->tp_state, (int)slice) < 0) {
 			struct timespec ts = { 0, 0 };
@@ -298,7 +300,7 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
 		req->body = body;
 		req->body_len = body ? strlen(body) : 0;
 		req->timeout_ms = c->cfg->request_timeout_ms > 0 ? c->cfg->request_timeout_ms
-		                                                 : API_DEFAULT_TIMEOUT_MS;
+		                                                 : GKX_DEFAULT_REQUEST_TIMEOUT_MS;
 		req->on_data = collect;
 		req->userdata = sink;
 		c->last_attempts++;
@@ -307,7 +309,7 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
 			break;
 		}
 		while (!req->done && rc == 0) {
-			if (c->cancel && *c->cancel) {
+			if (gkx__flag_test(c->cancel)) {
 				c->tp->cancel(c->tp_state, req);
 				rc = gkx__error_set(err, GKX_ECANCELED, "%s: canceled", what);
 			} else if ((rc = c->tp->wait(c->tp_state, 100)) < 0) {

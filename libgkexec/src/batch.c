@@ -13,12 +13,12 @@ struct gkx_batch {
 	unsigned parallel;
 	gkx_run **runs;
 	size_t n, cap;
-	volatile sig_atomic_t cancelled;
-	const volatile sig_atomic_t *flag; /* &cancelled, or a session's */
+	gkx__flag cancelled;
+	gkx__flag *flag; /* &cancelled, or a session's */
 	int executed;
 };
 
-void gkx__batch_use_flag(gkx_batch *b, const volatile sig_atomic_t *flag)
+void gkx__batch_use_flag(gkx_batch *b, gkx__flag *flag)
 {
 	size_t i;
 
@@ -69,7 +69,8 @@ int gkx_batch_add(gkx_batch *b, gkx_run *run, gkx_error *err)
 
 int gkx_batch_execute(gkx_batch *b, gkx_error *err)
 {
-	const volatile sig_atomic_t *saved = b->client->cancel;
+	gkx__flag *saved = b->client->cancel;
+	double saved_deadline = b->client->run_deadline;
 	gkx_run **active;
 	size_t next = 0, nactive = 0, i;
 	int rc = 0;
@@ -83,7 +84,7 @@ int gkx_batch_execute(gkx_batch *b, gkx_error *err)
 		return gkx__error_oom(err);
 	b->client->cancel = b->flag;
 	while (next < b->n || nactive) {
-		while (nactive < b->parallel && next < b->n && !*b->flag) {
+		while (nactive < b->parallel && next < b->n && !gkx__flag_test(b->flag)) {
 			gkx_run *r = b->runs[next++];
 			int brc = gkx__run_begin(r);
 			if (brc < 0)
@@ -91,7 +92,7 @@ int gkx_batch_execute(gkx_batch *b, gkx_error *err)
 			else
 				active[nactive++] = r;
 		}
-		if (*b->flag && next < b->n)
+		if (gkx__flag_test(b->flag) && next < b->n)
 			break;
 		if (!nactive)
 			continue;
@@ -128,7 +129,8 @@ int gkx_batch_execute(gkx_batch *b, gkx_error *err)
 	}
 	free(active);
 	b->client->cancel = saved;
-	if (*b->flag)
+	b->client->run_deadline = saved_deadline;
+	if (gkx__flag_test(b->flag))
 		rc = gkx__error_set(err, GKX_ECANCELED, "interrupted");
 	return rc;
 }
@@ -136,7 +138,7 @@ int gkx_batch_execute(gkx_batch *b, gkx_error *err)
 void gkx_batch_cancel(gkx_batch *b)
 {
 	if (b)
-		b->cancelled = 1;
+		atomic_store(&b->cancelled, 1);
 }
 
 void gkx_batch_free(gkx_batch *b)

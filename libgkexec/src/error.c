@@ -39,16 +39,23 @@ void gkx_error_clear(gkx_error *err)
 	memset(err, 0, sizeof(*err));
 }
 
+/* Each failure starts clean: an HTTP status or Status reason left by an
+ * earlier, handled failure would otherwise be reported with this one. The
+ * message is formatted aside first, since its arguments may name the old
+ * message. */
 int gkx__error_set(gkx_error *err, int code, const char *fmt, ...)
 {
+	char message[sizeof(err->message)];
 	va_list ap;
 
 	if (!err)
 		return code;
-	err->code = code;
 	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
+	memset(err, 0, sizeof(*err));
+	err->code = code;
+	memcpy(err->message, message, sizeof(message));
 	return code;
 }
 

@@ -141,6 +141,14 @@ int gkx__exec_protocol(const gkx_exec *e)
 	return 0;
 }
 
+/* A transport refuses to send on a stream that has ended: here that is a
+ * connection that dropped (or a server that closed it) under us, not a
+ * caller's mistake. */
+static int sent(const gkx_exec *e, int rc)
+{
+	return rc == GKX_EINVAL && e->req.http.done ? GKX_ETRANSPORT : rc;
+}
+
 int gkx__exec_write(gkx_exec *e, const char *data, size_t len)
 {
 	gkx_buf msg = GKX_BUF_INIT;
@@ -154,8 +162,8 @@ int gkx__exec_write(gkx_exec *e, const char *data, size_t len)
 		if (gkx__buf_put(&msg, &ch, 1) < 0 || gkx__buf_put(&msg, data, n) < 0)
 			rc = GKX_ENOMEM;
 		else
-			rc = e->client->tp->send(e->client->tp_state, &e->req.http, GKX_WS_BINARY,
-			                         msg.ptr, msg.len);
+			rc = sent(e, e->client->tp->send(e->client->tp_state, &e->req.http,
+			                                 GKX_WS_BINARY, msg.ptr, msg.len));
 		data += n;
 		len -= n;
 	}
@@ -169,8 +177,8 @@ int gkx__exec_close_stdin(gkx_exec *e)
 
 	if (gkx__exec_protocol(e) < 5)
 		return 0; /* v4 has no way to say it */
-	return e->client->tp->send(e->client->tp_state, &e->req.http, GKX_WS_BINARY, close_stdin,
-	                           sizeof(close_stdin));
+	return sent(e, e->client->tp->send(e->client->tp_state, &e->req.http, GKX_WS_BINARY,
+	                                   close_stdin, sizeof(close_stdin)));
 }
 
 int gkx__exec_step(gkx_exec *e, gkx_error *err)

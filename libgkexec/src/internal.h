@@ -2,8 +2,8 @@
 #ifndef GKEXEC_INTERNAL_H
 #define GKEXEC_INTERNAL_H
 
-#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -33,6 +33,17 @@
 const cJSON *gkx__json_at(const cJSON *j, ...);
 /* The string at such a path, or NULL when absent or not a string. */
 const char *gkx__json_str(const cJSON *j, ...);
+
+/* ---- a cancel flag ---- */
+/* Set by gkx_run_cancel() and its kin from another thread or a signal
+ * handler, read by the thread that runs. A lock-free atomic int is the one
+ * type both allow (C11 7.14.1.1 for handlers; a volatile sig_atomic_t
+ * shared between threads is a data race), as libuv's handles use. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a cancel flag must be a lock-free atomic int");
+typedef atomic_int gkx__flag;
+
+/* 1 when f is set; NULL is never set. */
+static inline int gkx__flag_test(gkx__flag *f) { return f && atomic_load(f) != 0; }
 
 /* ---- buf.c: a growable byte buffer, always NUL-terminated ---- */
 typedef struct gkx_buf {
@@ -116,6 +127,8 @@ typedef struct gkx_exec_cred {
 } gkx_exec_cred;
 
 #define GKX_EXEC_MAX_OUTPUT (1024u * 1024u)
+/* A request's (and a credential plugin's) time when --request-timeout is 0. */
+#define GKX_DEFAULT_REQUEST_TIMEOUT_MS 30000L
 
 int gkx__exec_config_parse(gkx_exec_config **out, const cJSON *exec, const char *file,
                            const char *user, gkx_error *err);
@@ -124,8 +137,17 @@ void gkx__exec_config_free(gkx_exec_config *ec);
 int gkx__exec_credential_parse(gkx_exec_cred *out, const char *json, size_t len,
                                const char *api_version, gkx_error *err);
 void gkx__exec_cred_clear(gkx_exec_cred *c);
-/* Run the plugin and parse what it prints. */
-int gkx__exec_get(gkx_exec_cred *out, const gkx_config *cfg, gkx_error *err);
+/* What bounds a plugin besides the config's request timeout: the run it
+ * serves. */
+typedef struct gkx__exec_limits {
+	double deadline;   /* gkx__mono_now() time never to wait past; 0: none */
+	gkx__flag *cancel; /* set: stop at once; may be NULL */
+} gkx__exec_limits;
+/* Run the plugin (exec_plugin.c) and parse what it prints. A plugin that
+ * does not answer in time is ended, with what it started: GKX_ETIMEOUT,
+ * or GKX_ECANCELED after a cancel. `lim` may be NULL. */
+int gkx__exec_get(gkx_exec_cred *out, const gkx_config *cfg, const gkx__exec_limits *lim,
+                  gkx_error *err);
 /* RFC 3339 time to seconds since the epoch. */
 int gkx__parse_time(const char *s, double *out);
 /* Copy of s without terminal escape sequences and control characters. */
@@ -168,8 +190,12 @@ struct gkx_client {
 	int have_cred;
 	char *file_token; /* from token_file */
 	long token_mtime_ns;
-	const volatile sig_atomic_t *cancel; /* borrowed from the current run */
-	unsigned requests;                   /* sent, retries included */
+	gkx__flag *cancel; /* borrowed from the current run */
+	/* The latest deadline (gkx__mono_now() time) of the runs going on
+	 * this client, 0 when none: a credential plugin is not waited for
+	 * past it. */
+	double run_deadline;
+	unsigned requests; /* sent, retries included */
 	gkx_trace_cb trace;
 	void *trace_ud;
 	int last_attempts; /* how many tries the last gkx__api_call made */

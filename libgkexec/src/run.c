@@ -296,6 +296,8 @@ int gkx__run_begin(gkx_run *r)
 	r->executed = 1;
 	r->t0 = gkx__mono_now();
 	r->deadline = r->t0 + (double)r->timeout_s + GKX_CLIENT_GRACE_S;
+	if (r->deadline > r->client->run_deadline)
+		r->client->run_deadline = r->deadline;
 	r->requests_before = r->client->requests;
 	r->timings.created = r->timings.scheduled = r->timings.started = r->timings.ended = -1;
 	r->timings.finished = -1;
@@ -330,6 +332,7 @@ int gkx__run_poll(gkx_run *r)
 int gkx__run_end(gkx_run *r, int rc)
 {
 	gkx_error cleanup_err;
+	double saved_deadline;
 	int crc;
 
 	if (rc == 1)
@@ -342,7 +345,12 @@ int gkx__run_end(gkx_run *r, int rc)
 	if (rc < 0 && !r->reason[0])
 		gkx__run_set_reason(r, rc == GKX_ECANCELED ? "Interrupted" : "Failed");
 	gkx_error_clear(&cleanup_err);
+	/* Cleanup comes after the deadline too: a credential plugin it needs
+	 * has the request timeout. */
+	saved_deadline = r->client->run_deadline;
+	r->client->run_deadline = 0;
 	crc = r->warm ? gkx__warm_end(r, &cleanup_err) : gkx__run_cleanup(r, &cleanup_err);
+	r->client->run_deadline = saved_deadline;
 	if (crc < 0 && rc == 0) {
 		rc = crc;
 		r->result_err = cleanup_err;
@@ -357,7 +365,8 @@ int gkx__run_end(gkx_run *r, int rc)
 
 int gkx_run_execute(gkx_run *r, gkx_error *err)
 {
-	const volatile sig_atomic_t *saved;
+	gkx__flag *saved;
+	double saved_deadline;
 	int rc;
 
 	gkx_error_clear(err);
@@ -367,6 +376,7 @@ int gkx_run_execute(gkx_run *r, gkx_error *err)
 		return gkx__error_set(err, GKX_EINVAL,
 		                      "a run made without a client can only be rendered");
 	saved = r->client->cancel;
+	saved_deadline = r->client->run_deadline;
 	r->client->cancel = &r->cancelled;
 	rc = gkx__run_begin(r);
 	while (rc == 0) {
@@ -379,6 +389,7 @@ int gkx_run_execute(gkx_run *r, gkx_error *err)
 	}
 	rc = gkx__run_end(r, rc);
 	r->client->cancel = saved;
+	r->client->run_deadline = saved_deadline;
 	if (err)
 		*err = r->result_err;
 	return rc;
@@ -391,12 +402,12 @@ const gkx_error *gkx_run_error(const gkx_run *r) { return &r->result_err; }
 void gkx_run_cancel(gkx_run *r)
 {
 	if (r)
-		r->cancelled = 1;
+		atomic_store(&r->cancelled, 1);
 }
 
-int gkx__run_cancelled(const gkx_run *r)
+int gkx__run_cancelled(gkx_run *r)
 {
-	return r->cancelled || (r->outer_cancel && *r->outer_cancel);
+	return gkx__flag_test(&r->cancelled) || gkx__flag_test(r->outer_cancel);
 }
 
 int gkx_run_exit_code(const gkx_run *r) { return r->exit_code; }

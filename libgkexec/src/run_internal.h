@@ -62,8 +62,8 @@ struct gkx_run {
 	gkx_error exec_last;  /* why the last attempt failed */
 	double exec_ended_at; /* a signal's exit: waiting for the pod's reason */
 
-	volatile sig_atomic_t cancelled;
-	const volatile sig_atomic_t *outer_cancel; /* a batch's flag, or NULL */
+	gkx__flag cancelled;
+	gkx__flag *outer_cancel; /* a batch's flag, or NULL */
 	double deadline;
 	int result_rc;
 	gkx_error result_err;
@@ -123,7 +123,7 @@ void gkx__run_stop_stream(gkx_run *r, gkx_stream *s);
 /* Keep the start of a failed stream's body (a Status is small); the rest
  * is read and dropped, so a server cannot make it grow without bound. */
 int gkx__run_error_body(gkx_stream *s, const char *data, size_t len);
-int gkx__run_cancelled(const gkx_run *r);
+int gkx__run_cancelled(gkx_run *r);
 
 /* The run in three steps (see run.c): begin returns 0 when the pod watch
  * is running; poll, after each wait, 0 to go on, 1 when done, or an error;
@@ -133,7 +133,7 @@ int gkx__run_poll(gkx_run *r);
 int gkx__run_end(gkx_run *r, int rc);
 
 /* batch.c: cancel the batch through another flag (a session's). */
-void gkx__batch_use_flag(gkx_batch *b, const volatile sig_atomic_t *flag);
+void gkx__batch_use_flag(gkx_batch *b, gkx__flag *flag);
 
 /* run_objects.c: create the run's objects (Job, NetworkPolicy, ConfigMap,
  * in that order); delete them (unless keep), setting the cancel flag

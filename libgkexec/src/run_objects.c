@@ -107,7 +107,7 @@ out:
 static int create(gkx_run *r, const char *gv, const char *resource, cJSON *obj, const char *what,
                   cJSON **answer)
 {
-	const volatile sig_atomic_t *saved = r->client->cancel;
+	gkx__flag *saved = r->client->cancel;
 	int rc;
 
 	r->client->cancel = NULL;
@@ -131,8 +131,11 @@ int gkx__run_create_objects(gkx_run *r)
 	rc = create(r, "batch/v1", "jobs", make_job(r), "creating Job", &answer);
 	if (rc < 0) {
 		/* A refusal from the server means nothing exists; a 409 in
-		 * particular is somebody else's object, never to be deleted. */
-		if (rc != GKX_ETRANSPORT && rc != GKX_ETIMEOUT && rc != GKX_ECANCELED)
+		 * particular is somebody else's object, never to be deleted.
+		 * Nothing exists either when nothing was sent (the credential
+		 * plugin failed first): no cleanup to run it again for. */
+		if ((rc != GKX_ETRANSPORT && rc != GKX_ETIMEOUT && rc != GKX_ECANCELED) ||
+		    r->client->last_attempts == 0)
 			r->created = 0;
 		return rc;
 	}
@@ -168,7 +171,7 @@ static int delete_objects(gkx_run *r, gkx_error *err);
  * aside so these requests go through, each bounded in time. */
 int gkx__run_cleanup(gkx_run *r, gkx_error *err)
 {
-	const volatile sig_atomic_t *saved = r->client->cancel;
+	gkx__flag *saved = r->client->cancel;
 	int rc;
 
 	if (!r->created || r->keep)

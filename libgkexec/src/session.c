@@ -10,7 +10,7 @@ struct gkx_session {
 	gkx_config *cfg;
 	gkx_client *client;
 	char *results;
-	volatile sig_atomic_t cancelled;
+	gkx__flag cancelled;
 };
 
 typedef struct {
@@ -217,7 +217,7 @@ int gkx_session_run(gkx_session *s, const char *requests_json, unsigned parallel
 	 * through the session's flag. */
 	gkx__batch_use_flag(batch, &s->cancelled);
 	brc = gkx_batch_execute(batch, err);
-	s->cancelled = 0;
+	atomic_store(&s->cancelled, 0);
 	for (i = 0; i < n; i++) {
 		int status = runs[i] ? gkx_run_status(runs[i]) : errs[i].code;
 		const gkx_error *e = runs[i] ? gkx_run_error(runs[i]) : &errs[i];
@@ -308,7 +308,7 @@ const char *gkx_session_results(const gkx_session *s) { return s->results ? s->r
 void gkx_session_cancel(gkx_session *s)
 {
 	if (s)
-		s->cancelled = 1;
+		atomic_store(&s->cancelled, 1);
 }
 
 void gkx_session_free(gkx_session *s)

@@ -299,6 +299,11 @@ int gkx__warm_send_payload(gkx_run *r, const char *pod)
 	if (rc == 0)
 		rc = gkx__exec_close_stdin(&r->exec);
 	gkx__buf_free_secret(&in);
+	if (rc == GKX_ETRANSPORT)
+		return gkx__error_set(r->err, rc,
+		                      "the connection to %s dropped before the code was sent; "
+		                      "the script did not start",
+		                      pod);
 	if (rc < 0)
 		return gkx__error_set(r->err, rc, "sending the code to %s", pod);
 	r->payload_sent = 1;
@@ -345,7 +350,7 @@ int gkx__warm_poll(gkx_run *r)
 
 int gkx__warm_end(gkx_run *r, gkx_error *err)
 {
-	const volatile sig_atomic_t *saved = r->client->cancel;
+	gkx__flag *saved = r->client->cancel;
 	int rc;
 
 	/* gkx__run_end has stopped the exec. */

@@ -21,6 +21,41 @@ for f in $(grep -o 'F("[a-z-]*"' "$here/../../plugin/options.c" | cut -d'"' -f2 
 done
 pass "every flag is in --help"
 
+# The subcommands' help, as `kubectl create --help`: its own text on
+# stdout, nothing on stderr, exit 0, wherever the flag sits (regenerate
+# with: PLUGIN pool [ACTION] --help > tests/cli/help-pool[-ACTION].golden).
+expect_help() {
+    local golden=$1; shift
+    "$P" "$@" >"$work/sub.out" 2>"$work/sub.err"
+    local rc=$?
+    if [ "$rc" = 0 ] && [ ! -s "$work/sub.err" ] && diff -u "$here/$golden" "$work/sub.out"; then
+        pass "$* -> exit 0, $golden"
+    else
+        fail "$*: exit $rc, stderr: $(cat "$work/sub.err")"
+    fi
+}
+expect_help help-pool.golden pool --help
+expect_help help-pool.golden pool -h
+expect_help help-pool.golden --help pool
+expect_help help-pool.golden -n x pool --help
+for action in create status delete; do
+    expect_help "help-pool-$action.golden" pool $action --help
+    expect_help "help-pool-$action.golden" pool $action -h
+    expect_help "help-pool-$action.golden" -n x pool --help $action
+done
+expect_help help-completion.golden completion --help
+expect_help help-completion.golden completion -h
+# Every flag a pool command's help lists is one that command takes: the
+# parser lets it through to the cluster, of which there is none here.
+for action in create status delete; do
+    for f in $(grep -o -- '^ *\(-[a-z], \)\?--[a-z-]*=' "$here/help-pool-$action.golden" | grep -o -- '--[a-z-]*'); do
+        v=x; case $f in --all|--wait|--quiet) v=true ;; --size) v=2 ;; --ttl) v=20m ;; --output) v=json ;; --network) v=none ;; esac
+        HOME=$work/nohome KUBECONFIG= KUBERNETES_SERVICE_HOST= "$P" pool "$action" "$f=$v" >/dev/null 2>"$work/err"
+        grep -q "no kubeconfig found" "$work/err" || fail "pool $action --help lists $f, which pool $action refuses: $(cat "$work/err")"
+    done
+done
+pass "each pool command's help lists only flags it takes"
+
 v=$("$P" --version)
 [[ $v =~ ^kubectl-sandbox_run\ [0-9]+\.[0-9]+\.[0-9]+\ \(libgkexec\ [0-9]+\.[0-9]+\.[0-9]+\)$ ]] \
     && pass "--version: $v" || fail "--version: $v"
@@ -105,6 +140,49 @@ assert np["spec"]["podSelector"]["matchLabels"] == {label: job["metadata"]["name
 assert job["spec"]["template"]["metadata"]["labels"][label] == job["metadata"]["name"]
 assert np["spec"]["policyTypes"] == ["Ingress", "Egress"] and "ingress" not in np["spec"] and "egress" not in np["spec"]
 PY
+
+# A credential plugin that never answers (the fixture's `hang`: it loops
+# and starts a child that ignores SIGTERM) ends the run within the request
+# timeout, exit 125, with a message naming it, and nothing of it is left.
+# Nothing listens at the server: the plugin runs before any connection.
+marker=gkx-cli-hang-$$-$RANDOM
+mkdir -p "$work/hang"
+cat >"$work/hang/kubeconfig" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: $here/../fixtures/exec/plugin.sh
+      args: [hang, $marker]
+      env: [{name: GKX_TEST_DIR, value: "$work/hang"}]
+      interactiveMode: Never
+contexts: [{name: c, context: {cluster: c, user: u, namespace: default}}]
+current-context: c
+KUBECONFIG
+# The processes whose command line carries the marker (never an empty one:
+# that would match every process).
+leftovers() { case $marker in gkx-cli-hang-?*) pgrep -f -- "$marker" || true ;; esac; }
+for cold in "" --cold; do
+    start=$(date +%s%N)
+    timeout -k 2 20 "$P" --kubeconfig "$work/hang/kubeconfig" --timeout 10s --request-timeout 2s $cold a.py \
+        >"$work/out" 2>"$work/err"
+    rc=$? took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    sleep 0.3 # the killed child is reaped by whoever reaps orphans
+    left=$(leftovers)
+    if [ "$rc" = 125 ] && [ "$took_ms" -lt 3500 ] && [ -z "$left" ] &&
+        grep -qF "the credential plugin \"$here/../fixtures/exec/plugin.sh\" did not answer within 2s, the request timeout" "$work/err"; then
+        pass "a credential plugin that never answers${cold:+ ($cold)}: 125 after $took_ms ms, nothing left"
+    else
+        fail "a credential plugin that never answers${cold:+ ($cold)}: exit $rc after $took_ms ms, left: [$left], stderr: $(cat "$work/err")"
+        for pid in $left; do
+            grep -qF -- "$marker" "/proc/$pid/cmdline" 2>/dev/null && kill -9 "$pid"
+        done
+    fi
+done
 
 # Completion: valid shell, and it completes flags and values.
 for sh in bash zsh; do

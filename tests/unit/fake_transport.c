@@ -95,12 +95,18 @@ void fake_expect_error(const char *method, const char *url_part, int error)
 	add(&default_fake, method, url_part)->error = error;
 }
 
-void fake_expect_open(const char *method, const char *url_part, long status, const char *body)
+void fake_expect_open_on(fake *f, const char *method, const char *url_part, long status,
+                         const char *body)
 {
-	expectation *e = add(&default_fake, method, url_part);
+	expectation *e = add(f, method, url_part);
 	e->status = status;
 	e->body = body;
 	e->open = 1;
+}
+
+void fake_expect_open(const char *method, const char *url_part, long status, const char *body)
+{
+	fake_expect_open_on(&default_fake, method, url_part, status, body);
 }
 
 void fake_expect_delayed(const char *method, const char *url_part, long status, const char *body,

@@ -49,6 +49,8 @@ void fake_expect_on(fake *f, const char *method, const char *url_part, long stat
 void fake_expect_error(const char *method, const char *url_part, int error);
 /* Like fake_expect, but the answer never ends (a stream that stays open). */
 void fake_expect_open(const char *method, const char *url_part, long status, const char *body);
+void fake_expect_open_on(fake *f, const char *method, const char *url_part, long status,
+                         const char *body);
 /* Like fake_expect, but answered only after `waits` further waits. */
 void fake_expect_delayed(const char *method, const char *url_part, long status, const char *body,
                          int waits);

@@ -53,6 +53,19 @@ static void test_status_errors(void **state)
 	assert_int_equal(gkx__api_status_error(&err, 502, "<html>bad gateway</html>", 24, "x"),
 	                 GKX_EAPI);
 	assert_string_equal(err.message, "x: the server answered HTTP 502");
+	/* Nothing of the 403 before it stays: no Status, no reason. */
+	assert_int_equal(err.http_status, 502);
+	assert_string_equal(err.reason, "");
+	/* A failure with no response carries no HTTP status either, and its
+	 * message may quote the one it replaces. */
+	assert_int_equal(gkx__error_set(&err, GKX_ETRANSPORT, "again: %s", err.message),
+	                 GKX_ETRANSPORT);
+	assert_int_equal(err.http_status, 0);
+	assert_string_equal(err.message, "again: x: the server answered HTTP 502");
+	gkx__api_status_error(&err, 403, forbidden, strlen(forbidden), "creating Job");
+	gkx__error_set(&err, GKX_ETIMEOUT, "later");
+	assert_int_equal(err.http_status, 0);
+	assert_string_equal(err.reason, "");
 	assert_int_equal(gkx__api_status_error(&err, 404, NULL, 0, "y"), GKX_ENOTFOUND);
 	assert_int_equal(gkx__api_status_error(&err, 409, "{}", 2, "y"), GKX_ECONFLICT);
 	assert_int_equal(gkx__api_status_error(&err, 401, "{\"kind\":\"Status\"", 16, "y"),

@@ -455,6 +455,26 @@ static void test_claim_race(void **state)
 	gkx_run_free(run);
 }
 
+/* A stream that ended before the code went in: the connection dropped,
+ * which is a transport failure, not an invalid call. */
+static void test_write_on_ended_stream(void **state)
+{
+	fixture *f = *state;
+	gkx_exec e;
+
+	memset(&e, 0, sizeof(e));
+	e.client = f->client;
+	e.req.http.status = 101;
+	snprintf(e.req.http.subprotocol, sizeof(e.req.http.subprotocol), "v5.channel.k8s.io");
+	e.req.http.done = 1;
+	assert_int_equal(gkx__exec_write(&e, "x", 1), GKX_ETRANSPORT);
+	assert_int_equal(gkx__exec_close_stdin(&e), GKX_ETRANSPORT);
+	/* Not yet open is still the caller's mistake. */
+	e.req.http.done = 0;
+	e.req.http.status = 0;
+	assert_int_equal(gkx__exec_write(&e, "x", 1), GKX_EINVAL);
+}
+
 /* The start every cold run here shares (no parked pod; the Job, and no
  * ConfigMap: the code goes over the exec), and the cleanup of one that
  * execs into pod "p". */
@@ -1144,6 +1164,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_warm_v4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_warm_v5, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_on_ended_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_pool_goes_cold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_without_exec_right, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_exec_oom, setup, teardown),

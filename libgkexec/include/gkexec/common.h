@@ -21,7 +21,9 @@
  *
  * Threads: a client, and everything made from it, is used by one thread at
  * a time; separate clients may run in separate threads at once, and a
- * loaded config may be shared by all of them.
+ * loaded config may be shared by all of them. The exception: the cancel
+ * functions (gkx_run_cancel(), gkx_batch_cancel(), gkx_session_cancel())
+ * may be called from any thread, or a signal handler, while another runs.
  *
  * The library never prints, never exits, never installs signal handlers and
  * reads the environment only in functions whose name ends in _from_env. It

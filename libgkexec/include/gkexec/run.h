@@ -126,8 +126,9 @@ GKX_API int gkx_run_execute(gkx_run *run, gkx_error *err);
 
 /**
  * Ask a running gkx_run_execute() to stop, clean up and return
- * GKX_ECANCELED. Async-signal-safe: it only sets a flag, so a signal
- * handler may call it. Takes effect within about a second.
+ * GKX_ECANCELED. It only sets a lock-free atomic flag, so another thread
+ * or a signal handler may call it while the run executes. Takes effect
+ * within about a second.
  */
 GKX_API void gkx_run_cancel(gkx_run *run);
 
@@ -217,7 +218,8 @@ GKX_API int gkx_batch_add(gkx_batch *batch, gkx_run *run, gkx_error *err);
  * GKX_ECANCELED and reason "Interrupted" without touching the cluster).
  */
 GKX_API int gkx_batch_execute(gkx_batch *batch, gkx_error *err);
-/** Like gkx_run_cancel(), for every run of the batch. Async-signal-safe. */
+/** Like gkx_run_cancel(), for every run of the batch: from any thread or
+ * a signal handler. */
 GKX_API void gkx_batch_cancel(gkx_batch *batch);
 GKX_API void gkx_batch_free(gkx_batch *batch);
 
