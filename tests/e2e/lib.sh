@@ -11,7 +11,10 @@ E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 if [ -z "${GKX_E2E_KUBECONFIG:-}" ]; then
     if [ -f "$CLUSTER_DIR/env" ]; then
+        # The file names the default namespace; one the caller chose wins.
+        ns_given=${GKX_E2E_NAMESPACE:-}
         set -a; . "$CLUSTER_DIR/env"; set +a
+        GKX_E2E_NAMESPACE=${ns_given:-$GKX_E2E_NAMESPACE}
     else
         echo "no cluster: set GKX_E2E_KUBECONFIG or let tests/cluster/up.sh start one; skipping"
         exit 77
