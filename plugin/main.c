@@ -108,11 +108,6 @@ static int write_err(const char *data, size_t len, void *ud)
 	return 0;
 }
 
-static int collect_out(const char *data, size_t len, void *ud)
-{
-	return text_put(ud, data, len) < 0;
-}
-
 static void on_phase(gkx_phase phase, const char *detail, void *ud)
 {
 	static const char *const names[] = { "",         "creating", "waiting for a node",
@@ -152,9 +147,10 @@ static int fail(const char *what, const gkx_error *err)
 	return EXIT_TOOL_FAILED;
 }
 
-static int print_result(const gkx_run *run, const text *out, const text *err)
+/* The library kept the output (capture_bytes), every byte of it. */
+static int print_result(const gkx_run *run)
 {
-	char *s = gkx_run_result_json_split(run, out->data, err->data);
+	char *s = gkx_run_result_json(run, NULL);
 
 	if (!s)
 		return -1;
@@ -305,8 +301,7 @@ int main(int argc, char **argv)
 	gkx_client *client = NULL;
 	gkx_run *run = NULL;
 	gkx_error err;
-	text script = { NULL, 0, 0 }, output = { NULL, 0, 0 }, errout = { NULL, 0, 0 },
-	     *bodies = NULL;
+	text script = { NULL, 0, 0 }, *bodies = NULL;
 	gkx_file *extra = NULL;
 	const char *script_name;
 	int status, rc, json_result, network_none = 0;
@@ -427,14 +422,18 @@ int main(int argc, char **argv)
 	ro.nfiles = o.nfiles;
 	ro.workdir = o.workdir;
 	ro.start_timeout_s = o.start_timeout_s;
-	ro.limit_bytes = (size_t)o.limit_bytes;
+	/* A stream shows the first --limit-bytes; a result keeps the last
+	 * (1 MiB by default), so a flood cannot grow it without bound. */
+	if (json_result)
+		ro.capture_bytes = o.limit_bytes > 0 ? (size_t)o.limit_bytes
+		                                     : (size_t)GKX_DEFAULT_CAPTURE_BYTES;
+	else
+		ro.limit_bytes = (size_t)o.limit_bytes;
 	ro.timeout_s = o.timeout_s;
 	ro.keep = o.keep;
-	ro.on_output = json_result ? collect_out : write_out;
-	ro.output_userdata = json_result ? (void *)&output : NULL;
+	ro.on_output = json_result ? NULL : write_out;
 	/* A warm run's stderr arrives apart: to stderr (or its own field). */
-	ro.on_stderr = json_result ? collect_out : write_err;
-	ro.stderr_userdata = json_result ? (void *)&errout : NULL;
+	ro.on_stderr = json_result ? NULL : write_err;
 	ro.cold = o.cold;
 	if (!o.quiet && (o.verbosity > 0 || isatty(STDERR_FILENO)))
 		ro.on_phase = on_phase;
@@ -459,8 +458,13 @@ int main(int argc, char **argv)
 	rc = gkx_run_execute(run, &err);
 	current_run = NULL;
 	if (json_result)
-		print_result(run, &output, &errout);
-	if (gkx_run_output_truncated(run) && !o.quiet)
+		print_result(run);
+	if (gkx_run_output_truncated(run) && !o.quiet && json_result)
+		fprintf(stderr,
+		        "sandbox-run: output truncated: the result keeps its last %lu bytes "
+		        "(--limit-bytes)\n",
+		        (unsigned long)ro.capture_bytes);
+	else if (gkx_run_output_truncated(run) && !o.quiet)
 		fprintf(stderr, "sandbox-run: output truncated at %ld bytes (--limit-bytes)\n",
 		        o.limit_bytes);
 
@@ -490,8 +494,6 @@ out:
 	gkx_client_free(client);
 	gkx_config_free(cfg);
 	free(script.data);
-	free(output.data);
-	free(errout.data);
 	if (bodies) {
 		size_t i;
 		for (i = 0; i < o.nfiles; i++)

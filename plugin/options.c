@@ -50,6 +50,8 @@ void options_usage(void)
 	      "      --keep=false: Leave the Job and ConfigMap in the cluster for inspection.\n"
 	      "      --limit-bytes=0: Show at most this much output (e.g. 64Ki); the rest is "
 	      "dropped and the cut is reported.\n"
+	      "                       With -o json, the result keeps the last this much (default "
+	      "1Mi).\n"
 	      "      --memory='512Mi': Memory limit of the sandbox (the request is a quarter of "
 	      "it).\n"
 	      "      --network='default': Must be \"default\" or \"none\". With \"none\", also "

@@ -93,6 +93,30 @@ void gkx__copy_versioned(void *dst, size_t dst_size, const void *src, size_t src
  * error now. Clears err and returns 0. */
 int gkx__error_clear_ok(gkx_error *err);
 
+/* ---- output.c: output kept for a result, and bytes as JSON text ---- */
+/* The last `cap` bytes put (a ring once full); nothing when cap is 0. Put
+ * never fails: bytes it cannot keep set `dropped`, which the result says. */
+typedef struct gkx__capture {
+	char *ptr;
+	size_t cap, size, len; /* the most kept; allocated; kept */
+	size_t head;           /* once full: the oldest byte, where the next goes */
+	int dropped;
+} gkx__capture;
+void gkx__capture_init(gkx__capture *c, size_t cap);
+void gkx__capture_put(gkx__capture *c, const char *data, size_t len);
+/* The kept bytes in order, appended to out; after a drop, from the first
+ * character boundary of the first 4 bytes. */
+int gkx__capture_bytes(const gkx__capture *c, gkx_buf *out);
+void gkx__capture_free(gkx__capture *c);
+/* UTF-8 text of any bytes: each NUL and each ill-formed sequence (maximal
+ * subpart) becomes U+FFFD. 0 when nothing was replaced, 1 when something
+ * was, or GKX_ENOMEM. */
+int gkx__utf8_text(gkx_buf *out, const char *data, size_t len);
+/* obj[name] = those bytes as text; obj[b64_name] = null when the text is
+ * the bytes, else the bytes in base64. 0 or GKX_ENOMEM. */
+int gkx__json_add_bytes(cJSON *obj, const char *name, const char *b64_name, const char *data,
+                        size_t len);
+
 /* ---- base64.c ---- */
 int gkx__base64_decode(gkx_buf *out, const char *in, size_t len);
 int gkx__base64_encode(gkx_buf *out, const unsigned char *in, size_t len);

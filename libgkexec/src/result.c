@@ -2,6 +2,7 @@
  * each entry of a session's results (the Python binding). The schema is in
  * the README. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "run_internal.h"
 
@@ -13,13 +14,44 @@ static cJSON *add_seconds(cJSON *obj, const char *name, double s)
 	return cJSON_AddNumberToObject(obj, name, (double)(long)(s * 1000 + 0.5) / 1000);
 }
 
-cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const char *output,
-                       const char *stderr_text)
+/* The output members. A Job's run has its streams joined in "output"; a
+ * warm run has them apart as well, and "output" is stdout then stderr. Each
+ * text has its "...Base64" beside it (see output.c). */
+static int add_output(cJSON *j, int warm, const gkx_buf *out, const gkx_buf *err)
+{
+	gkx_buf both = GKX_BUF_INIT;
+	int rc;
+
+	if (!warm) {
+		if (gkx__json_add_bytes(j, "output", "outputBase64", out->ptr, out->len) < 0 ||
+		    !cJSON_AddNullToObject(j, "stdout") ||
+		    !cJSON_AddNullToObject(j, "stdoutBase64") ||
+		    !cJSON_AddNullToObject(j, "stderr") ||
+		    !cJSON_AddNullToObject(j, "stderrBase64"))
+			return GKX_ENOMEM;
+		return 0;
+	}
+	if (gkx__buf_put(&both, out->ptr, out->len) < 0 ||
+	    gkx__buf_put(&both, err->ptr, err->len) < 0)
+		rc = GKX_ENOMEM;
+	else
+		rc = gkx__json_add_bytes(j, "output", "outputBase64", both.ptr, both.len);
+	gkx__buf_free(&both);
+	if (rc == 0)
+		rc = gkx__json_add_bytes(j, "stdout", "stdoutBase64", out->ptr, out->len);
+	if (rc == 0)
+		rc = gkx__json_add_bytes(j, "stderr", "stderrBase64", err->ptr, err->len);
+	return rc;
+}
+
+cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const gkx_buf *output,
+                       const gkx_buf *stderr_text)
 {
 	cJSON *j = cJSON_CreateObject(), *t;
-	int warm = run && run->warm;
+	int warm = run && run->warm, ok;
 	gkx_run_timings tm;
 	int exit_code = run ? gkx_run_exit_code(run) : -1;
+	gkx_buf out = GKX_BUF_INIT, err = GKX_BUF_INIT;
 
 	GKX__OK(j);
 	GKX__OK(cJSON_AddStringToObject(j, "apiVersion", "sandbox-run.gkexec.dev/v1alpha1"));
@@ -30,21 +62,18 @@ cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const
 	GKX__OK(exit_code >= 0 ? cJSON_AddNumberToObject(j, "exitCode", exit_code)
 	                       : cJSON_AddNullToObject(j, "exitCode"));
 	GKX__OK(cJSON_AddStringToObject(j, "reason", run ? gkx_run_reason(run) : "Invalid"));
-	if (warm) {
-		/* Apart, as they came; "output" has both, stdout first. */
-		gkx_buf both = GKX_BUF_INIT;
-		int ok = gkx__buf_puts(&both, output ? output : "") == 0 &&
-		         gkx__buf_puts(&both, stderr_text ? stderr_text : "") == 0 &&
-		         cJSON_AddStringToObject(j, "output", both.ptr ? both.ptr : "") &&
-		         cJSON_AddStringToObject(j, "stdout", output ? output : "") &&
-		         cJSON_AddStringToObject(j, "stderr", stderr_text ? stderr_text : "");
-		gkx__buf_free(&both);
-		GKX__OK(ok);
-	} else {
-		GKX__OK(cJSON_AddStringToObject(j, "output", output ? output : ""));
-		GKX__OK(cJSON_AddNullToObject(j, "stdout"));
-		GKX__OK(cJSON_AddNullToObject(j, "stderr"));
-	}
+	/* What the caller collected, else what the run kept. */
+	ok = gkx__buf_put(&out, "", 0) == 0 && gkx__buf_put(&err, "", 0) == 0;
+	if (ok && (output || stderr_text))
+		ok = (!output || gkx__buf_put(&out, output->ptr, output->len) == 0) &&
+		     (!stderr_text || gkx__buf_put(&err, stderr_text->ptr, stderr_text->len) == 0);
+	else if (ok && run)
+		ok = gkx__capture_bytes(&run->cap_out, &out) == 0 &&
+		     gkx__capture_bytes(&run->cap_err, &err) == 0;
+	ok = ok && add_output(j, warm, &out, &err) == 0;
+	gkx__buf_free(&out);
+	gkx__buf_free(&err);
+	GKX__OK(ok);
 	GKX__OK(cJSON_AddBoolToObject(j, "warm", warm));
 	GKX__OK(warm ? cJSON_AddStringToObject(j, "pod", run->claim.pod)
 	             : cJSON_AddNullToObject(j, "pod"));
@@ -78,12 +107,19 @@ fail:
 
 char *gkx_run_result_json_split(const gkx_run *run, const char *output, const char *stderr_text)
 {
+	gkx_buf out = GKX_BUF_INIT, err = GKX_BUF_INIT;
 	cJSON *j;
 	char *s;
 
 	if (!run || !run->executed)
 		return NULL;
-	j = gkx__run_result(run, run->result_rc, &run->result_err, output, stderr_text);
+	/* The caller's C strings, borrowed: they end at their NUL. */
+	out.ptr = (char *)output;
+	out.len = output ? strlen(output) : 0;
+	err.ptr = (char *)stderr_text;
+	err.len = stderr_text ? strlen(stderr_text) : 0;
+	j = gkx__run_result(run, run->result_rc, &run->result_err, output ? &out : NULL,
+	                    stderr_text ? &err : NULL);
 	s = j ? cJSON_Print(j) : NULL;
 	cJSON_Delete(j);
 	return s;

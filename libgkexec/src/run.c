@@ -102,6 +102,7 @@ static int validate_options(const gkx_run_options *o, gkx_error *err)
 /* How much of gkx_run_options each version had. */
 static const size_t run_options_size[] = { 0, offsetof(gkx_run_options, network),
 	                                   offsetof(gkx_run_options, on_stderr),
+	                                   offsetof(gkx_run_options, capture_bytes),
 	                                   sizeof(gkx_run_options) };
 
 int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *caller, gkx_error *err)
@@ -149,6 +150,8 @@ int gkx_run_new(gkx_run **out, gkx_client *client, const gkx_run_options *caller
 	                                                   ? r->timeout_s
 	                                                   : DEFAULT_START_TIMEOUT_S);
 	r->limit_bytes = o->limit_bytes;
+	gkx__capture_init(&r->cap_out, o->capture_bytes);
+	gkx__capture_init(&r->cap_err, o->capture_bytes);
 	r->workdir = gkx__strdup(o->workdir && *o->workdir ? o->workdir : "/app");
 	r->ttl_s = o->ttl_s ? o->ttl_s : 600;
 	r->keep = o->keep;
@@ -416,7 +419,10 @@ const char *gkx_run_pod(const gkx_run *r) { return r->pod; }
 const char *gkx_run_reason(const gkx_run *r) { return r->reason; }
 const char *gkx_run_name(const gkx_run *r) { return r->name; }
 const char *gkx_run_namespace(const gkx_run *r) { return r->ns; }
-int gkx_run_output_truncated(const gkx_run *r) { return r->truncated; }
+int gkx_run_output_truncated(const gkx_run *r)
+{
+	return r->truncated || r->cap_out.dropped || r->cap_err.dropped;
+}
 unsigned gkx_run_request_count(const gkx_run *r)
 {
 	if (!r->client)
@@ -455,6 +461,8 @@ void gkx_run_free(gkx_run *r)
 		free(r->files);
 	}
 	free(r->job_uid);
+	gkx__capture_free(&r->cap_out);
+	gkx__capture_free(&r->cap_err);
 	gkx__buf_free(&r->rendered);
 	gkx__buf_free(&r->watch.url);
 	gkx__buf_free(&r->log.url);

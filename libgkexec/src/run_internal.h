@@ -105,6 +105,9 @@ struct gkx_run {
 	int log_failures;
 	int out_aborted;
 	int truncated;
+	/* What the result keeps (capture_bytes): the output, or a warm run's
+	 * stdout; a warm run's stderr. */
+	gkx__capture cap_out, cap_err;
 
 	/* The wrapper's last line is end_marker and the exit status: it ends
 	 * the output and tells the exit status as soon as the log carries it,
@@ -131,6 +134,9 @@ int gkx__run_cancelled(gkx_run *r);
 int gkx__run_begin(gkx_run *r);
 int gkx__run_poll(gkx_run *r);
 int gkx__run_end(gkx_run *r, int rc);
+
+/* session.c: the session's client, for tests to put a fake transport in. */
+gkx_client *gkx__session_client(gkx_session *s);
 
 /* batch.c: cancel the batch through another flag (a session's). */
 void gkx__batch_use_flag(gkx_batch *b, gkx__flag *flag);
@@ -167,9 +173,10 @@ int gkx__run_watch_step(gkx_run *r);
 int gkx__run_start_failure(gkx_run *r);
 
 /* result.c: the RunResult document (see README); run may be NULL when the
- * request never became a run, and status/e then say why. */
-cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const char *output,
-                       const char *stderr_text);
+ * request never became a run, and status/e then say why. output and
+ * stderr_text both NULL: what the run kept (capture_bytes). */
+cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const gkx_buf *output,
+                       const gkx_buf *stderr_text);
 
 /* run_log.c */
 int gkx__run_log_step(gkx_run *r);

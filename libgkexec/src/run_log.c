@@ -12,8 +12,8 @@
 
 #define LOG_MAX_FAILURES 5
 
-/* Output to the reader, up to --limit-bytes; past it the bytes are
- * dropped and the cut remembered. */
+/* Output to the reader (and to what the result keeps), up to
+ * --limit-bytes; past it the bytes are dropped and the cut remembered. */
 static int give(gkx_run *r, const char *data, size_t len)
 {
 	size_t n = len;
@@ -22,6 +22,7 @@ static int give(gkx_run *r, const char *data, size_t len)
 		r->truncated = 1;
 		n = r->limit_bytes > r->given ? r->limit_bytes - r->given : 0;
 	}
+	gkx__capture_put(&r->cap_out, data, n);
 	if (n && r->on_output && r->on_output(data, n, r->output_ud)) {
 		r->out_aborted = 1;
 		return 1;

@@ -13,10 +13,11 @@ struct gkx_session {
 	gkx__flag cancelled;
 };
 
+/* Output reaches the caller's callback as it arrives; the run itself keeps
+ * what its result holds (capture_bytes), so nothing here grows. */
 typedef struct {
 	gkx_session *s;
 	unsigned index;
-	gkx_buf out, err; /* err: a warm run's stderr */
 	gkx_session_output_cb cb;
 	void *ud;
 } slot;
@@ -68,19 +69,6 @@ static int on_output(const char *data, size_t len, void *ud)
 {
 	slot *sl = ud;
 
-	if (gkx__buf_put(&sl->out, data, len) < 0)
-		return 1;
-	if (sl->cb)
-		sl->cb(sl->index, data, len, sl->ud);
-	return 0;
-}
-
-static int on_stderr(const char *data, size_t len, void *ud)
-{
-	slot *sl = ud;
-
-	if (gkx__buf_put(&sl->err, data, len) < 0)
-		return 1;
 	if (sl->cb)
 		sl->cb(sl->index, data, len, sl->ud);
 	return 0;
@@ -114,9 +102,12 @@ static int make_run(gkx_run **run, gkx_session *s, const cJSON *req, slot *sl, g
 	o.network = gkx__json_str(req, "network", GKX__END);
 	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(req, "timeout")))
 		o.timeout_s = v->valuedouble < 1 ? 1 : (long)v->valuedouble;
+	/* The result keeps the last limitBytes of the output; the callback
+	 * still gets all of it. */
+	o.capture_bytes = GKX_DEFAULT_CAPTURE_BYTES;
 	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(req, "limitBytes")) &&
-	    v->valuedouble > 0)
-		o.limit_bytes = (size_t)v->valuedouble;
+	    v->valuedouble >= 1)
+		o.capture_bytes = v->valuedouble < 1e15 ? (size_t)v->valuedouble : (size_t)1e15;
 	/* Arrays sized first, filled once all of them exist. */
 	{
 		const cJSON *jargs = cJSON_GetObjectItemCaseSensitive(req, "args");
@@ -162,7 +153,7 @@ static int make_run(gkx_run **run, gkx_session *s, const cJSON *req, slot *sl, g
 	}
 	o.on_output = on_output;
 	o.output_userdata = sl;
-	o.on_stderr = on_stderr;
+	o.on_stderr = on_output;
 	o.stderr_userdata = sl;
 	o.cold = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "cold"));
 	rc = gkx_run_new(run, s->client, &o, err);
@@ -221,19 +212,15 @@ int gkx_session_run(gkx_session *s, const char *requests_json, unsigned parallel
 	for (i = 0; i < n; i++) {
 		int status = runs[i] ? gkx_run_status(runs[i]) : errs[i].code;
 		const gkx_error *e = runs[i] ? gkx_run_error(runs[i]) : &errs[i];
-		cJSON_AddItemToArray(out, gkx__run_result(runs[i], status, e, slots[i].out.ptr,
-		                                          slots[i].err.ptr));
+		cJSON_AddItemToArray(out, gkx__run_result(runs[i], status, e, NULL, NULL));
 	}
 	free(s->results);
 	s->results = cJSON_PrintUnformatted(out);
 	rc = brc;
 done:
 	gkx_batch_free(batch);
-	for (i = 0; runs && i < n; i++) {
+	for (i = 0; runs && i < n; i++)
 		gkx_run_free(runs[i]);
-		gkx__buf_free(&slots[i].out);
-		gkx__buf_free(&slots[i].err);
-	}
 	free(runs);
 	free(slots);
 	free(errs);
@@ -302,6 +289,8 @@ int gkx_session_pool(gkx_session *s, const char *request_json, gkx_error *err)
 	cJSON_Delete(req);
 	return rc;
 }
+
+gkx_client *gkx__session_client(gkx_session *s) { return s->client; }
 
 const char *gkx_session_results(const gkx_session *s) { return s->results ? s->results : "[]"; }
 

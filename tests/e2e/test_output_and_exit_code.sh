@@ -57,7 +57,8 @@ d = json.load(open(sys.argv[1]))
 want = {"apiVersion": str, "kind": str, "name": str, "namespace": str, "ok": bool, "exitCode": int,
         "reason": str, "output": str, "outputTruncated": bool, "timings": dict, "apiRequests": int,
         "status": int, "errorCode": type(None), "error": type(None), "warm": bool, "pod": type(None),
-        "stdout": type(None), "stderr": type(None)}
+        "stdout": type(None), "stderr": type(None), "outputBase64": type(None),
+        "stdoutBase64": type(None), "stderrBase64": type(None)}
 assert set(d) == set(want), sorted(d)
 for k, t in want.items():
     assert isinstance(d[k], t), (k, d[k])

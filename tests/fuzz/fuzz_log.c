@@ -9,6 +9,8 @@
  * after a record, under a limit_bytes the input picks. Whatever happens,
  * the reader must receive the container's bytes exactly once, in order, up
  * to the limit, and never a byte of the node's text: any difference aborts.
+ * What the result keeps of it (a capture of a size the input picks) is its
+ * end, and survives the JSON text and base64 with every byte.
  * The wrapper's end marker (a fixed nonce here) ends the output wherever
  * it is followed by 1-3 digits and a newline, as a simple search says.
  *
@@ -20,6 +22,38 @@
 #include "run_internal.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+/* What the result keeps (the run's capture of `cap` bytes) is the end of
+ * what the reader got, from a character boundary; as JSON text it is
+ * UTF-8, and its base64 gives every kept byte back. */
+static void check_kept(const gkx_run *r, const char *out, size_t len, size_t cap)
+{
+	gkx_buf kept = GKX_BUF_INIT, text = GKX_BUF_INIT, again = GKX_BUF_INIT, b64 = GKX_BUF_INIT,
+	        back = GKX_BUF_INIT;
+	size_t i, from;
+
+	if (gkx__capture_bytes(&r->cap_out, &kept) < 0)
+		abort();
+	from = len > cap ? len - cap : 0;
+	if (kept.len > len - from || kept.len + 3 < len - from ||
+	    (kept.len && memcmp(kept.ptr, out + len - kept.len, kept.len)) ||
+	    r->cap_out.dropped != (len > cap))
+		abort();
+	for (i = from; i < len - kept.len; i++)
+		if (((unsigned char)out[i] & 0xC0) != 0x80)
+			abort(); /* only a cut character's continuation is skipped */
+	if (gkx__utf8_text(&text, kept.ptr, kept.len) < 0 ||
+	    gkx__utf8_text(&again, text.ptr, text.len) != 0 ||
+	    gkx__base64_encode(&b64, (const unsigned char *)kept.ptr, kept.len) < 0 ||
+	    gkx__base64_decode(&back, b64.ptr, b64.len) < 0 || back.len != kept.len ||
+	    (kept.len && memcmp(back.ptr, kept.ptr, kept.len)))
+		abort();
+	gkx__buf_free(&kept);
+	gkx__buf_free(&text);
+	gkx__buf_free(&again);
+	gkx__buf_free(&b64);
+	gkx__buf_free(&back);
+}
 
 #define NODE_ERROR "rpc error: code = NotFound desc = an error occurred when try to find container"
 
@@ -153,6 +187,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	r.logp.split = split;
 	snprintf(r.end_marker, sizeof(r.end_marker), "%s", MARKER);
 	r.limit_bytes = limit;
+	gkx__capture_init(&r.cap_out, 1 + (size_t)data[3] * 5);
 	r.on_output = collect;
 	r.output_ud = &out;
 	for (i = 0; i < nreq; i++) {
@@ -207,12 +242,14 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		    r.given != want || r.truncated != (limit && script > limit) ||
 		    r.marker_seen != (script < n))
 			abort();
+		check_kept(&r, out.ptr, out.len, r.cap_out.cap);
 	}
 	gkx__buf_free(&out);
 	gkx__buf_free(&log);
 	gkx__buf_free(&r.log.errbody);
 	gkx__log_parser_reset(&r.logp);
 	gkx__buf_free(&r.hold);
+	gkx__capture_free(&r.cap_out);
 	free(ends);
 	return 0;
 }

@@ -9,7 +9,7 @@
 #include "testutil.h"
 
 #include "fake_transport.h"
-#include "internal.h"
+#include "run_internal.h"
 
 #define NEWER_MESSAGE(name, v, cur)                                                     \
 	name " version " #v " is newer than this libgkexec's (" #cur "): run with the " \
@@ -86,9 +86,19 @@ static void test_run_options(void **state)
 	gkx_run_free(run);
 	free(old);
 
+	/* Version 3 ended before `capture_bytes`: nothing is kept. */
 	o.version = 3;
+	o.capture_bytes = 100;
+	old = old_struct(&o, offsetof(gkx_run_options, capture_bytes));
+	assert_int_equal(gkx_run_new(&run, client, old, &err), 0);
+	assert_int_equal(run->cap_out.cap, 0);
+	gkx_run_free(run);
+	free(old);
+
+	o.version = 4;
 	old = old_struct(&o, sizeof(o));
 	assert_int_equal(gkx_run_new(&run, client, old, &err), 0);
+	assert_int_equal(run->cap_out.cap, 100);
 	gkx_run_free(run);
 	free(old);
 
@@ -98,7 +108,7 @@ static void test_run_options(void **state)
 	                                 "_init() function or _INIT macro");
 	o.version = GKX_RUN_OPTIONS_VERSION + 1;
 	assert_int_equal(gkx_run_new(&run, client, &o, &err), GKX_EINVAL);
-	assert_string_equal(err.message, NEWER_MESSAGE("gkx_run_options", 4, 3));
+	assert_string_equal(err.message, NEWER_MESSAGE("gkx_run_options", 5, 4));
 	assert_null(run);
 	gkx_client_free(client);
 	gkx_config_free(cfg);

@@ -423,6 +423,61 @@ static void warm_with(void **state, const char *protocol, int closes_stdin)
 static void test_warm_v4(void **state) { warm_with(state, "v4.channel.k8s.io", 0); }
 static void test_warm_v5(void **state) { warm_with(state, "v5.channel.k8s.io", 1); }
 
+/* A warm run's result keeps stdout and stderr apart, each byte of them:
+ * a NUL and bytes that are not UTF-8 come back in the base64 fields. */
+static const fake_message binary_exchange[] = {
+	{ GKX_WS_BINARY, "\1a\0b\xff\n", 6 },
+	{ GKX_WS_BINARY, "\2\xc3\xa9\n", 4 },
+	{ GKX_WS_BINARY, EXIT3, sizeof(EXIT3) - 1 },
+	{ GKX_WS_CLOSE, "\3\350", 2 },
+};
+
+static void test_warm_result_keeps_every_byte(void **state)
+{
+	fixture *f = *state;
+	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
+	gkx_run *run = NULL;
+	gkx_error err;
+	gkx_buf back = GKX_BUF_INIT;
+	char *s;
+	cJSON *j;
+
+	o.script_name = "bin.py";
+	o.script = "x";
+	o.script_len = 1;
+	o.capture_bytes = GKX_DEFAULT_CAPTURE_BYTES;
+	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
+	expect_claim(f, f->pod_json);
+	fake_expect("PATCH", "/pods/sandbox-pool-aaaaaaaa-x1", 200, "{}");
+	fake_expect_ws("/pods/sandbox-pool-aaaaaaaa-x1/exec?", "v5.channel.k8s.io", 101,
+	               binary_exchange, 4, 1, 0);
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa", 200, "{}");
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_true(gkx_run_warm(run));
+	s = gkx_run_result_json(run, NULL);
+	j = cJSON_Parse(s);
+	assert_json_string(j, "stdout",
+	                   "a\xEF\xBF\xBD"
+	                   "b\xEF\xBF\xBD\n");
+	assert_json_string(j, "stdoutBase64", "YQBi/wo=");
+	assert_json_string(j, "stderr", "\xc3\xa9\n");
+	assert_true(cJSON_IsNull(at(j, "stderrBase64")));
+	assert_json_string(j, "output",
+	                   "a\xEF\xBF\xBD"
+	                   "b\xEF\xBF\xBD\n\xc3\xa9\n");
+	assert_int_equal(gkx__base64_decode(&back, cJSON_GetStringValue(at(j, "outputBase64")),
+	                                    strlen(cJSON_GetStringValue(at(j, "outputBase64")))),
+	                 0);
+	assert_int_equal(back.len, 8);
+	assert_memory_equal(back.ptr, "a\0b\xff\n\xc3\xa9\n", 8);
+	assert_json_bool(j, "outputTruncated", 0);
+	cJSON_Delete(j);
+	gkx_free(s);
+	gkx__buf_free(&back);
+	gkx_run_free(run);
+}
+
 /* Another client claimed the first pod between our list and our patch. */
 static void test_claim_race(void **state)
 {
@@ -1163,6 +1218,7 @@ int main(void)
 		cmocka_unit_test(test_exec_status),
 		cmocka_unit_test_setup_teardown(test_warm_v4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_warm_v5, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_warm_result_keeps_every_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_on_ended_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_pool_goes_cold, setup, teardown),

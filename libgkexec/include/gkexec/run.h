@@ -79,24 +79,38 @@ typedef struct gkx_run_options {
 	 * default a run takes a parked pod of its own shape when one exists.
 	 */
 	int cold;
+	/* Since version 4. */
+	/**
+	 * Keep the last `capture_bytes` bytes of the output in the run, for its
+	 * result document (gkx_run_result_json() with NULL output), whatever
+	 * on_output does with them; a warm run keeps its stdout and its stderr
+	 * apart, each up to this. 0: keep nothing (the output is only
+	 * delivered). GKX_DEFAULT_CAPTURE_BYTES is what the plugin's -o json and
+	 * the session use when not told otherwise.
+	 */
+	size_t capture_bytes;
 } gkx_run_options;
 
-/* Version 1 ended before `network`, version 2 before `on_stderr`. The
- * library accepts every version up to its own and reads only what the
- * caller's version had. */
-#define GKX_RUN_OPTIONS_VERSION 3
+/* Version 1 ended before `network`, version 2 before `on_stderr`, version 3
+ * before `capture_bytes`. The library accepts every version up to its own
+ * and reads only what the caller's version had. */
+#define GKX_RUN_OPTIONS_VERSION 4
 /** Every member spelled out, all defaults, and the current version. */
 #define GKX_RUN_OPTIONS_INIT                                                                       \
 	{                                                                                          \
 		GKX_RUN_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, NULL,     \
 		        NULL, NULL, 0, 0, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, \
-		        NULL, 0                                                                    \
+		        NULL, 0, 0                                                                 \
 	}
 #define GKX_DEFAULT_IMAGE "python:3.11-slim"
 /** One CPU: a run's start is a burst (gVisor's own start is charged to the
  * pod, then the interpreter's), and a quota of half a CPU throttled it. */
 #define GKX_DEFAULT_CPU    "1"
 #define GKX_MAX_CODE_BYTES (1024 * 1024)
+/** The output a result keeps by default: its last 1 MiB. Enough for any
+ * answer a person or a program reads; a flood beyond it is not kept, so a
+ * result (and each of a batch's) stays small however long the run. */
+#define GKX_DEFAULT_CAPTURE_BYTES (1024 * 1024)
 
 /** Fill `opts` with zeroes and the current version. */
 GKX_API void gkx_run_options_init(gkx_run_options *opts);
@@ -149,7 +163,8 @@ GKX_API int gkx_run_exit_code(const gkx_run *run);
  */
 GKX_API const char *gkx_run_reason(const gkx_run *run);
 
-/** 1 when output beyond limit_bytes was dropped. */
+/** 1 when output was dropped: beyond limit_bytes, or the start of what
+ * capture_bytes keeps. */
 GKX_API int gkx_run_output_truncated(const gkx_run *run);
 
 /** Seconds from the start of gkx_run_execute() until each moment; a moment
@@ -170,17 +185,20 @@ GKX_API unsigned gkx_run_request_count(const gkx_run *run);
 /**
  * After execution: the run as one JSON document, the "RunResult" that
  * `kubectl sandbox-run -o json` prints (schema in the README): name,
- * exit code, reason, `output` (pass what on_output delivered, or NULL),
- * timings, request count, status and error. Free it with gkx_free().
- * NULL before execution or when out of memory.
+ * exit code, reason, `output`, timings, request count, status and error.
+ * `output` NULL: what the run kept (capture_bytes), every byte of it (text
+ * that is not UTF-8 also comes in base64); otherwise that text, which as a
+ * C string ends at its first NUL. Free it with gkx_free(). NULL before
+ * execution or when out of memory.
  */
 GKX_API char *gkx_run_result_json(const gkx_run *run, const char *output);
 
 /**
  * Like gkx_run_result_json() for a run whose streams were apart: `output`
  * is what on_output got, `stderr_text` what on_stderr got (NULL if nothing
- * or if on_stderr was not set). The document's "stdout" and "stderr" are
- * set for a warm run, and its "output" is stdout followed by stderr.
+ * or if on_stderr was not set); both NULL: what the run kept. The
+ * document's "stdout" and "stderr" are set for a warm run, and its
+ * "output" is stdout followed by stderr.
  */
 GKX_API char *gkx_run_result_json_split(const gkx_run *run, const char *output,
                                         const char *stderr_text);

@@ -19,18 +19,24 @@ extern "C" {
  *   {"code": "print(1)", "filename": "main.py", "files": {"name": "text"},
  *    "args": ["a"], "env": {"K": "V"}, "image": "python:3.11-slim",
  *    "timeout": 300, "cpu": "500m", "memory": "512Mi", "namespace": "ns",
- *    "limitBytes": 0, "workdir": "/app", "network": "none" | "default",
+ *    "limitBytes": 1048576, "workdir": "/app", "network": "none" | "default",
  *    "cold": false}
+ * (limitBytes: the result keeps the last this many bytes of output, by
+ * default GKX_DEFAULT_CAPTURE_BYTES; the output callback gets all of it.)
  * Results, a JSON array in the same order; each is what
  * gkx_run_result_json() gives for a run (a request that never became a run
  * has reason "Invalid" and the error):
  *   {"apiVersion": "sandbox-run.gkexec.dev/v1alpha1", "kind": "RunResult",
  *    "ok": true, "exitCode": 0 | null, "reason": "Completed", "output": "...",
- *    "outputTruncated": false, "name": "sandbox-run-...", "namespace": "ns",
+ *    "outputBase64": null | "...", "outputTruncated": false,
+ *    "name": "sandbox-run-...", "namespace": "ns",
  *    "status": 0, "errorCode": null | "config" | "invalid" | ..., "error": null | "message",
  *    "timings": {"created": s, "scheduled": s, "started": s, "ended": s, "finished": s},
  *    "apiRequests": 6, "warm": false, "pod": null | "name",
- *    "stdout": null | "...", "stderr": null | "..."}   (stdout, stderr: warm runs)
+ *    "stdout": null | "...", "stdoutBase64": null | "...",
+ *    "stderr": null | "...", "stderrBase64": null | "..."}   (stdout, stderr: warm runs)
+ * Output is UTF-8 text; when the bytes were not (or held a NUL), each
+ * ill-formed sequence is U+FFFD and "...Base64" holds the bytes.
  */
 typedef struct gkx_session gkx_session;
 

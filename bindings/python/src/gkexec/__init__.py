@@ -9,6 +9,7 @@ Every run creates a Job and a ConfigMap in your current kubectl context and
 deletes them when it ends; see the project's README for what the sandbox is.
 """
 import atexit
+import base64
 import ctypes
 import json
 import threading
@@ -70,12 +71,29 @@ class ClusterError(GkexecError):
 _CONFIG_CODES = {"config", "invalid", "too-big", "io"}
 
 
+def _text_and_bytes(d, key):
+    """A result's text member and its bytes. Output that was not UTF-8 (or
+    held a NUL) comes with its bytes in base64 beside the text; then the
+    text is decoded from them, errors="replace", as a Python user expects."""
+    text, raw = d.get(key), d.get(key + "Base64")
+    if raw is not None:
+        data = base64.b64decode(raw)
+        return data.decode("utf-8", errors="replace"), data
+    if text is None:
+        return None, None
+    return text, text.encode()
+
+
 @dataclass
 class Result:
     """What one run produced. `ok` means the script ran and exited 0.
 
-    `output` is what the script printed. A run in a parked sandbox (`warm`,
-    see Pool) also has `stdout` and `stderr` apart, and `output` is stdout
+    `output` is what the script printed, as text: bytes that are not UTF-8
+    are decoded with errors="replace" (U+FFFD), and `output_bytes` has them
+    all, as printed. The result keeps the last `limit_bytes` of it (1 MiB
+    by default); `output_truncated` says that the start was dropped. A run
+    in a parked sandbox (`warm`, see Pool) also has `stdout` and `stderr`
+    apart (and `stdout_bytes`, `stderr_bytes`), and `output` is stdout
     followed by stderr; a Job's run has them joined in the order printed,
     and `stdout` and `stderr` are None."""
     ok: bool
@@ -93,15 +111,21 @@ class Result:
     pod: Optional[str] = None
     stdout: Optional[str] = None
     stderr: Optional[str] = None
+    output_bytes: bytes = b""
+    stdout_bytes: Optional[bytes] = None
+    stderr_bytes: Optional[bytes] = None
 
     @classmethod
     def _from_json(cls, d):
-        return cls(ok=d["ok"], exit_code=d["exitCode"], reason=d["reason"], output=d["output"],
+        output, output_bytes = _text_and_bytes(d, "output")
+        stdout, stdout_bytes = _text_and_bytes(d, "stdout")
+        stderr, stderr_bytes = _text_and_bytes(d, "stderr")
+        return cls(ok=d["ok"], exit_code=d["exitCode"], reason=d["reason"], output=output or "",
                    output_truncated=d.get("outputTruncated", False), name=d.get("name", ""),
                    namespace=d.get("namespace", ""), error=d.get("error"), error_code=d.get("errorCode"),
                    timings=d.get("timings", {}), api_requests=d.get("apiRequests", 0),
-                   warm=d.get("warm", False), pod=d.get("pod"), stdout=d.get("stdout"),
-                   stderr=d.get("stderr"))
+                   warm=d.get("warm", False), pod=d.get("pod"), stdout=stdout, stderr=stderr,
+                   output_bytes=output_bytes or b"", stdout_bytes=stdout_bytes, stderr_bytes=stderr_bytes)
 
     def raise_for_error(self):
         """Raise ConfigError or ClusterError if the run itself failed (not
@@ -216,7 +240,9 @@ def run(code: str, *, files: Optional[Dict[str, str]] = None, image: Optional[st
     image, cpu, memory, network ("none": a deny-all NetworkPolicy): the
         sandbox's shape. A parked sandbox of the same shape (see Pool) is
         used when one waits, unless cold=True; `pool` takes its shape.
-    limit_bytes: keep at most this much output.
+    limit_bytes: the result keeps the last this many bytes of output
+        (default 1 MiB; output_truncated says when more was printed);
+        on_output still gets all of it.
     on_output: called with each piece of output as it arrives.
     namespace, context, kubeconfig: as kubectl's flags.
 
