@@ -165,8 +165,18 @@ static void upgraded(curl_xfer *x)
 	char want[29];
 	size_t i;
 
-	if (!x->ws->h.upgrade_websocket || gkx__ws_accept_for(want, x->ws->key) < 0 ||
-	    strcmp(want, x->ws->h.accept)) {
+	/* RFC 6455 4.1, the client's checks of a 101, in its order. */
+	if (!x->ws->h.upgrade_websocket) {
+		fail(x, GKX_EPROTO, "the server switched protocols without \"Upgrade: websocket\"",
+		     "");
+		return;
+	}
+	if (!x->ws->h.connection_upgrade) {
+		fail(x, GKX_EPROTO, "the server switched protocols without \"Connection: Upgrade\"",
+		     "");
+		return;
+	}
+	if (gkx__ws_accept_for(want, x->ws->key) < 0 || strcmp(want, x->ws->h.accept)) {
 		fail(x, GKX_EPROTO, "the server's WebSocket upgrade does not answer our key", "");
 		return;
 	}
