@@ -340,6 +340,7 @@ typedef struct gkx_exec {
 	gkx_data_cb on_stdout, on_stderr;
 	void *ud;
 	int active, finished, closed;
+	double closed_at;  /* when the status and the server's Close were both in */
 	int exit_code;     /* once finished: the command's, 0-255 */
 	char message[512]; /* the Status message */
 } gkx_exec;
