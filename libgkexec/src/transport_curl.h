@@ -50,8 +50,9 @@ typedef struct gkx__ws_io {
 } gkx__ws_io;
 /* Non-zero from it: stop reading (the stream ended). */
 typedef int (*gkx__ws_bytes_fn)(void *ud, const char *data, size_t len);
-/* Write from the start of out, in pieces, at most `budget` bytes; what was
- * written is consumed, partial writes included. 1 when bytes remain and the
+/* Write from the start of out, in pieces, until `budget` bytes are out
+ * (less than a piece more at most); what was written is consumed, partial
+ * writes included. 1 when bytes remain and the
  * socket took all it was offered (the budget ran out), 0 when all is out or
  * the socket is full, or the send's GKX_E* code. */
 int gkx__ws_write_step(gkx_buf *out, const gkx__ws_io *io, size_t budget);

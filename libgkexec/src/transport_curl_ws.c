@@ -14,8 +14,9 @@
 #include "transport_curl.h"
 
 /* Bounds, as curl bounds its own transfer loop (a few reads, then "call me
- * again"): per stream and per wait at most WS_STEP bytes are read and at
- * most WS_STEP written, so that a script printing fast to a slow reader
+ * again"): per stream and per wait at most WS_STEP bytes are read and
+ * about as many written (a step stops within the piece that reaches it,
+ * and what reading queued goes in one more piece), so that a script printing fast to a slow reader
  * cannot keep the caller from its Ctrl-C, its deadline or its other
  * streams. Writes go in pieces of WS_PIECE (a piece retried after
  * CURLE_AGAIN is never shorter, as TLS wants). What waits to be written
