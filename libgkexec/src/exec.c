@@ -18,12 +18,13 @@
 
 #include "internal.h"
 
-#define CH_STDIN   0
-#define CH_STDOUT  1
-#define CH_STDERR  2
-#define CH_STATUS  3
-#define CH_CLOSE   255
-#define STDIN_PART (32u * 1024u) /* stdin goes in messages of at most this */
+#define CH_STDIN      0
+#define CH_STDOUT     1
+#define CH_STDERR     2
+#define CH_STATUS     3
+#define CH_CLOSE      255
+#define STDIN_PART    (32u * 1024u) /* stdin goes in messages of at most this */
+#define CLOSE_GRACE_S 1.0           /* for the transport to end a closed stream */
 
 static const char *const protocols[] = { "v5.channel.k8s.io", "v4.channel.k8s.io" };
 
@@ -191,7 +192,15 @@ int gkx__exec_step(gkx_exec *e, gkx_error *err)
 	if (!q->done && !(e->status.len && e->closed))
 		return 0;
 	if (!q->done) {
-		/* The status and the server's close arrived: that is the end. */
+		/* The status and the server's Close arrived: that is the end,
+		 * but the transport answers the Close before it ends the stream
+		 * (RFC 6455 5.5.1), within a wait or two; cancelling now would
+		 * drop that answer. One that never ends it is cut off. */
+		double now = gkx__mono_now();
+		if (e->closed_at <= 0)
+			e->closed_at = now;
+		if (now - e->closed_at < CLOSE_GRACE_S)
+			return 0;
 		e->client->tp->cancel(e->client->tp_state, q);
 	}
 	e->active = 0;

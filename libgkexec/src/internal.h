@@ -390,6 +390,7 @@ typedef struct gkx_exec {
 	gkx_data_cb on_stdout, on_stderr;
 	void *ud;
 	int active, finished, closed;
+	double closed_at;  /* when the status and the server's Close were both in */
 	int exit_code;     /* once finished: the command's, 0-255 */
 	char message[512]; /* the Status message */
 } gkx_exec;
@@ -462,7 +463,8 @@ typedef struct gkx_http1_head {
 	size_t head_len;
 	long long content_length; /* -1: none given */
 	int chunked;
-	int upgrade_websocket;
+	int upgrade_websocket;  /* "Upgrade: websocket", in any case */
+	int connection_upgrade; /* "Connection:" lists the token "upgrade" */
 	long retry_after_s;
 	char accept[64];
 	char protocol[64];
@@ -477,8 +479,9 @@ int gkx__ws_encode(gkx_buf *out, int opcode, const void *data, size_t len,
 /* The server's frames, fed in any pieces: each whole message (fragments
  * joined) and each control frame (ping 9, pong 10, close 8) goes to
  * on_message; a callback that returns non-zero stops it with GKX_ECANCELED.
- * GKX_EPROTO for a frame no server may send, GKX_ETOOBIG past
- * GKX_WS_MAX_MESSAGE. */
+ * GKX_EPROTO for a frame no server may send (a Close with a 1-byte body or
+ * a code RFC 6455 7.4 does not allow on the wire too), GKX_ETOOBIG past
+ * GKX_WS_MAX_MESSAGE. Nothing after a Close is delivered. */
 typedef struct gkx_ws_decoder {
 	gkx_buf in;
 	gkx_buf message; /* fragments so far */

@@ -280,6 +280,8 @@ static int t_wait(void *state, int timeout_ms)
 
 	/* Poll first (curl shortens the wait to its own timers), then move data:
 	 * the caller sees what arrived as soon as this returns. */
+	if (gkx__curl_ws_ready(s))
+		timeout_ms = 0;
 	if (curl_multi_poll(s->multi, nfds ? fds : NULL, nfds, timeout_ms, NULL) != CURLM_OK ||
 	    curl_multi_perform(s->multi, &running) != CURLM_OK)
 		return GKX_ETRANSPORT;

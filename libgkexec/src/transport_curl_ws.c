@@ -13,6 +13,18 @@
 
 #include "transport_curl.h"
 
+/* Bounds, as curl bounds its own transfer loop (a few reads, then "call me
+ * again"): per stream and per wait at most WS_STEP bytes are read and
+ * about as many written (a step stops within the piece that reaches it,
+ * and what reading queued goes in one more piece), so that a script printing fast to a slow reader
+ * cannot keep the caller from its Ctrl-C, its deadline or its other
+ * streams. Writes go in pieces of WS_PIECE (a piece retried after
+ * CURLE_AGAIN is never shorter, as TLS wants). What waits to be written
+ * is at most GKX_WS_MAX_MESSAGE: a larger send is refused, a pong beyond
+ * it not sent (RFC 6455 5.5.3 lets a client answer only the latest ping). */
+#define WS_STEP  (64u * 1024u)
+#define WS_PIECE (16u * 1024u)
+
 enum { WS_CONNECTING, WS_UPGRADING, WS_OPEN, WS_REFUSED, WS_ENDED };
 
 struct curl_ws {
@@ -27,6 +39,8 @@ struct curl_ws {
 	gkx_ws_decoder dec;
 	int close_sent, close_received;
 	int failed;
+	int more_to_read; /* the last step stopped at its cap, not at EAGAIN */
+	CURLcode io_error;
 };
 
 static void fail(curl_xfer *x, int code, const char *what, const char *detail)
@@ -47,9 +61,77 @@ static int queue(curl_xfer *x, int opcode, const void *data, size_t len)
 {
 	unsigned char mask[4];
 
+	if (len > GKX_WS_MAX_MESSAGE || x->ws->out.len > GKX_WS_MAX_MESSAGE - len)
+		return GKX_ETOOBIG;
 	if (gkx__random_bytes(mask, sizeof(mask), NULL) < 0)
 		return GKX_ERROR;
 	return gkx__ws_encode(&x->ws->out, opcode, data, len, mask);
+}
+
+/* ---- moving bytes, a step at a time ---- */
+
+int gkx__ws_write_step(gkx_buf *out, const gkx__ws_io *io, size_t budget)
+{
+	size_t done = 0;
+	int rc = 0, full = 0;
+
+	while (!full && done < out->len && done < budget) {
+		size_t want = out->len - done < WS_PIECE ? out->len - done : WS_PIECE, n = 0;
+		rc = io->send(io->ud, out->ptr + done, want, &n);
+		full = rc != 0 || n == 0;
+		done += n; /* a partial write: the rest of the piece goes next */
+	}
+	gkx__buf_consume(out, done);
+	if (rc < 0)
+		return rc;
+	return out->len && !full ? 1 : 0;
+}
+
+int gkx__ws_read_step(const gkx__ws_io *io, size_t budget, gkx__ws_bytes_fn on_bytes, void *ud)
+{
+	char buf[16384];
+	size_t got = 0;
+
+	while (got < budget) {
+		size_t want = budget - got < sizeof(buf) ? budget - got : sizeof(buf), n = 0;
+		int rc = io->recv(io->ud, buf, want, &n);
+		if (rc != 0)
+			return rc > 0 ? 0 : rc;
+		if (n == 0)
+			return 2;
+		got += n;
+		if (on_bytes(ud, buf, n))
+			return 0;
+	}
+	return 1;
+}
+
+static int curl_io_send(void *ud, const char *data, size_t len, size_t *n)
+{
+	curl_xfer *x = ud;
+	CURLcode rc = curl_easy_send(x->easy, data, len, n);
+
+	if (rc == CURLE_AGAIN)
+		return 1;
+	if (rc != CURLE_OK) {
+		x->ws->io_error = rc;
+		return GKX_ETRANSPORT;
+	}
+	return 0;
+}
+
+static int curl_io_recv(void *ud, char *buf, size_t len, size_t *n)
+{
+	curl_xfer *x = ud;
+	CURLcode rc = curl_easy_recv(x->easy, buf, len, n);
+
+	if (rc == CURLE_AGAIN)
+		return 1;
+	if (rc != CURLE_OK) {
+		x->ws->io_error = rc;
+		return GKX_ETRANSPORT;
+	}
+	return 0;
 }
 
 /* Frames from the server: pings answered, the rest to the reader. */
@@ -58,8 +140,10 @@ static int on_frame(int kind, const char *data, size_t len, void *ud)
 	curl_xfer *x = ud;
 	gkx_http_request *req = x->req;
 
-	if (kind == 9)
-		return queue(x, 10, data, len) < 0;
+	if (kind == 9) {
+		int rc = queue(x, 10, data, len);
+		return rc < 0 && rc != GKX_ETOOBIG; /* too much waiting: no pong */
+	}
 	if (kind == 10)
 		return 0;
 	if (kind == GKX_WS_CLOSE) {
@@ -165,8 +249,18 @@ static void upgraded(curl_xfer *x)
 	char want[29];
 	size_t i;
 
-	if (!x->ws->h.upgrade_websocket || gkx__ws_accept_for(want, x->ws->key) < 0 ||
-	    strcmp(want, x->ws->h.accept)) {
+	/* RFC 6455 4.1, the client's checks of a 101, in its order. */
+	if (!x->ws->h.upgrade_websocket) {
+		fail(x, GKX_EPROTO, "the server switched protocols without \"Upgrade: websocket\"",
+		     "");
+		return;
+	}
+	if (!x->ws->h.connection_upgrade) {
+		fail(x, GKX_EPROTO, "the server switched protocols without \"Connection: Upgrade\"",
+		     "");
+		return;
+	}
+	if (gkx__ws_accept_for(want, x->ws->key) < 0 || strcmp(want, x->ws->h.accept)) {
 		fail(x, GKX_EPROTO, "the server's WebSocket upgrade does not answer our key", "");
 		return;
 	}
@@ -262,72 +356,97 @@ static void received(curl_xfer *x, const char *data, size_t len)
 	}
 }
 
+/* The socket failed: after the server's Close that is just its end. */
+static void io_failed(curl_xfer *x)
+{
+	if (x->ws->close_received) {
+		x->ws->phase = WS_ENDED;
+		return;
+	}
+	fail(x, GKX_ETRANSPORT, "WebSocket", curl_easy_strerror(x->ws->io_error));
+}
+
+static int on_socket_bytes(void *ud, const char *data, size_t len)
+{
+	curl_xfer *x = ud;
+
+	received(x, data, len);
+	/* After the server's Close nothing more is read: its echo goes first. */
+	return x->ws->phase == WS_ENDED || x->ws->close_received;
+}
+
 int gkx__curl_ws_progress(curl_state *s, curl_xfer *x)
 {
 	curl_ws *w = x->ws;
-	char buf[16384];
+	gkx__ws_io io;
+	int rc;
 
 	(void)s;
+	io.send = curl_io_send;
+	io.recv = curl_io_recv;
+	io.ud = x;
+	w->more_to_read = 0;
 	if (w->phase == WS_CONNECTING)
 		return 0;
-	while (w->phase != WS_ENDED && w->out.len) {
-		size_t n = 0;
-		CURLcode rc = curl_easy_send(x->easy, w->out.ptr, w->out.len, &n);
-		if (rc == CURLE_AGAIN)
-			break;
-		if (rc != CURLE_OK) {
-			fail(x, GKX_ETRANSPORT, "WebSocket", curl_easy_strerror(rc));
-			break;
-		}
-		gkx__buf_consume(&w->out, n);
-	}
-	/* Read until curl has nothing more: TLS may hold decrypted bytes that
-	 * the socket no longer shows. */
-	while (w->phase != WS_ENDED) {
-		size_t n = 0;
-		CURLcode rc = curl_easy_recv(x->easy, buf, sizeof(buf), &n);
-		if (rc == CURLE_AGAIN)
-			break;
-		if (rc != CURLE_OK) {
-			fail(x, GKX_ETRANSPORT, "WebSocket", curl_easy_strerror(rc));
-			break;
-		}
-		if (n == 0) {
+	if (w->phase != WS_ENDED && gkx__ws_write_step(&w->out, &io, WS_STEP) < 0)
+		io_failed(x);
+	if (w->phase != WS_ENDED) {
+		rc = gkx__ws_read_step(&io, WS_STEP, on_socket_bytes, x);
+		if (rc < 0) {
+			io_failed(x);
+		} else if (rc == 2) {
 			/* The server closed the connection: the end of a refusal's
 			 * body, or of the stream (whether it sent a close or not). */
 			if (w->phase == WS_UPGRADING)
 				fail(x, GKX_ETRANSPORT,
 				     "the connection closed during the WebSocket upgrade", "");
 			w->phase = WS_ENDED;
-			break;
+		} else if (rc == 1 && w->phase != WS_ENDED) {
+			/* Capped, not drained: TLS may hold decrypted bytes the
+			 * socket no longer shows, so the next wait must not sleep. */
+			w->more_to_read = 1;
 		}
-		received(x, buf, n);
 	}
+	/* What reading queued (a pong, the echo of the server's Close) goes
+	 * out in this step, before anyone tears the stream down. */
+	if (w->phase == WS_OPEN && w->out.len && gkx__ws_write_step(&w->out, &io, WS_PIECE) < 0)
+		io_failed(x);
 	/* Both sides said close and ours is out: done. */
 	if (w->phase == WS_OPEN && w->close_received && w->close_sent && !w->out.len)
 		w->phase = WS_ENDED;
 	return w->phase == WS_ENDED;
 }
 
+int gkx__curl_ws_ready(const curl_state *s)
+{
+	const curl_xfer *x;
+
+	for (x = s->ws; x; x = x->next)
+		if (x->ws->more_to_read && x->ws->phase != WS_ENDED)
+			return 1;
+	return 0;
+}
+
 int gkx__curl_ws_send(curl_xfer *x, int kind, const void *data, size_t len)
 {
 	curl_ws *w = x->ws;
+	gkx__ws_io io;
+	int rc;
 
 	if (w->phase != WS_OPEN || w->close_sent)
 		return GKX_EINVAL;
 	if (kind != GKX_WS_BINARY && kind != GKX_WS_TEXT && kind != GKX_WS_CLOSE)
 		return GKX_EINVAL;
+	if ((rc = queue(x, kind, data, len)) < 0)
+		return rc == GKX_ETOOBIG ? rc : GKX_ENOMEM;
 	if (kind == GKX_WS_CLOSE)
 		w->close_sent = 1;
-	if (queue(x, kind, data, len) < 0)
-		return GKX_ENOMEM;
-	/* Written at once when the socket takes it; else by the next wait(). */
-	while (w->out.len) {
-		size_t n = 0;
-		CURLcode rc = curl_easy_send(x->easy, w->out.ptr, w->out.len, &n);
-		if (rc != CURLE_OK)
-			break;
-		gkx__buf_consume(&w->out, n);
-	}
+	/* A piece now, when the socket takes it; the rest while wait() runs,
+	 * a step at a time, so that a large stdin never holds the caller. A
+	 * failure here shows in the next wait. */
+	io.send = curl_io_send;
+	io.recv = curl_io_recv;
+	io.ud = x;
+	(void)gkx__ws_write_step(&w->out, &io, WS_PIECE);
 	return 0;
 }

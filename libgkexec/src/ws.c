@@ -158,21 +158,51 @@ int gkx__ws_handshake(gkx_buf *out, char key[25], const char *url, const gkx_htt
 
 /* ---- an HTTP/1.1 answer's head ---- */
 
+/* n bytes equal a lower-case word, ignoring ASCII case (header names and
+ * the tokens RFC 6455 4.1 names are case-insensitive). */
+static int lower_eq(const char *s, size_t n, const char *word)
+{
+	size_t i;
+
+	if (strlen(word) != n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != word[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* A comma-separated header value holds the token, in any case
+ * ("Connection: keep-alive, Upgrade"). */
+static int has_token(const char *v, size_t n, const char *token)
+{
+	size_t i = 0, start, end;
+
+	while (i < n) {
+		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		start = i;
+		while (i < n && v[i] != ',')
+			i++;
+		end = i;
+		while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
+			end--;
+		if (end > start && lower_eq(v + start, end - start, token))
+			return 1;
+	}
+	return 0;
+}
+
 static int header_is(const char *line, size_t n, const char *name, const char **value, size_t *vlen)
 {
 	size_t k = strlen(name), i;
 
-	if (n <= k || line[k] != ':')
+	if (n <= k || line[k] != ':' || !lower_eq(line, k, name))
 		return 0;
-	for (i = 0; i < k; i++) {
-		char a = line[i], b = name[i];
-		if (a >= 'A' && a <= 'Z')
-			a = (char)(a - 'A' + 'a');
-		if (b >= 'A' && b <= 'Z')
-			b = (char)(b - 'A' + 'a');
-		if (a != b)
-			return 0;
-	}
 	i = k + 1;
 	while (i < n && (line[i] == ' ' || line[i] == '\t'))
 		i++;
@@ -217,7 +247,9 @@ int gkx__http1_head(gkx_http1_head *h, const char *data, size_t len)
 		else if (header_is(line, n, "sec-websocket-protocol", &value, &vlen))
 			snprintf(h->protocol, sizeof(h->protocol), "%.*s", (int)vlen, value);
 		else if (header_is(line, n, "upgrade", &value, &vlen))
-			h->upgrade_websocket = vlen == 9 && !strncmp(value, "websocket", 9);
+			h->upgrade_websocket = lower_eq(value, vlen, "websocket");
+		else if (header_is(line, n, "connection", &value, &vlen))
+			h->connection_upgrade |= has_token(value, vlen, "upgrade");
 		else if (header_is(line, n, "content-length", &value, &vlen)) {
 			long long v = 0;
 			size_t k;
@@ -226,7 +258,7 @@ int gkx__http1_head(gkx_http1_head *h, const char *data, size_t len)
 				v = v * 10 + (value[k] - '0');
 			h->content_length = k == vlen && vlen ? v : -1;
 		} else if (header_is(line, n, "transfer-encoding", &value, &vlen))
-			h->chunked = vlen >= 7 && !strncmp(value + vlen - 7, "chunked", 7);
+			h->chunked = vlen >= 7 && lower_eq(value + vlen - 7, 7, "chunked");
 		else if (header_is(line, n, "retry-after", &value, &vlen)) {
 			long v = 0;
 			size_t k;
@@ -335,6 +367,16 @@ static int deliver(gkx_ws_decoder *d, int kind, const char *data, size_t len)
 	return d->on_message ? d->on_message(kind, data, len, d->ud) : 0;
 }
 
+/* RFC 6455 7.4.1 and IANA's registry: 1004 is reserved, and 1005, 1006
+ * and 1015 stand for "no code", "no Close" and "TLS failed" and never
+ * travel in a frame; 1016-2999 are unassigned, 3000-4999 are for
+ * libraries and applications. */
+static int close_code_valid(unsigned code)
+{
+	return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+	       (code >= 3000 && code <= 4999);
+}
+
 /* One whole frame at the start of d->in: its size, or 0 when more bytes are
  * needed, or a GKX_E* code. */
 static long long frame(gkx_ws_decoder *d)
@@ -373,8 +415,13 @@ static long long frame(gkx_ws_decoder *d)
 		/* Control frames: whole, at most 125 bytes, between fragments too. */
 		if (!fin || len > 125)
 			return GKX_EPROTO;
-		if (op == GKX_WS_CLOSE)
+		if (op == GKX_WS_CLOSE) {
+			/* A body is nothing, or a code and a reason (5.5.1). */
+			if (len == 1 ||
+			    (len >= 2 && !close_code_valid((unsigned)p[head] << 8 | p[head + 1])))
+				return GKX_EPROTO;
 			d->closed = 1;
+		}
 		if (op == 9 || op == 10 || op == GKX_WS_CLOSE)
 			rc = deliver(d, op, (const char *)p + head, (size_t)len);
 		else
@@ -414,9 +461,18 @@ int gkx__ws_feed(gkx_ws_decoder *d, const char *data, size_t len)
 {
 	long long n;
 
+	/* After a Close the server may send nothing more (5.5.1): whatever
+	 * comes is dropped, never delivered. */
+	if (d->closed)
+		return 0;
 	if (gkx__buf_put(&d->in, data, len) < 0)
 		return GKX_ENOMEM;
-	while ((n = frame(d)) > 0)
+	while ((n = frame(d)) > 0) {
 		gkx__buf_consume(&d->in, (size_t)n);
+		if (d->closed) {
+			d->in.len = 0;
+			break;
+		}
+	}
 	return n < 0 ? (int)n : 0;
 }

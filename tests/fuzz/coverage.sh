@@ -12,7 +12,7 @@ cd "$root"
 corpora=$(cd "${1:-build-fuzz/corpus}" && pwd)
 prof=/usr/lib/llvm-14/bin
 [ -x "$prof/llvm-cov" ] || { echo "coverage.sh needs llvm-14 (apt-get install llvm-14)" >&2; exit 1; }
-targets=(kubeconfig exec_credential status watch log)
+targets=(kubeconfig exec_credential status watch log exec http)
 cmake -S . -B build-fuzzcov -DCMAKE_C_COMPILER=clang -DGKX_E2E=OFF -DBUILD_SHARED_LIBS=OFF \
     -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-fprofile-instr-generate -fcoverage-mapping" >/dev/null
 cmake --build build-fuzzcov -j "$(nproc)" --target "${targets[@]/#/replay_}" >/dev/null
@@ -23,6 +23,8 @@ for t in "${targets[@]}"; do
     status) files=(libgkexec/src/api.c) ;;
     watch) files=(libgkexec/src/watch.c) ;;
     log) files=(libgkexec/src/run_log.c) ;;
+    exec) files=(libgkexec/src/ws.c libgkexec/src/exec.c) ;;
+    http) files=(libgkexec/src/ws.c) ;;
     esac
     [ -d "$corpora/$t" ] || { echo "== $t: no corpus in $corpora/$t"; continue; }
     LLVM_PROFILE_FILE=build-fuzzcov/$t.profraw build-fuzzcov/tests/replay_$t "$corpora/$t" >/dev/null

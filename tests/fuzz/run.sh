@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the fuzz targets with clang (ASan+UBSan+libFuzzer) and run each for
-# SECONDS (default 30), seeded from the test fixtures, with a dictionary.
+# SECONDS (default 30), seeded from the test fixtures, with a dictionary
+# (tests/fuzz/TARGET.dict, else json.dict).
 # A crash fails the run and leaves its input in build-fuzz/crashes/; turn
 # it into a regression case in tests/fuzz/regressions/TARGET/ (replayed by
 # the fuzz_regressions test).
@@ -8,7 +9,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-30}
-targets=(kubeconfig exec_credential status watch log exec)
+targets=(kubeconfig exec_credential status watch log exec http)
 [ $# -gt 1 ] && targets=("${@:2}")
 cd "$root"
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DGKX_FUZZ=ON -DGKX_E2E=OFF -DBUILD_SHARED_LIBS=OFF \
@@ -26,7 +27,9 @@ seed() { # TARGET: a fresh corpus: the committed seeds, fixtures, past crashes
 for t in "${targets[@]}"; do
     seed "$t"
     echo "== fuzz_$t for ${secs}s"
-    build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$secs" -max_len=16384 -dict=tests/fuzz/json.dict \
+    dict=tests/fuzz/json.dict
+    [ ! -f "tests/fuzz/$t.dict" ] || dict=tests/fuzz/$t.dict
+    build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$secs" -max_len=16384 -dict="$dict" \
         -artifact_prefix=build-fuzz/crashes/$t- -print_final_stats=1 build-fuzz/corpus/$t 2>&1 \
         | grep -E "^#[0-9]+.*DONE|stat::number_of_executed_units|cov:|ERROR|SUMMARY" | tail -3
     [ "${PIPESTATUS[0]}" = 0 ] || { echo "fuzz_$t found a crash: see build-fuzz/crashes/"; exit 1; }

@@ -36,6 +36,7 @@ struct fake {
 	size_t npending;
 	fake_message sent[FAKE_MAX];
 	size_t nsent;
+	size_t ncancelled;
 	void (*wait_fn)(void *);
 	void *wait_ud;
 };
@@ -238,9 +239,12 @@ static void f_cancel(void *state, gkx_http_request *req)
 	for (i = 0; i < f->npending; i++)
 		if (f->pending[i] == req) {
 			drop(f, i);
+			f->ncancelled++;
 			return;
 		}
 }
+
+size_t fake_cancelled(void) { return default_fake.ncancelled; }
 
 static int f_send(void *state, gkx_http_request *req, int kind, const void *data, size_t len)
 {

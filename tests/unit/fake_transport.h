@@ -77,6 +77,8 @@ const fake_request *fake_request_at_on(const fake *f, size_t i);
 /* What the client sent on WebSockets, in order (the data is copied). */
 size_t fake_sent(void);
 const fake_message *fake_sent_at(size_t i);
+/* Requests the client cancelled before they ended. */
+size_t fake_cancelled(void);
 /* Requests that matched no expectation (a test should assert none). */
 size_t fake_unexpected(void);
 size_t fake_unexpected_on(const fake *f);
