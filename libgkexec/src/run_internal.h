@@ -146,6 +146,9 @@ void gkx__batch_use_flag(gkx_batch *b, gkx__flag *flag);
  * aside. */
 int gkx__run_create_objects(gkx_run *r);
 int gkx__run_cleanup(gkx_run *r, gkx_error *err);
+/* Delete r->pod with no grace period, errors ignored: for a pod whose
+ * script is known to be over, after its Job was deleted. */
+void gkx__run_delete_pod_now(gkx_run *r);
 
 /* warm.c: begin returns 0 when a parked pod was claimed and the exec
  * started, 1 when there is none (the run goes cold), or an error; poll and

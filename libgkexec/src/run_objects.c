@@ -196,7 +196,7 @@ static int delete_one(gkx_run *r, const char *gv, const char *resource, const ch
  * it still thinks running left it Terminating for up to a minute on 1.20,
  * and the container has already exited. Without the right to delete pods
  * (403), the garbage collector deletes it with the Job, in its own time. */
-static void delete_pod_now(gkx_run *r)
+void gkx__run_delete_pod_now(gkx_run *r)
 {
 	gkx_buf pq = GKX_BUF_INIT;
 
@@ -217,7 +217,7 @@ static int delete_objects(gkx_run *r, gkx_error *err)
 	gkx__run_set_phase(r, GKX_PHASE_CLEANING, r->name);
 	rc = delete_one(r, "batch/v1", "jobs", "deleting Job", err);
 	if (rc == 0 && (r->marker_seen || r->via_exec) && r->pod[0] && r->cstate != C_TERMINATED)
-		delete_pod_now(r);
+		gkx__run_delete_pod_now(r);
 	if (r->network_none) {
 		rc2 = delete_one(r, "networking.k8s.io/v1", "networkpolicies",
 		                 "deleting NetworkPolicy", rc < 0 ? NULL : err);

@@ -11,6 +11,8 @@ struct gkx_session {
 	gkx_client *client;
 	char *results;
 	gkx__flag cancelled;
+	gkx_session_phase_cb on_phase;
+	void *phase_ud;
 };
 
 /* Output reaches the caller's callback as it arrives; the run itself keeps
@@ -20,6 +22,7 @@ typedef struct {
 	unsigned index;
 	gkx_session_output_cb cb;
 	void *ud;
+	gkx_run *const *run; /* set once the request is a run */
 } slot;
 
 int gkx_session_new_from_env(gkx_session **out, const char *config_json, gkx_error *err)
@@ -72,6 +75,19 @@ static int on_output(const char *data, size_t len, void *ud)
 	if (sl->cb)
 		sl->cb(sl->index, data, len, sl->ud);
 	return 0;
+}
+
+static void on_phase(gkx_phase phase, const char *detail, void *ud)
+{
+	const slot *sl = ud;
+	const gkx_run *r = *sl->run;
+
+	(void)detail;
+	if (!sl->s->on_phase)
+		return;
+	/* A warm run deletes the parked pod's Job, not one of its own name. */
+	sl->s->on_phase(sl->index, (int)phase, r->warm ? r->claim.job : r->name, r->ns,
+	                r->warm ? r->claim.pod : r->pod, sl->s->phase_ud);
 }
 
 /* The options of one request; strings point into the parsed request, which
@@ -155,6 +171,8 @@ static int make_run(gkx_run **run, gkx_session *s, const cJSON *req, slot *sl, g
 	o.output_userdata = sl;
 	o.on_stderr = on_output;
 	o.stderr_userdata = sl;
+	o.on_phase = on_phase;
+	o.phase_userdata = sl;
 	o.cold = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "cold"));
 	rc = gkx_run_new(run, s->client, &o, err);
 out:
@@ -198,6 +216,7 @@ int gkx_session_run(gkx_session *s, const char *requests_json, unsigned parallel
 		slots[i].index = (unsigned)i;
 		slots[i].cb = cb;
 		slots[i].ud = userdata;
+		slots[i].run = &runs[i];
 		if (cJSON_IsObject(req) && make_run(&runs[i], s, req, &slots[i], &errs[i]) == 0)
 			gkx_batch_add(batch, runs[i], NULL);
 		else if (!cJSON_IsObject(req))
@@ -298,6 +317,12 @@ void gkx_session_cancel(gkx_session *s)
 {
 	if (s)
 		atomic_store(&s->cancelled, 1);
+}
+
+void gkx_session_on_phase(gkx_session *s, gkx_session_phase_cb cb, void *userdata)
+{
+	s->on_phase = cb;
+	s->phase_ud = userdata;
 }
 
 void gkx_session_free(gkx_session *s)

@@ -363,6 +363,11 @@ int gkx__warm_end(gkx_run *r, gkx_error *err)
 	/* The Job: deleting only its pod would make the Job start another. */
 	rc = gkx__object_delete(r->client, r->ns, r->claim.job, "batch/v1", "jobs",
 	                        "deleting the used sandbox", err);
+	/* Then the pod at once, as a cold run's: the exec has ended, and the
+	 * 1.20 kubelet kept a used sandbox deleted with its grace period
+	 * Terminating (and running) for up to a minute after a Ctrl-C. */
+	if (rc == 0 && r->pod[0])
+		gkx__run_delete_pod_now(r);
 	r->client->cancel = saved;
 	return rc;
 }

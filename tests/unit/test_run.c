@@ -443,10 +443,34 @@ static void cancel_later(void *ud)
 		gkx_run_cancel(ud);
 }
 
+/* The last phase a run reported, and how many requests had been sent when
+ * it said it had ended. */
+static struct {
+	int last;
+	char ended_detail[64];
+	size_t requests_at_end;
+} phases;
+
+static void note_phase(gkx_phase phase, const char *detail, void *ud)
+{
+	(void)ud;
+	phases.last = (int)phase;
+	if (phase == GKX_PHASE_ENDED) {
+		snprintf(phases.ended_detail, sizeof(phases.ended_detail), "%s", detail);
+		phases.requests_at_end = fake_count();
+	}
+}
+
+static void with_phases(gkx_run_options *o)
+{
+	memset(&phases, 0, sizeof(phases));
+	o->on_phase = note_phase;
+}
+
 static void test_cancel_cleans_up(void **state)
 {
 	fixture *f = *state;
-	gkx_run *run = new_run(f, "while True: pass");
+	gkx_run *run = new_run_with(f, "while True: pass", with_phases);
 	gkx_error err;
 
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
@@ -465,6 +489,11 @@ static void test_cancel_cleans_up(void **state)
 	assert_int_equal(fake_count(), 6);
 	assert_string_equal(fake_request_at(fake_count() - 2)->method, "DELETE");
 	assert_string_equal(fake_request_at(fake_count() - 1)->method, "DELETE");
+	/* The last word: ended, once both deletes were sent (a binding that
+	 * stops waiting names what has not ended). */
+	assert_int_equal(phases.last, GKX_PHASE_ENDED);
+	assert_int_equal(phases.requests_at_end, 6);
+	assert_string_equal(phases.ended_detail, gkx_run_name(run));
 	gkx_run_free(run);
 }
 

@@ -378,6 +378,8 @@ static void warm_with(void **state, const char *protocol, int closes_stdin)
 	fake_expect_ws("/pods/sandbox-pool-aaaaaaaa-x1/exec?", protocol, 101, exchange, 4, 1, 0);
 	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}"); /* the replacement */
 	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa", 200, "{}");
+	/* The used pod at once: the 1.20 kubelet kept it Terminating otherwise. */
+	fake_expect("DELETE", "/pods/sandbox-pool-aaaaaaaa-x1?gracePeriodSeconds=0", 200, "{}");
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_error_clear(&err);
 	assert_int_equal(fake_unexpected(), 0);
@@ -416,7 +418,7 @@ static void warm_with(void **state, const char *protocol, int closes_stdin)
 		if (fake_sent_at(i)->len == 2 && (unsigned char)fake_sent_at(i)->data[0] == 255)
 			break;
 	assert_int_equal(i < fake_sent(), closes_stdin);
-	assert_int_equal(gkx_run_request_count(run), 5);
+	assert_int_equal(gkx_run_request_count(run), 6);
 	gkx_run_free(run);
 }
 
@@ -498,6 +500,7 @@ static void test_claim_race(void **state)
 	fake_expect_ws("/exec?", "v4.channel.k8s.io", 101, ok, 1, 1, 0);
 	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
 	fake_expect("DELETE", "/jobs/sandbox-pool-", 200, "{}");
+	fake_expect("DELETE", "?gracePeriodSeconds=0", 200, "{}");
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_int_equal(gkx_run_exit_code(run), 0);
 	assert_int_equal(fake_unexpected(), 0);
@@ -887,13 +890,16 @@ static void test_exec_forbidden(void **state)
 	fake_expect("PATCH", "/pods/sandbox-pool-aaaaaaaa-x1", 200, "{}");
 	fake_expect_ws("/exec?", NULL, 403, refusal, 1, 0, 0);
 	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa", 200, "{}");
+	fake_expect("DELETE", "/pods/sandbox-pool-aaaaaaaa-x1?gracePeriodSeconds=0", 200, "{}");
 	assert_int_equal(gkx_run_execute(run, &err), GKX_EFORBIDDEN);
 	assert_non_null(strstr(err.message, "cannot get resource \"pods/exec\""));
 	assert_non_null(strstr(err.message, "a warm run needs"));
 	assert_int_equal(fake_unexpected(), 0);
 	assert_int_equal(fake_unused(), 0);
 	assert_non_null(
-	        strstr(fake_request_at(fake_count() - 1)->url, "/jobs/sandbox-pool-aaaaaaaa"));
+	        strstr(fake_request_at(fake_count() - 2)->url, "/jobs/sandbox-pool-aaaaaaaa"));
+	assert_non_null(
+	        strstr(fake_request_at(fake_count() - 1)->url, "/pods/sandbox-pool-aaaaaaaa-x1"));
 	gkx_run_free(run);
 }
 

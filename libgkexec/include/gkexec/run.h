@@ -21,7 +21,8 @@ typedef enum {
 	GKX_PHASE_STARTING,     /**< pod scheduled; pulling the image, mounting */
 	GKX_PHASE_RUNNING,      /**< the script runs */
 	GKX_PHASE_CLEANING,     /**< deleting what the run created */
-	GKX_PHASE_CLAIMING      /**< looking for a parked sandbox; detail says what came of it */
+	GKX_PHASE_CLAIMING,     /**< looking for a parked sandbox; detail says what came of it */
+	GKX_PHASE_ENDED /**< over, and what it made deleted (unless keep); detail: its name */
 } gkx_phase;
 
 typedef int (*gkx_output_cb)(const char *data, size_t len, void *userdata);

@@ -62,6 +62,19 @@ GKX_API int gkx_session_run(gkx_session *session, const char *requests_json, uns
                             gkx_session_output_cb cb, void *userdata, gkx_error *err);
 
 /**
+ * What each run holds in the cluster, as it changes, so that a caller that
+ * stops waiting for a cancelled run can name what is left: called from the
+ * thread of gkx_session_run() with the request's index, the run's phase
+ * (gkx_phase in gkexec/run.h; GKX_PHASE_ENDED once what the run made is
+ * deleted), the name of the Job it made or (warm) claimed, its namespace,
+ * and its pod ("" until known). The strings are borrowed for the call.
+ * Set it between runs; NULL turns it off.
+ */
+typedef void (*gkx_session_phase_cb)(unsigned index, int phase, const char *job, const char *ns,
+                                     const char *pod, void *userdata);
+GKX_API void gkx_session_on_phase(gkx_session *session, gkx_session_phase_cb cb, void *userdata);
+
+/**
  * Parked sandboxes (gkexec/pool.h) from JSON:
  *   {"action": "fill" | "status" | "delete", "namespace": "ns",
  *    "image": ..., "cpu": ..., "memory": ..., "network": ..., (the shape)

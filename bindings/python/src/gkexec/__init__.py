@@ -12,15 +12,14 @@ import atexit
 import base64
 import ctypes
 import json
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
-from . import _lib
+from . import _call, _lib
 
 __all__ = ["run", "run_many", "Pool", "PoolStatus", "Result", "GkexecError", "ConfigError",
-           "ClusterError", "library_version", "library_path"]
+           "ClusterError", "LeftInClusterWarning", "library_version", "library_path"]
 
 _lib_handle = None
 
@@ -69,6 +68,8 @@ class ClusterError(GkexecError):
 
 
 _CONFIG_CODES = {"config", "invalid", "too-big", "io"}
+
+LeftInClusterWarning = _call.LeftInClusterWarning
 
 
 def _text_and_bytes(d, key):
@@ -173,41 +174,33 @@ def _session(namespace, context, kubeconfig):
 
 def _execute(requests: List[dict], parallel: int, namespace, context, kubeconfig,
              on_output: Optional[Callable[[int, str], None]]) -> List[Result]:
-    lib, session = _session(namespace, context, kubeconfig)
-
     def deliver(index, data, length, _ud):
         if on_output:
             on_output(index, ctypes.string_at(data, length).decode(errors="replace"))
 
-    callback = _lib.OUTPUT_CB(deliver)
-    outcome = {}
+    def held(index, phase, job, ns, pod, _ud):
+        call.on_phase(index, phase, (job or b"").decode(), (ns or b"").decode(), (pod or b"").decode())
 
-    def work():
+    def execute(lib, session):
+        # On the call's own thread, which owns the session (see _call.Call).
+        if _lib.has_phases(lib):  # what each run holds, named if a second Ctrl-C leaves it
+            lib.gkx_session_on_phase(session, phases, None)
         e = _lib.Error()
-        outcome["rc"] = lib.gkx_session_run(session, json.dumps(requests).encode(), max(1, int(parallel)),
-                                            callback, None, ctypes.byref(e))
-        outcome["error"] = e.message.decode(errors="replace")
+        rc = lib.gkx_session_run(session, payload, max(1, int(parallel)), callback, None, ctypes.byref(e))
+        return rc, e.message.decode(errors="replace"), lib.gkx_session_results(session).decode()
 
-    # The C call blocks; running it in a thread keeps the main thread free
-    # to take Ctrl-C, which then cancels the runs (they clean up first).
-    worker = threading.Thread(target=work, name="gkexec-run", daemon=True)
-    try:
-        worker.start()
-        try:
-            while worker.is_alive():
-                worker.join(0.1)
-        except KeyboardInterrupt:
-            lib.gkx_session_cancel(session)
-            worker.join()
-            raise
-        rc = outcome.get("rc", 0)
-        # A canceled batch still has a result for every request.
-        if rc < 0 and lib.gkx_error_name(rc) != b"canceled":
-            raise ConfigError(outcome["error"], lib.gkx_error_name(rc).decode())
-        return [Result._from_json(d) for d in json.loads(lib.gkx_session_results(session).decode())]
-    finally:
-        if not worker.is_alive():
-            lib.gkx_session_free(session)
+    payload = json.dumps(requests).encode()
+    callback, phases = _lib.OUTPUT_CB(deliver), _lib.PHASE_CB(held)
+    lib, session = _session(namespace, context, kubeconfig)
+    call = _call.Call(lib, session, execute)
+    call.keep(callback, phases)
+    # The C call blocks on a thread of its own, which keeps this one free to
+    # take Ctrl-C; that cancels the runs, which clean up first.
+    rc, message, results = call.result()
+    # A canceled batch still has a result for every request.
+    if rc < 0 and lib.gkx_error_name(rc) != b"canceled":
+        raise ConfigError(message, lib.gkx_error_name(rc).decode())
+    return [Result._from_json(d) for d in json.loads(results)]
 
 
 def _from_pool(pool, image, cpu, memory, network, namespace, context, kubeconfig):

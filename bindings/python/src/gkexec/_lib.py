@@ -19,6 +19,16 @@ class _Error(ctypes.Structure):
 OUTPUT_CB = ctypes.CFUNCTYPE(None, ctypes.c_uint, ctypes.POINTER(ctypes.c_char), ctypes.c_size_t,
                              ctypes.c_void_p)
 
+# (index, phase, job, namespace, pod, userdata): gkx_session_on_phase().
+PHASE_CB = ctypes.CFUNCTYPE(None, ctypes.c_uint, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
+                            ctypes.c_char_p, ctypes.c_void_p)
+
+
+def has_phases(lib):
+    """A library older than gkx_session_on_phase() still runs; an interrupt
+    then cannot name what it left."""
+    return hasattr(lib, "gkx_session_on_phase")
+
 
 def _candidates():
     env = os.environ.get("GKEXEC_LIBRARY")
@@ -64,6 +74,9 @@ def load():
     lib.gkx_session_results.argtypes = [ctypes.c_void_p]
     lib.gkx_session_cancel.restype = None
     lib.gkx_session_cancel.argtypes = [ctypes.c_void_p]
+    if has_phases(lib):
+        lib.gkx_session_on_phase.restype = None
+        lib.gkx_session_on_phase.argtypes = [ctypes.c_void_p, PHASE_CB, ctypes.c_void_p]
     lib.gkx_session_free.restype = None
     lib.gkx_session_free.argtypes = [ctypes.c_void_p]
     return lib
