@@ -187,8 +187,26 @@ int gkx__api_query(gkx_buf *url, const char *key, const char *value);
 int gkx__api_status_error(gkx_error *err, long http_status, const char *body, size_t len,
                           const char *what);
 
+/* What a request may be sent again after: every request says which. */
+typedef enum {
+	/* Sending it twice does what sending it once does: reads, deletes,
+	 * and creates of client-chosen names (the caller reads back its own
+	 * object after a 409 on a retry). Retried on 5xx, 429 and a lost
+	 * answer. */
+	GKX__RETRY_IDEMPOTENT,
+	/* Not idempotent (a claim: its 409 on a retry would hide its own
+	 * success): only a 429 or a 401, which the server answers before
+	 * acting, is sent again. After any other failure the caller finds out
+	 * by reading back what the server holds. */
+	GKX__RETRY_NEVER
+} gkx__retry;
+
 /* A complete request: method, path-with-query, optional JSON body. The body
  * of the answer lands in `resp` (may be NULL). */
+int gkx__api_send(gkx_client *c, gkx__retry policy, const char *method, const char *path_query,
+                  const char *content_type, const char *body, gkx_buf *resp, const char *what,
+                  gkx_error *err);
+/* gkx__api_send of an idempotent request. */
 int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
                   const char *content_type, const char *body, gkx_buf *resp, const char *what,
                   gkx_error *err);
