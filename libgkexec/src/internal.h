@@ -329,6 +329,7 @@ typedef struct gkx_manifest_spec {
 #define GKX_LABEL_CLAIMED_BY "sandbox-run.gkexec.dev/claimed-by"
 #define GKX_STATE_PARKED     "parked"
 #define GKX_STATE_CLAIMED    "claimed"
+#define GKX_STATE_RETIRED    "retired" /* a pool delete took it out of the pool */
 /* What a parked pod runs until it expires, and how runs exec into it. */
 #define GKX_PARK_COMMAND "exec sleep 2147483647"
 
@@ -396,6 +397,10 @@ typedef struct gkx__claim {
 int gkx__pool_init(gkx__pool *p, const char *ns, const char *image, const char *cpu,
                    const char *memory, const char *runtime_class, int network_none, long ttl_s,
                    gkx_error *err);
+/* GET a collection of the pool's objects (shape NULL: of every pool's;
+ * extra: more of the label selector, from its ',') into *out. */
+int gkx__pool_list(gkx_client *c, const char *ns, const char *gv, const char *resource,
+                   const char *shape, const char *extra, cJSON **out, gkx_error *err);
 /* Make one parked sandbox (Job; with network none, its policy and gate). */
 int gkx__pool_park(gkx_client *c, const gkx__pool *p, gkx_error *err);
 /* Claim a parked pod that can serve a run of timeout_s: 0 (out filled),

@@ -350,6 +350,8 @@ static gkx_run *warm_run(fixture *f, const char *code)
 	"non-zero exit code: exit status 3\",\"reason\":\"NonZeroExitCode\",\"details\":{" \
 	"\"causes\":[{\"reason\":\"ExitCode\",\"message\":\"3\"}]}}"
 
+#define EXIT0_MSG "\3{\"metadata\":{},\"status\":\"Success\"}"
+
 static const fake_message exchange[] = {
 	{ GKX_WS_BINARY, "\1out\n", 5 },
 	{ GKX_WS_BINARY, "\2err\n", 5 },
@@ -536,6 +538,92 @@ static gkx_run *cold_run(fixture *f)
 	o.on_phase = note_phase;
 	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
 	return run;
+}
+
+/* The claim's PATCH landed, but its answer was lost (a 500 from
+ * something in between): the claim is not sent again (its 409 would read
+ * as another client's win and leave the pod claimed by nobody); the pod
+ * is read back, its claimed-by label is this run's name, so the run uses
+ * it. */
+static void test_claim_answer_lost_but_landed(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = warm_run(f, "print(1)\n");
+	gkx_error err;
+	char mine[512];
+	static const fake_message ok[] = {
+		{ GKX_WS_BINARY, EXIT0_MSG, sizeof(EXIT0_MSG) - 1 },
+	};
+
+	snprintf(mine, sizeof(mine),
+	         "{\"metadata\":{\"name\":\"sandbox-pool-aaaaaaaa-x1\",\"labels\":{\"%s\":\"%s\","
+	         "\"%s\":\"%s\"}}}",
+	         GKX_LABEL_STATE, GKX_STATE_CLAIMED, GKX_LABEL_CLAIMED_BY, gkx_run_name(run));
+	expect_claim(f, f->pod_json);
+	fake_expect("PATCH", "/pods/sandbox-pool-aaaaaaaa-x1", 500,
+	            "{\"kind\":\"Status\",\"message\":\"injected 500\",\"code\":500}");
+	fake_expect("GET", "/pods/sandbox-pool-aaaaaaaa-x1", 200, mine);
+	fake_expect_ws("/pods/sandbox-pool-aaaaaaaa-x1/exec?", "v4.channel.k8s.io", 101, ok, 1, 1,
+	               0);
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa", 200, "{}");
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_error_clear(&err);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+	assert_true(gkx_run_warm(run));
+	assert_int_equal(gkx_run_exit_code(run), 0);
+	gkx_run_free(run);
+}
+
+/* The answer was lost and the pod is still parked (the PATCH never
+ * landed): another pod is tried. And when even the read-back fails, the
+ * pod, whose state nobody knows, is deleted rather than left claimed by
+ * nobody; the run goes on cold. */
+static void test_claim_answer_lost_not_landed(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = warm_run(f, "print(1)\n");
+	gkx_error err;
+	static const fake_message ok[] = {
+		{ GKX_WS_BINARY, EXIT0_MSG, sizeof(EXIT0_MSG) - 1 },
+	};
+	size_t i;
+
+	expect_claim(f, f->two_pods);
+	fake_expect_error("PATCH", "/pods/sandbox-pool-", GKX_ETRANSPORT);
+	fake_expect("GET", "/pods/sandbox-pool-", 200,
+	            "{\"metadata\":{\"labels\":{\"" GKX_LABEL_STATE "\":\"parked\"}}}");
+	fake_expect("PATCH", "/pods/sandbox-pool-", 200, "{}");
+	fake_expect_ws("/exec?", "v4.channel.k8s.io", 101, ok, 1, 1, 0);
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect("DELETE", "/jobs/sandbox-pool-", 200, "{}");
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+	assert_true(gkx_run_warm(run));
+	/* The second PATCH went to the other pod. */
+	assert_string_not_equal(strstr(fake_request_at(1)->url, "sandbox-pool-"),
+	                        strstr(fake_request_at(3)->url, "sandbox-pool-"));
+	gkx_run_free(run);
+
+	fake_reset();
+	run = warm_run(f, "print(1)\n");
+	expect_claim(f, f->pod_json);
+	fake_expect("PATCH", "/pods/sandbox-pool-aaaaaaaa-x1", 503, "{}");
+	for (i = 0; i < 5; i++)
+		fake_expect("GET", "/pods/sandbox-pool-aaaaaaaa-x1", 503, "{}");
+	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa?", 200, "{}");
+	fake_expect("POST", "/jobs", 201, "{\"kind\":\"Job\",\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect_open("GET", "/pods?labelSelector=job-name", 200, BOUND_POD);
+	fake_expect_open("GET", "/events?", 200, STARTED_EVENT);
+	fake_expect_ws("/pods/p/exec?", "v4.channel.k8s.io", 101, one_line, 4, 1, 0);
+	expect_exec_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+	assert_false(gkx_run_warm(run));
+	gkx_run_free(run);
 }
 
 /* No parked pod of this shape: a Job, and the phase says why. Its
@@ -820,6 +908,58 @@ static void test_exec_forbidden(void **state)
 	assert_non_null(
 	        strstr(fake_request_at(fake_count() - 1)->url, "/jobs/sandbox-pool-aaaaaaaa"));
 	gkx_run_free(run);
+}
+
+/* pool delete: each parked pod is taken out of the pool first (a 409
+ * from a status update: read again, patched again), so that no run can
+ * claim it while its Job goes; a pod a run holds is left to that run. */
+static void test_pool_delete_retires_first(void **state)
+{
+	fixture *f = *state;
+	gkx_pool_options po = GKX_POOL_OPTIONS_INIT;
+	gkx_error err;
+	unsigned n = 0;
+	size_t i;
+	const fake_request *patch;
+#define POD_IN(name, job, state, rv)                                                        \
+	"{\"metadata\":{\"name\":\"" name "\",\"resourceVersion\":\"" rv                    \
+	"\",\"labels\":{\"" GKX_LABEL_RUN "\":\"" job "\",\"" GKX_LABEL_STATE "\":\"" state \
+	"\"}}}"
+
+	fake_expect("GET", "/pods?labelSelector=", 200,
+	            "{\"items\":[" POD_IN("a-1", "a", "parked",
+	                                  "10") "," POD_IN("b-1", "b", "claimed", "11") "]}");
+	fake_expect("PATCH", "/pods/a-1", 409, "{\"kind\":\"Status\",\"code\":409}");
+	fake_expect("GET", "/pods/a-1", 200, POD_IN("a-1", "a", "parked", "12"));
+	fake_expect("PATCH", "/pods/a-1", 200, "{}");
+	fake_expect("GET", "/jobs?labelSelector=", 200,
+	            "{\"items\":[{\"metadata\":{\"name\":\"a\"}},{\"metadata\":{\"name\":"
+	            "\"b\"}},{\"metadata\":{\"name\":\"c\"}}]}");
+	fake_expect("DELETE", "/jobs/a?", 200, "{}");
+	fake_expect("DELETE", "/jobs/c?", 200, "{}");
+	assert_int_equal(gkx_pool_delete(f->client, &po, 0, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+	patch = fake_request_at(3);
+	assert_non_null(strstr(patch->body, "\"resourceVersion\":\"12\""));
+	assert_non_null(strstr(patch->body, "\"" GKX_LABEL_STATE "\":\"retired\""));
+	for (i = 0; i < fake_count(); i++)
+		assert_null(strstr(fake_request_at(i)->url, "/jobs/b"));
+
+	/* A run claimed the pod between the list and the patch: its Job stays. */
+	fake_reset();
+	fake_expect("GET", "/pods?labelSelector=", 200,
+	            "{\"items\":[" POD_IN("a-1", "a", "parked", "10") "]}");
+	fake_expect("PATCH", "/pods/a-1", 409, "{\"kind\":\"Status\",\"code\":409}");
+	fake_expect("GET", "/pods/a-1", 200, POD_IN("a-1", "a", "claimed", "13"));
+	fake_expect("GET", "/jobs?labelSelector=", 200,
+	            "{\"items\":[{\"metadata\":{\"name\":\"a\"}}]}");
+	assert_int_equal(gkx_pool_delete(f->client, &po, 0, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+#undef POD_IN
 }
 
 /* A pod with our labels but not our hardening is never used: each
@@ -1144,6 +1284,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_warm_v4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_warm_v5, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_answer_lost_but_landed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_answer_lost_not_landed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_pool_goes_cold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_without_exec_right, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_exec_oom, setup, teardown),
@@ -1152,6 +1294,7 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_exec_forbidden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_planted_pod_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_delete_retires_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_joins_for_a_job, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_python, setup, teardown),
