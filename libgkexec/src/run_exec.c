@@ -171,9 +171,9 @@ static int decide_after_signal(gkx_run *r, int exec_rc)
 	gone = r->pod_deleted || !strcmp(r->pod_reason, "Evicted");
 	if (!gone && r->cstate != C_TERMINATED && now - r->exec_ended_at < GKX_REASON_WAIT_S)
 		return 0;
-	if (exec_rc < 0 && r->pod_deleted &&
-	    now + GKX_REASON_WAIT_S + GKX_CLIENT_GRACE_S >= r->deadline) {
-		/* The Job's deadline took the pod. */
+	if (r->pod_deleted && now + GKX_REASON_WAIT_S + GKX_CLIENT_GRACE_S >= r->deadline) {
+		/* The Job's deadline took the pod (it may come a moment before
+		 * the client's own): not a deletion by someone else. */
 		gkx__run_set_reason(r, "DeadlineExceeded");
 		return 1;
 	}
