@@ -1161,6 +1161,19 @@ static void test_pool_delete_retires_first(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(fake_unexpected(), 0);
 	assert_int_equal(fake_unused(), 0);
+
+	/* A user who may not patch pods still deletes the Jobs, as before. */
+	fake_reset();
+	fake_expect("GET", "/pods?labelSelector=", 200,
+	            "{\"items\":[" POD_IN("a-1", "a", "parked", "10") "]}");
+	fake_expect("PATCH", "/pods/a-1", 403, "{\"kind\":\"Status\",\"code\":403}");
+	fake_expect("GET", "/jobs?labelSelector=", 200,
+	            "{\"items\":[{\"metadata\":{\"name\":\"a\"}}]}");
+	fake_expect("DELETE", "/jobs/a?", 200, "{}");
+	assert_int_equal(gkx_pool_delete(f->client, &po, 0, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
 #undef POD_IN
 }
 
