@@ -149,7 +149,10 @@ int gkx__run_cleanup(gkx_run *r, gkx_error *err);
 
 /* warm.c: begin returns 0 when a parked pod was claimed and the exec
  * started, 1 when there is none (the run goes cold), or an error; poll and
- * end as for a Job. The bootstrap and its input are exposed for tests. */
+ * end as for a Job. A claimed sandbox that fails before the code is sent
+ * is given up in begin or poll, which then go on with
+ * gkx__run_begin_cold (r->warm is 0 from there). The bootstrap and its
+ * input are exposed for tests. */
 int gkx__warm_begin(gkx_run *r);
 int gkx__warm_poll(gkx_run *r);
 int gkx__warm_end(gkx_run *r, gkx_error *err);
