@@ -67,7 +67,12 @@ runner_token || { fail "no ServiceAccount token"; finish; }
 start_proxy
 echo 'import sys; print("hello"); sys.exit(3)' >"$WORK/three.py"
 P="/api/v1/namespaces/$NS/pods"
-prun() { KUBECONFIG="$WORK/proxied.yaml" "$PLUGIN" --image "$IMAGE" "$@" >"$WORK/out" 2>"$WORK/err"; rc=$?; }
+prun() {
+    local t0=$SECONDS
+    KUBECONFIG="$WORK/proxied.yaml" "$PLUGIN" --image "$IMAGE" "$@" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    secs=$((SECONDS - t0))
+}
 # faulty RULES: install the rules, with a pool of one parked sandbox.
 faulty() {
     pool create --size 1 >/dev/null 2>&1
@@ -89,6 +94,9 @@ expect_out "hello
 " "exec upgrade never answered"
 expect_err_contains "gave up the parked sandbox" "exec upgrade never answered"
 expect_err_contains "no answer within 5 s" "exec upgrade never answered"
+# The proxy holds the upgrade 30 s: a run that waited for it took that long.
+[ "$secs" -lt 20 ] && pass "exec upgrade never answered: over in $secs s" ||
+    fail "exec upgrade never answered: took $secs s"
 echo '[]' >"$WORK/rules.json"
 pool delete --all -q >/dev/null 2>&1
 expect_no_leftovers "exec upgrade never answered" 120
