@@ -108,6 +108,16 @@ static int write_err(const char *data, size_t len, void *ud)
 	return 0;
 }
 
+/* What a reason of a script that did not end by itself means. */
+static const char *reason_text(const char *reason)
+{
+	if (!strcmp(reason, "PodDeleted"))
+		return ": the sandbox's pod was deleted while the script ran";
+	if (!strcmp(reason, "Evicted"))
+		return ": the node evicted the sandbox's pod";
+	return "";
+}
+
 static void on_phase(gkx_phase phase, const char *detail, void *ud)
 {
 	static const char *const names[] = { "",         "creating", "waiting for a node",
@@ -484,8 +494,8 @@ int main(int argc, char **argv)
 		status = gkx_run_exit_code(run);
 		if (!o.quiet && strcmp(gkx_run_reason(run), "Completed") &&
 		    strcmp(gkx_run_reason(run), "Error"))
-			fprintf(stderr, "sandbox-run: %s (exit code %d)\n", gkx_run_reason(run),
-			        status);
+			fprintf(stderr, "sandbox-run: %s%s (exit code %d)\n", gkx_run_reason(run),
+			        reason_text(gkx_run_reason(run)), status);
 		if (o.keep)
 			print_kept(run, network_none);
 	}

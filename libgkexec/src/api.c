@@ -255,12 +255,18 @@ int gkx__api_pause(gkx_client *c, long ms)
 	return 0;
 }
 
-static int retryable(const gkx_http_request *req)
+/* Whether to send a failed request again. A 429 was refused before the
+ * server did anything, so any request may go again; a 5xx or a lost
+ * answer may come after the server acted, so only an idempotent one. */
+static int retryable(const gkx_http_request *req, gkx__retry policy)
 {
+	if (!req->error && req->status == 429)
+		return 1;
+	if (policy != GKX__RETRY_IDEMPOTENT)
+		return 0;
 	if (req->error)
 		return req->error == GKX_ETRANSPORT || req->error == GKX_ETIMEOUT;
-	return req->status == 429 || req->status == 500 || req->status == 502 ||
-	       req->status == 503 || req->status == 504;
+	return req->status == 500 || req->status == 502 || req->status == 503 || req->status == 504;
 }
 
 /* How long before attempt n+1: the server's Retry-After when it gave one
@@ -274,7 +280,7 @@ static long backoff_ms(const gkx_http_request *req, int attempt)
 	return 200L << attempt;
 }
 
-int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
+int gkx__api_send(gkx_client *c, gkx__retry policy, const char *method, const char *path_query,
                   const char *content_type, const char *body, gkx_buf *resp, const char *what,
                   gkx_error *err)
 {
@@ -326,10 +332,9 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
 			refreshed = 1;
 			continue;
 		}
-		/* Every request we send is idempotent: reads, deletes, and creates
-		 * of client-chosen names (the caller treats a 409 after a retry as
-		 * its own object), so failures that may pass are tried again. */
-		if (retryable(req) && attempt + 1 < API_MAX_ATTEMPTS) {
+		/* The caller said whether the request may be sent twice (see
+		 * gkx__retry): failures that may pass are tried again. */
+		if (retryable(req, policy) && attempt + 1 < API_MAX_ATTEMPTS) {
 			if ((rc = gkx__api_pause(c, backoff_ms(req, attempt))) < 0) {
 				rc = gkx__error_set(err, rc, "%s: canceled", what);
 				break;
@@ -349,6 +354,14 @@ int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
 	gkx__buf_free(&url);
 	gkx__buf_free(&local);
 	return rc;
+}
+
+int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
+                  const char *content_type, const char *body, gkx_buf *resp, const char *what,
+                  gkx_error *err)
+{
+	return gkx__api_send(c, GKX__RETRY_IDEMPOTENT, method, path_query, content_type, body, resp,
+	                     what, err);
 }
 
 int gkx__api_stream_start(gkx_client *c, gkx__request *req, gkx_buf *url, const char *path_query,

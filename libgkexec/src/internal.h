@@ -237,8 +237,26 @@ int gkx__api_query(gkx_buf *url, const char *key, const char *value);
 int gkx__api_status_error(gkx_error *err, long http_status, const char *body, size_t len,
                           const char *what);
 
+/* What a request may be sent again after: every request says which. */
+typedef enum {
+	/* Sending it twice does what sending it once does: reads, deletes,
+	 * and creates of client-chosen names (the caller reads back its own
+	 * object after a 409 on a retry). Retried on 5xx, 429 and a lost
+	 * answer. */
+	GKX__RETRY_IDEMPOTENT,
+	/* Not idempotent (a claim: its 409 on a retry would hide its own
+	 * success): only a 429 or a 401, which the server answers before
+	 * acting, is sent again. After any other failure the caller finds out
+	 * by reading back what the server holds. */
+	GKX__RETRY_NEVER
+} gkx__retry;
+
 /* A complete request: method, path-with-query, optional JSON body. The body
  * of the answer lands in `resp` (may be NULL). */
+int gkx__api_send(gkx_client *c, gkx__retry policy, const char *method, const char *path_query,
+                  const char *content_type, const char *body, gkx_buf *resp, const char *what,
+                  gkx_error *err);
+/* gkx__api_send of an idempotent request. */
 int gkx__api_call(gkx_client *c, const char *method, const char *path_query,
                   const char *content_type, const char *body, gkx_buf *resp, const char *what,
                   gkx_error *err);
@@ -361,6 +379,7 @@ typedef struct gkx_manifest_spec {
 #define GKX_LABEL_CLAIMED_BY "sandbox-run.gkexec.dev/claimed-by"
 #define GKX_STATE_PARKED     "parked"
 #define GKX_STATE_CLAIMED    "claimed"
+#define GKX_STATE_RETIRED    "retired" /* a pool delete took it out of the pool */
 /* What a parked pod runs until it expires, and how runs exec into it. */
 #define GKX_PARK_COMMAND "exec sleep 2147483647"
 
@@ -429,6 +448,10 @@ typedef struct gkx__claim {
 int gkx__pool_init(gkx__pool *p, const char *ns, const char *image, const char *cpu,
                    const char *memory, const char *runtime_class, int network_none, long ttl_s,
                    gkx_error *err);
+/* GET a collection of the pool's objects (shape NULL: of every pool's;
+ * extra: more of the label selector, from its ',') into *out. */
+int gkx__pool_list(gkx_client *c, const char *ns, const char *gv, const char *resource,
+                   const char *shape, const char *extra, cJSON **out, gkx_error *err);
 /* Make one parked sandbox (Job; with network none, its policy and gate). */
 int gkx__pool_park(gkx_client *c, const gkx__pool *p, gkx_error *err);
 /* Claim a parked pod that can serve a run of timeout_s: 0 (out filled),

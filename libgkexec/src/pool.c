@@ -1,5 +1,5 @@
 /* Parked sandboxes (see gkexec/pool.h): making them, counting them,
- * claiming one for a run, deleting them.
+ * deleting them.
  *
  * A parked sandbox is a Job of one pod, made by the manifest builders with
  * the run's own hardening, whose pod waits (GKX_PARK_COMMAND). Its labels
@@ -10,15 +10,16 @@
  * mounts ("gate"): as with a run's code ConfigMap, the pod cannot start
  * before the policy exists, and both go with the Job.
  *
- * A claim is a merge patch of the pod's labels (state: claimed) and of its
- * activeDeadlineSeconds (shortened to what the run may take), with the
- * pod's resourceVersion as a precondition: of two clients that saw the
- * same parked pod, one gets it and the other a 409 and tries another. */
-#include <math.h>
+ * Claiming one is pool_claim.c.
+ *
+ * `pool delete` takes each parked pod out of the pool the same way (its
+ * state label, with its resourceVersion as the precondition) before it
+ * deletes the Jobs: of a run and a pool delete that saw the same parked
+ * pod, one wins. A run never gets a pod that is about to be deleted, and
+ * a pool delete leaves a claimed pod to its run, which deletes it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -27,8 +28,6 @@
 #define POOL_JOB_TTL      60 /* a finished parked Job is gone a minute later */
 #define POOL_JOB_BACKSTOP 60 /* the Job's deadline, after its pod's */
 #define POOL_MAX_SIZE     100
-#define CLAIM_MARGIN_S    30 /* clocks disagree: the server-side deadline gets slack */
-#define MAX_CANDIDATES    64
 /* Bump when a parked pod changes in a way old ones must not serve. */
 #define PARK_TEMPLATE "park-1"
 
@@ -146,10 +145,8 @@ int gkx__pool_park(gkx_client *c, const gkx__pool *p, gkx_error *err)
 	return rc;
 }
 
-/* GET a collection of the pool's objects (or, with pool NULL, of every
- * pool's) into *out. */
-static int list(gkx_client *c, const char *ns, const char *gv, const char *resource,
-                const char *shape, const char *extra, cJSON **out, gkx_error *err)
+int gkx__pool_list(gkx_client *c, const char *ns, const char *gv, const char *resource,
+                   const char *shape, const char *extra, cJSON **out, gkx_error *err)
 {
 	gkx_buf pq = GKX_BUF_INIT, sel = GKX_BUF_INIT, resp = GKX_BUF_INIT;
 	int rc;
@@ -173,266 +170,6 @@ static int list(gkx_client *c, const char *ns, const char *gv, const char *resou
 	gkx__buf_free(&pq);
 	gkx__buf_free(&sel);
 	gkx__buf_free(&resp);
-	return rc;
-}
-
-/* Seconds since the epoch by the client's clock. */
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int is_true(const cJSON *j) { return cJSON_IsTrue(j); }
-
-static int has_drop_all(const cJSON *caps)
-{
-	const cJSON *d;
-
-	cJSON_ArrayForEach (d, gkx__json_at(caps, "drop", GKX__END))
-		if (cJSON_IsString(d) && !strcmp(d->valuestring, "ALL"))
-			return 1;
-	return 0;
-}
-
-/* The container's command is the parked one, and nothing else. */
-static int parks_only(const cJSON *c)
-{
-	static const char *const want[] = { "/bin/sh", "-c", GKX_PARK_COMMAND };
-	const cJSON *cmd = gkx__json_at(c, "command", GKX__END);
-	size_t i;
-
-	if (gkx__json_at(c, "args", GKX__END) || cJSON_GetArraySize(cmd) != 3)
-		return 0;
-	for (i = 0; i < 3; i++) {
-		const cJSON *w = cJSON_GetArrayItem(cmd, (int)i);
-		if (!cJSON_IsString(w) || strcmp(w->valuestring, want[i]))
-			return 0;
-	}
-	return 1;
-}
-
-int gkx__pool_pod_is_hardened(const cJSON *pod, const gkx__pool *p, char *why, size_t why_len)
-{
-	const cJSON *spec = gkx__json_at(pod, "spec", GKX__END);
-	const cJSON *c = cJSON_GetArrayItem(gkx__json_at(spec, "containers", GKX__END), 0);
-	const cJSON *sc = gkx__json_at(c, "securityContext", GKX__END);
-	const cJSON *psc = gkx__json_at(spec, "securityContext", GKX__END);
-	const cJSON *v;
-	const char *s;
-
-#define NOT(cond, what)                                     \
-	do {                                                \
-		if (cond) {                                 \
-			snprintf(why, why_len, "%s", what); \
-			return 0;                           \
-		}                                           \
-	} while (0)
-	NOT(!c || cJSON_GetArraySize(gkx__json_at(spec, "containers", GKX__END)) != 1,
-	    "not one container");
-	NOT(gkx__json_at(spec, "initContainers", GKX__END) ||
-	            gkx__json_at(spec, "ephemeralContainers", GKX__END),
-	    "other containers");
-	s = gkx__json_str(spec, "runtimeClassName", GKX__END);
-	NOT(!s || strcmp(s, p->runtime_class), "another RuntimeClass");
-	s = gkx__json_str(c, "image", GKX__END);
-	NOT(!s || strcmp(s, p->image), "another image");
-	NOT(!is_true(gkx__json_at(psc, "runAsNonRoot", GKX__END)) &&
-	            !is_true(gkx__json_at(sc, "runAsNonRoot", GKX__END)),
-	    "may run as root");
-	v = gkx__json_at(sc, "allowPrivilegeEscalation", GKX__END);
-	NOT(!cJSON_IsFalse(v), "privilege escalation allowed");
-	NOT(is_true(gkx__json_at(sc, "privileged", GKX__END)), "privileged");
-	NOT(!is_true(gkx__json_at(sc, "readOnlyRootFilesystem", GKX__END)), "writable root");
-	NOT(!has_drop_all(gkx__json_at(sc, "capabilities", GKX__END)) ||
-	            gkx__json_at(sc, "capabilities", "add", GKX__END),
-	    "capabilities kept");
-	NOT(!cJSON_IsFalse(gkx__json_at(spec, "automountServiceAccountToken", GKX__END)),
-	    "a service-account token");
-	NOT(is_true(gkx__json_at(spec, "hostNetwork", GKX__END)) ||
-	            is_true(gkx__json_at(spec, "hostPID", GKX__END)) ||
-	            is_true(gkx__json_at(spec, "hostIPC", GKX__END)),
-	    "host namespaces");
-	cJSON_ArrayForEach (v, gkx__json_at(spec, "volumes", GKX__END)) {
-		const char *name = gkx__json_str(v, "name", GKX__END);
-		int empty = gkx__json_at(v, "emptyDir", GKX__END) != NULL;
-		int cm = gkx__json_at(v, "configMap", GKX__END) != NULL;
-		NOT(!name || !((empty && (!strcmp(name, "code") || !strcmp(name, "tmp"))) ||
-		               (cm && !strcmp(name, "gate") && p->network_none)),
-		    "other volumes");
-	}
-	v = gkx__json_at(sc, "seccompProfile", "type", GKX__END);
-	if (!v)
-		v = gkx__json_at(psc, "seccompProfile", "type", GKX__END);
-	NOT(!cJSON_IsString(v) || (strcmp(v->valuestring, "RuntimeDefault") &&
-	                           strcmp(v->valuestring, "Localhost")),
-	    "no seccomp profile");
-	/* What runs beside the code in the container: only the waiting shell,
-	 * with no hooks and no environment of its own (a planted LD_PRELOAD or
-	 * proxy would see the code, or what it fetches). */
-	NOT(!parks_only(c), "another command");
-	NOT(gkx__json_at(c, "lifecycle", GKX__END) || gkx__json_at(c, "envFrom", GKX__END),
-	    "hooks or envFrom");
-	cJSON_ArrayForEach (v, gkx__json_at(c, "env", GKX__END)) {
-		const char *name = gkx__json_str(v, "name", GKX__END);
-		const char *value = gkx__json_str(v, "value", GKX__END);
-		NOT(!name || strcmp(name, "HOME") || !value || strcmp(value, "/tmp") ||
-		            gkx__json_at(v, "valueFrom", GKX__END),
-		    "another environment");
-	}
-	s = gkx__json_str(pod, "metadata", "labels", GKX_LABEL_POOL, GKX__END);
-	NOT(!s || strcmp(s, p->shape), "another pool");
-#undef NOT
-	return 1;
-}
-
-/* A parked pod that can serve a run of timeout_s: running, not going away,
- * hardened, and with enough life left. */
-static int claimable(const cJSON *pod, const gkx__pool *p, long timeout_s, double now,
-                     long *deadline_out)
-{
-	const cJSON *cs =
-	        cJSON_GetArrayItem(gkx__json_at(pod, "status", "containerStatuses", GKX__END), 0);
-	const char *phase = gkx__json_str(pod, "status", "phase", GKX__END);
-	const char *start = gkx__json_str(pod, "status", "startTime", GKX__END);
-	const cJSON *dl = gkx__json_at(pod, "spec", "activeDeadlineSeconds", GKX__END);
-	double started, age;
-	char why[64];
-
-	if (!phase || strcmp(phase, "Running") || !gkx__json_at(cs, "state", "running", GKX__END) ||
-	    gkx__json_at(pod, "metadata", "deletionTimestamp", GKX__END) || !start ||
-	    gkx__parse_time(start, &started) < 0 || !cJSON_IsNumber(dl) ||
-	    !gkx__pool_pod_is_hardened(pod, p, why, sizeof(why)))
-		return 0;
-	age = now - started;
-	if (age < 0)
-		age = 0;
-	if (dl->valuedouble - age < (double)(timeout_s + CLAIM_MARGIN_S))
-		return 0;
-	/* What the claim leaves it: the run's time from now, and slack. */
-	*deadline_out = (long)ceil(age) + timeout_s + CLAIM_MARGIN_S;
-	if ((double)*deadline_out > dl->valuedouble)
-		*deadline_out = (long)dl->valuedouble;
-	return 1;
-}
-
-static int patch_claim(gkx_client *c, const gkx__pool *p, const char *pod, const char *rv,
-                       const char *run_name, long deadline, gkx_error *err)
-{
-	gkx_buf pq = GKX_BUF_INIT, body = GKX_BUF_INIT;
-	int rc;
-
-	if (gkx__api_path(&pq, "v1", p->ns, "pods", pod, NULL) < 0 ||
-	    gkx__buf_printf(&body,
-	                    "{\"metadata\":{\"resourceVersion\":\"%s\",\"labels\":{\"%s\":\"%s\","
-	                    "\"%s\":\"%s\"}},\"spec\":{\"activeDeadlineSeconds\":%ld}}",
-	                    rv, GKX_LABEL_STATE, GKX_STATE_CLAIMED, GKX_LABEL_CLAIMED_BY, run_name,
-	                    deadline) < 0)
-		rc = gkx__error_oom(err);
-	else
-		rc = gkx__api_call(c, "PATCH", pq.ptr, "application/merge-patch+json", body.ptr,
-		                   NULL, "claiming a parked sandbox", err);
-	gkx__buf_free(&pq);
-	gkx__buf_free(&body);
-	return rc;
-}
-
-/* --network=none: the pod's policy must exist and deny everything before
- * any code goes in. */
-static int policy_in_place(gkx_client *c, const gkx__pool *p, const char *job, gkx_error *err)
-{
-	gkx_buf pq = GKX_BUF_INIT, resp = GKX_BUF_INIT;
-	cJSON *np = NULL;
-	const cJSON *types;
-	const char *sel;
-	int rc;
-
-	if (gkx__api_path(&pq, "networking.k8s.io/v1", p->ns, "networkpolicies", job, NULL) < 0) {
-		gkx__buf_free(&pq);
-		return gkx__error_oom(err);
-	}
-	rc = gkx__api_call(c, "GET", pq.ptr, NULL, NULL, &resp,
-	                   "reading the sandbox's NetworkPolicy", err);
-	if (rc == 0) {
-		np = cJSON_ParseWithLength(resp.ptr, resp.len);
-		sel = gkx__json_str(np, "spec", "podSelector", "matchLabels", GKX_LABEL_RUN,
-		                    GKX__END);
-		types = gkx__json_at(np, "spec", "policyTypes", GKX__END);
-		if (!sel || strcmp(sel, job) || cJSON_GetArraySize(types) != 2 ||
-		    gkx__json_at(np, "spec", "ingress", GKX__END) ||
-		    gkx__json_at(np, "spec", "egress", GKX__END))
-			rc = gkx__error_set(err, GKX_ESTART,
-			                    "the parked sandbox %s has no deny-all NetworkPolicy",
-			                    job);
-	}
-	cJSON_Delete(np);
-	gkx__buf_free(&pq);
-	gkx__buf_free(&resp);
-	return rc;
-}
-
-int gkx__pool_claim(gkx_client *c, const gkx__pool *p, const char *run_name, long timeout_s,
-                    gkx__claim *out, gkx_error *err)
-{
-	cJSON *pods = NULL;
-	const cJSON *pod;
-	const cJSON *cand[MAX_CANDIDATES];
-	long deadline[MAX_CANDIDATES];
-	size_t n = 0, i;
-	double now = wall_now();
-	unsigned char rnd[MAX_CANDIDATES];
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	rc = list(c, p->ns, "v1", "pods", p->shape, "," GKX_LABEL_STATE "=" GKX_STATE_PARKED, &pods,
-	          err);
-	if (rc < 0)
-		return rc;
-	cJSON_ArrayForEach (pod, gkx__json_at(pods, "items", GKX__END)) {
-		if (n < MAX_CANDIDATES && claimable(pod, p, timeout_s, now, &deadline[n]))
-			cand[n++] = pod;
-	}
-	/* Concurrent clients see the same list: each tries them in its own
-	 * random order, so that most first tries win. */
-	if (n > 1 && gkx__random_bytes(rnd, n, NULL) == 0) {
-		for (i = n - 1; i > 0; i--) {
-			size_t j = rnd[i] % (i + 1);
-			const cJSON *t = cand[i];
-			long d = deadline[i];
-			cand[i] = cand[j];
-			cand[j] = t;
-			deadline[i] = deadline[j];
-			deadline[j] = d;
-		}
-	}
-	rc = 1; /* nothing claimed yet */
-	for (i = 0; i < n; i++) {
-		const char *name = gkx__json_str(cand[i], "metadata", "name", GKX__END);
-		const char *rv = gkx__json_str(cand[i], "metadata", "resourceVersion", GKX__END);
-		const char *job =
-		        gkx__json_str(cand[i], "metadata", "labels", GKX_LABEL_RUN, GKX__END);
-		if (!name || !rv || !job)
-			continue;
-		rc = patch_claim(c, p, name, rv, run_name, deadline[i], err);
-		if (rc == GKX_ECONFLICT || rc == GKX_ENOTFOUND) {
-			rc = 1; /* another client was first, or it just went */
-			continue;
-		}
-		if (rc < 0)
-			break;
-		snprintf(out->pod, sizeof(out->pod), "%s", name);
-		snprintf(out->job, sizeof(out->job), "%s", job);
-		out->deadline_s = deadline[i];
-		if (p->network_none && (rc = policy_in_place(c, p, job, err)) < 0)
-			break; /* claimed but unusable: the caller deletes it */
-		rc = 0;
-		break;
-	}
-	cJSON_Delete(pods);
-	if (rc == 1)
-		gkx_error_clear(err);
 	return rc;
 }
 
@@ -483,8 +220,8 @@ static int count(gkx_client *c, const gkx__pool *p, gkx_pool_status *st, gkx_err
 
 	memset(st, 0, sizeof(*st));
 	snprintf(st->shape, sizeof(st->shape), "%s", p->shape);
-	if ((rc = list(c, p->ns, "batch/v1", "jobs", p->shape, NULL, &jobs, err)) < 0 ||
-	    (rc = list(c, p->ns, "v1", "pods", p->shape, NULL, &pods, err)) < 0)
+	if ((rc = gkx__pool_list(c, p->ns, "batch/v1", "jobs", p->shape, NULL, &jobs, err)) < 0 ||
+	    (rc = gkx__pool_list(c, p->ns, "v1", "pods", p->shape, NULL, &pods, err)) < 0)
 		goto out;
 	cJSON_ArrayForEach (j, gkx__json_at(jobs, "items", GKX__END)) {
 		if (!gkx__json_at(j, "metadata", "deletionTimestamp", GKX__END) &&
@@ -498,6 +235,7 @@ static int count(gkx_client *c, const gkx__pool *p, gkx_pool_status *st, gkx_err
 		        gkx__json_str(pod, "metadata", "labels", GKX_LABEL_STATE, GKX__END);
 		int running = phase && !strcmp(phase, "Running");
 		if (gkx__json_at(pod, "metadata", "deletionTimestamp", GKX__END) ||
+		    (state && !strcmp(state, GKX_STATE_RETIRED)) ||
 		    (phase && (!strcmp(phase, "Failed") || !strcmp(phase, "Succeeded")))) {
 			st->ended++;
 			continue;
@@ -555,12 +293,111 @@ int gkx_pool_fill(gkx_client *c, const gkx_pool_options *caller, gkx_pool_status
 	return 0;
 }
 
+/* Take one parked pod out of the pool (see the top): 0 done or gone, 1
+ * a run has it. A 409 can also be the kubelet's status update: the pod is
+ * read again and the patch sent again while it is still parked. */
+static int retire(gkx_client *c, const char *ns, const cJSON *pod, gkx_error *err)
+{
+	const char *name = gkx__json_str(pod, "metadata", "name", GKX__END);
+	const char *rv = gkx__json_str(pod, "metadata", "resourceVersion", GKX__END);
+	gkx_buf pq = GKX_BUF_INIT, body = GKX_BUF_INIT, resp = GKX_BUF_INIT;
+	cJSON *fresh = NULL;
+	int rc = 0, tries;
+
+	for (tries = 0; tries < 5 && name && rv; tries++) {
+		const char *state;
+		pq.len = body.len = 0;
+		if (gkx__api_path(&pq, "v1", ns, "pods", name, NULL) < 0 ||
+		    gkx__buf_printf(&body,
+		                    "{\"metadata\":{\"resourceVersion\":\"%s\",\"labels\":{"
+		                    "\"%s\":\"%s\"}}}",
+		                    rv, GKX_LABEL_STATE, GKX_STATE_RETIRED) < 0) {
+			rc = gkx__error_oom(err);
+			break;
+		}
+		rc = gkx__api_send(c, GKX__RETRY_NEVER, "PATCH", pq.ptr,
+		                   "application/merge-patch+json", body.ptr, NULL,
+		                   "taking a parked sandbox out of its pool", err);
+		/* Without the right to patch pods the Jobs are still deleted,
+		 * as before (a run may then claim a pod in that moment). */
+		if (rc == 0 || rc == GKX_ENOTFOUND || rc == GKX_EFORBIDDEN) {
+			rc = gkx__error_clear_ok(err);
+			break;
+		}
+		if (rc != GKX_ECONFLICT && rc != GKX_ETRANSPORT && rc != GKX_ETIMEOUT &&
+		    rc != GKX_EAPI)
+			break;
+		/* Lost or refused: what is the pod now? */
+		cJSON_Delete(fresh);
+		fresh = NULL;
+		rc = gkx__api_call(c, "GET", pq.ptr, NULL, NULL, &resp, "reading a parked sandbox",
+		                   err);
+		if (rc == GKX_ENOTFOUND) {
+			rc = gkx__error_clear_ok(err);
+			break;
+		}
+		if (rc < 0)
+			break;
+		fresh = cJSON_ParseWithLength(resp.ptr, resp.len);
+		state = gkx__json_str(fresh, "metadata", "labels", GKX_LABEL_STATE, GKX__END);
+		rv = gkx__json_str(fresh, "metadata", "resourceVersion", GKX__END);
+		rc = state && !strcmp(state, GKX_STATE_CLAIMED);
+		if (rc || !state || strcmp(state, GKX_STATE_PARKED))
+			break;
+	}
+	cJSON_Delete(fresh);
+	gkx__buf_free(&pq);
+	gkx__buf_free(&body);
+	gkx__buf_free(&resp);
+	return rc;
+}
+
+/* Retire the parked pods of the pool (all pools: shape NULL); *in_use
+ * gets the names of the Jobs whose pods runs have claimed. */
+static int retire_all(gkx_client *c, const char *ns, const char *shape, cJSON *in_use,
+                      gkx_error *err)
+{
+	cJSON *pods = NULL;
+	const cJSON *pod;
+	int rc;
+
+	if ((rc = gkx__pool_list(c, ns, "v1", "pods", shape, NULL, &pods, err)) < 0)
+		return rc;
+	cJSON_ArrayForEach (pod, gkx__json_at(pods, "items", GKX__END)) {
+		const char *state =
+		        gkx__json_str(pod, "metadata", "labels", GKX_LABEL_STATE, GKX__END);
+		const char *job = gkx__json_str(pod, "metadata", "labels", GKX_LABEL_RUN, GKX__END);
+		if (!job || gkx__json_at(pod, "metadata", "deletionTimestamp", GKX__END))
+			continue;
+		if (state && !strcmp(state, GKX_STATE_PARKED))
+			rc = retire(c, ns, pod, err);
+		else
+			rc = state && !strcmp(state, GKX_STATE_CLAIMED);
+		if (rc < 0)
+			break;
+		if (rc == 1 && !cJSON_AddItemToArray(in_use, cJSON_CreateString(job)))
+			rc = gkx__error_oom(err);
+	}
+	cJSON_Delete(pods);
+	return rc < 0 ? rc : 0;
+}
+
+static int named(const cJSON *names, const char *name)
+{
+	const cJSON *n;
+
+	cJSON_ArrayForEach (n, names)
+		if (cJSON_IsString(n) && !strcmp(n->valuestring, name))
+			return 1;
+	return 0;
+}
+
 int gkx_pool_delete(gkx_client *c, const gkx_pool_options *caller, int all, unsigned *deleted,
                     gkx_error *err)
 {
 	gkx_pool_options o;
 	gkx__pool p;
-	cJSON *jobs = NULL;
+	cJSON *jobs = NULL, *in_use = NULL;
 	const cJSON *j;
 	unsigned n = 0;
 	int rc;
@@ -569,11 +406,17 @@ int gkx_pool_delete(gkx_client *c, const gkx_pool_options *caller, int all, unsi
 		*deleted = 0;
 	if ((rc = pool_from_options(&p, c, caller, &o, err)) < 0)
 		return rc;
-	if ((rc = list(c, p.ns, "batch/v1", "jobs", all ? NULL : p.shape, NULL, &jobs, err)) < 0)
-		return rc;
+	if (!(in_use = cJSON_CreateArray()))
+		return gkx__error_oom(err);
+	/* The pods first: from here on no run can claim one; then the Jobs,
+	 * but those of pods that runs hold: the runs delete them. */
+	if ((rc = retire_all(c, p.ns, all ? NULL : p.shape, in_use, err)) < 0 ||
+	    (rc = gkx__pool_list(c, p.ns, "batch/v1", "jobs", all ? NULL : p.shape, NULL, &jobs,
+	                         err)) < 0)
+		goto out;
 	cJSON_ArrayForEach (j, gkx__json_at(jobs, "items", GKX__END)) {
 		const char *name = gkx__json_str(j, "metadata", "name", GKX__END);
-		if (!name)
+		if (!name || named(in_use, name))
 			continue;
 		/* The Job's pod, NetworkPolicy and gate go with it. */
 		rc = gkx__object_delete(c, p.ns, name, "batch/v1", "jobs", "deleting a sandbox",
@@ -582,7 +425,9 @@ int gkx_pool_delete(gkx_client *c, const gkx_pool_options *caller, int all, unsi
 			break;
 		n++;
 	}
+out:
 	cJSON_Delete(jobs);
+	cJSON_Delete(in_use);
 	if (deleted)
 		*deleted = n;
 	return rc;

@@ -310,6 +310,13 @@ int gkx__run_begin(gkx_run *r)
 		if (rc <= 0)
 			return rc;
 	}
+	return gkx__run_begin_cold(r);
+}
+
+int gkx__run_begin_cold(gkx_run *r)
+{
+	int rc;
+
 	/* The code goes in by exec where the transport can (WebSockets) and
 	 * the caller may; a kept run's container runs it itself, so that its
 	 * log stays to be read. */

@@ -37,12 +37,6 @@
 #define EXEC_RETRY_S   0.05
 #define SAFETY_FIRST_S 0.5
 #define SAFETY_MAX_S   2.0
-/* An attempt whose stream has not opened by then is dropped and made
- * again: no request of the run may wait without bound. */
-#define EXEC_OPEN_S 5.0
-/* A process ended by a signal: the pod status may still say OOMKilled
- * (the kubelet's next relist, a second at most, and the watch). */
-#define REASON_WAIT_S 2.5
 
 static int on_event(const char *type, cJSON *ev, void *ud)
 {
@@ -149,31 +143,105 @@ static int start_over_without_exec(gkx_run *r)
 	return gkx__run_watch_start(r);
 }
 
+/* Why the pod went, in its own words: the kubelet's eviction message,
+ * or who may have deleted it. */
+static const char *gone_reason(const gkx_run *r)
+{
+	return !strcmp(r->pod_reason, "Evicted") ? "Evicted" : "PodDeleted";
+}
+
 /* The exec ended with a status of 128 or more, or was cut: the pod's own
- * status says whether the memory limit killed it. 1 when decided. */
+ * status says whether the memory limit killed it, or the pod was deleted
+ * or evicted under the script. 1 when decided. */
 static int decide_after_signal(gkx_run *r, int exec_rc)
 {
+	double now = gkx__mono_now();
+	int gone;
+
+	if (r->warm && r->cstate != C_TERMINATED && !r->pod_deleted && now >= r->next_pod_read) {
+		/* No watch on a parked pod: a few reads instead. */
+		r->next_pod_read = now + 0.8;
+		gkx__run_read_pod(r, r->pod);
+	}
 	if (r->cstate == C_TERMINATED && !strcmp(r->term_reason, "OOMKilled")) {
 		r->exit_code = 137;
 		gkx__run_set_reason(r, "OOMKilled");
 		return 1;
 	}
-	if (r->cstate != C_TERMINATED && gkx__mono_now() - r->exec_ended_at < REASON_WAIT_S)
+	gone = r->pod_deleted || !strcmp(r->pod_reason, "Evicted");
+	if (!gone && r->cstate != C_TERMINATED && now - r->exec_ended_at < GKX_REASON_WAIT_S)
 		return 0;
-	if (exec_rc < 0 && r->pod_deleted &&
-	    gkx__mono_now() + REASON_WAIT_S + GKX_CLIENT_GRACE_S >= r->deadline) {
-		/* The Job's deadline took the pod. */
+	if (r->pod_deleted && now + GKX_REASON_WAIT_S + GKX_CLIENT_GRACE_S >= r->deadline) {
+		/* The Job's deadline took the pod (it may come a moment before
+		 * the client's own): not a deletion by someone else. */
 		gkx__run_set_reason(r, "DeadlineExceeded");
 		return 1;
 	}
-	if (exec_rc < 0) {
-		/* Cut with no status, and no OOM to explain it. */
+	if (gone) {
+		/* Not the script's doing: the reason says who ended it. */
+		gkx__run_set_reason(r, gone_reason(r));
+		if (exec_rc == 0) {
+			r->exit_code = r->exec.exit_code;
+			return 1;
+		}
 		*r->err = r->exec_last;
+		gkx__error_prefix(r->err, "the sandbox's pod %s was %s while the script ran%s%s",
+		                  r->pod, r->pod_deleted ? "deleted" : "evicted",
+		                  r->pod_message[0] ? ": " : "", r->pod_message);
+		return r->err->code;
+	}
+	if (exec_rc < 0) {
+		/* Cut with no status, and nothing in the pod to explain it. */
+		*r->err = r->exec_last;
+		gkx__run_set_reason(r, "ConnectionLost");
+		gkx__error_prefix(r->err,
+		                  "the connection to the sandbox broke after its code was sent; "
+		                  "the script's end is unknown, and it is not run again (%s "
+		                  "is deleted)",
+		                  r->pod);
 		return exec_rc;
 	}
 	r->exit_code = r->exec.exit_code;
 	gkx__run_set_reason(r, "Error");
 	return 1;
+}
+
+int gkx__run_exec_ended(gkx_run *r, int rc, double now)
+{
+	if (r->exec_ended_at > 0)
+		return decide_after_signal(r, r->exec_last.code);
+	if (rc == 0)
+		return 0;
+	if (rc == 1 && r->exec.exit_code < 128) {
+		gkx__run_exec_exited(r);
+		return 1;
+	}
+	/* Ended by a signal, or cut: the memory limit, perhaps. */
+	gkx__run_note_end(r);
+	r->exec_ended_at = now;
+	r->exec_last = *r->err;
+	if (rc == 1)
+		r->exec_last.code = 0;
+	gkx_error_clear(r->err);
+	return decide_after_signal(r, r->exec_last.code);
+}
+
+int gkx__run_exec_opening(gkx_run *r, double now)
+{
+	int rc;
+
+	if (gkx__exec_protocol(&r->exec))
+		return 1;
+	if (!r->exec.req.http.done && now - r->exec_tried_at > GKX_EXEC_OPEN_S)
+		return gkx__error_set(r->err, GKX_ETIMEOUT, "exec in %s: no answer within %.0f s",
+		                      r->pod, GKX_EXEC_OPEN_S);
+	rc = gkx__exec_step(&r->exec, r->err);
+	if (rc == 1) /* a status before any stream: it never ran our code */
+		return gkx__error_set(r->err, GKX_ESTART, "exec in %s ended before it opened: %s",
+		                      r->pod, r->exec.message);
+	if (rc == 0 && gkx__exec_protocol(&r->exec))
+		return 1;
+	return rc;
 }
 
 /* One attempt failed before the stream opened: remember why, and try
@@ -211,7 +279,7 @@ int gkx__run_exec_poll(gkx_run *r)
 		return rc;
 	now = gkx__mono_now();
 	if (r->exec_ended_at > 0)
-		return decide_after_signal(r, r->exec_last.code);
+		return gkx__run_exec_ended(r, 0, now);
 	if (now > r->deadline - GKX_CLIENT_GRACE_S) {
 		/* The client's own deadline, as on the warm path; the Job's
 		 * activeDeadlineSeconds is the safety net. */
@@ -254,33 +322,15 @@ int gkx__run_exec_poll(gkx_run *r)
 			return attempt_failed(r, rc);
 		return 0;
 	}
-	if (!r->payload_sent && !gkx__exec_protocol(&r->exec) && !r->exec.req.http.done &&
-	    now - r->exec_tried_at > EXEC_OPEN_S)
-		return attempt_failed(r, gkx__error_set(r->err, GKX_ETIMEOUT,
-		                                        "exec in the pod: no answer within %.0f s",
-		                                        EXEC_OPEN_S));
-	if (!r->payload_sent && gkx__exec_protocol(&r->exec)) {
+	if (!r->payload_sent) {
+		rc = gkx__run_exec_opening(r, now);
+		if (rc <= 0)
+			return rc < 0 ? attempt_failed(r, rc) : 0;
 		gkx__run_stop_stream(r, &r->events); /* its work is done */
 		return gkx__warm_send_payload(r, r->pod);
 	}
 	rc = gkx__exec_step(&r->exec, r->err);
 	if (r->out_aborted)
 		return gkx__error_set(r->err, GKX_ECANCELED, "the output reader stopped the run");
-	if (rc < 0 && !r->payload_sent)
-		return attempt_failed(r, rc);
-	if (rc == 1 && r->exec.exit_code < 128) {
-		gkx__run_exec_exited(r);
-		return 1;
-	}
-	if (rc != 0) {
-		/* Ended by a signal, or cut: the memory limit, perhaps. */
-		gkx__run_note_end(r);
-		r->exec_ended_at = now;
-		r->exec_last = *r->err;
-		if (rc == 1)
-			r->exec_last.code = 0;
-		gkx_error_clear(r->err);
-		return decide_after_signal(r, r->exec_last.code);
-	}
-	return 0;
+	return gkx__run_exec_ended(r, rc, now);
 }

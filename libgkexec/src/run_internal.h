@@ -82,6 +82,9 @@ struct gkx_run {
 	int phase;
 	int cstate;
 	int pod_deleted;
+	char pod_reason[64];   /* the pod's status.reason: Evicted */
+	char pod_message[512]; /* and its message: the kubelet's */
+	double next_pod_read;  /* a warm run's next read of its pod */
 	char pod[254];
 	char rv[64];        /* last resourceVersion seen, to resume from */
 	int watch_failures; /* consecutive; reset by any event */
@@ -132,6 +135,9 @@ int gkx__run_cancelled(gkx_run *r);
  * is running; poll, after each wait, 0 to go on, 1 when done, or an error;
  * end cleans up and returns the run's status. end follows every begin. */
 int gkx__run_begin(gkx_run *r);
+/* The part of begin that makes a Job: also where a warm run goes on when
+ * its sandbox failed before the code was sent. */
+int gkx__run_begin_cold(gkx_run *r);
 int gkx__run_poll(gkx_run *r);
 int gkx__run_end(gkx_run *r, int rc);
 
@@ -152,7 +158,10 @@ void gkx__run_delete_pod_now(gkx_run *r);
 
 /* warm.c: begin returns 0 when a parked pod was claimed and the exec
  * started, 1 when there is none (the run goes cold), or an error; poll and
- * end as for a Job. The bootstrap and its input are exposed for tests. */
+ * end as for a Job. A claimed sandbox that fails before the code is sent
+ * is given up in begin or poll, which then go on with
+ * gkx__run_begin_cold (r->warm is 0 from there). The bootstrap and its
+ * input are exposed for tests. */
 int gkx__warm_begin(gkx_run *r);
 int gkx__warm_poll(gkx_run *r);
 int gkx__warm_end(gkx_run *r, gkx_error *err);
@@ -167,6 +176,25 @@ void gkx__run_exec_exited(gkx_run *r);
 
 /* run_exec.c: the poll of a cold run whose code goes in by exec. */
 int gkx__run_exec_poll(gkx_run *r);
+/* The exec that starts the code (r->exec, started at r->exec_tried_at),
+ * until the code is sent; the one policy of both paths. 1 when its
+ * stream is open (send the code now), 0 while it opens, or an error: it
+ * failed before any code went in (refused, cut, or not open within
+ * GKX_EXEC_OPEN_S), so the sandbox may be tried again or given up. */
+int gkx__run_exec_opening(gkx_run *r, double now);
+/* After the code was sent, the exec's step said rc: 0 to go on, 1 when
+ * done, or an error. An end by a signal (status 128 and up) or a cut
+ * stream waits up to GKX_REASON_WAIT_S for what the pod says: OOMKilled,
+ * deleted (PodDeleted), evicted (Evicted), or the deadline; the polls
+ * call it again while it waits (r->exec_ended_at set). Nothing is tried
+ * again. */
+int gkx__run_exec_ended(gkx_run *r, int rc, double now);
+/* An exec stream that has not opened by then is dropped: no request of
+ * a run waits without bound. */
+#define GKX_EXEC_OPEN_S 5.0
+/* A process ended by a signal: the pod status may still say why (the
+ * kubelet's next relist, a second at most, and the watch). */
+#define GKX_REASON_WAIT_S 2.5
 
 /* run_watch.c */
 int gkx__run_watch_start(gkx_run *r);
@@ -174,6 +202,10 @@ int gkx__run_watch_start(gkx_run *r);
 int gkx__run_watch_step(gkx_run *r);
 /* Why the pod has not started, for the start timeout's message. */
 int gkx__run_start_failure(gkx_run *r);
+/* Read the pod once (a warm run has no watch): what it says lands where
+ * the watch puts it (cstate, term_reason, pod_deleted, pod_reason); a
+ * pod that is gone counts as deleted. */
+int gkx__run_read_pod(gkx_run *r, const char *pod);
 
 /* result.c: the RunResult document (see README); run may be NULL when the
  * request never became a run, and status/e then say why. output and

@@ -73,6 +73,12 @@ static int on_pod_event(const char *type, cJSON *pod, void *ud)
 	if (!strcmp(type, "DELETED") ||
 	    gkx__json_at(pod, "metadata", "deletionTimestamp", GKX__END))
 		r->pod_deleted = 1;
+	if (gkx__json_str(pod, "status", "reason", GKX__END)) {
+		copy_str(r->pod_reason, sizeof(r->pod_reason),
+		         gkx__json_at(pod, "status", "reason", GKX__END));
+		copy_str(r->pod_message, sizeof(r->pod_message),
+		         gkx__json_at(pod, "status", "message", GKX__END));
+	}
 	note_scheduling(r, pod);
 	if (cJSON_IsString(gkx__json_at(pod, "spec", "nodeName", GKX__END)) &&
 	    r->timings.scheduled < 0) {
@@ -261,6 +267,29 @@ int gkx__run_watch_step(gkx_run *r)
 		                      r->waiting_message, r->image);
 	}
 	return 0;
+}
+
+int gkx__run_read_pod(gkx_run *r, const char *pod)
+{
+	gkx_buf pq = GKX_BUF_INIT, resp = GKX_BUF_INIT;
+	cJSON *j = NULL;
+	int rc;
+
+	if (gkx__api_path(&pq, "v1", r->ns, "pods", pod, NULL) < 0) {
+		gkx__buf_free(&pq);
+		return GKX_ENOMEM;
+	}
+	rc = gkx__api_call(r->client, "GET", pq.ptr, NULL, NULL, &resp, "reading the pod", NULL);
+	if (rc == GKX_ENOTFOUND) {
+		r->pod_deleted = 1;
+		rc = 0;
+	} else if (rc == 0 && (j = cJSON_ParseWithLength(resp.ptr, resp.len)) != NULL) {
+		rc = on_pod_event("MODIFIED", j, r);
+	}
+	cJSON_Delete(j);
+	gkx__buf_free(&pq);
+	gkx__buf_free(&resp);
+	return rc;
 }
 
 int gkx__run_start_failure(gkx_run *r)

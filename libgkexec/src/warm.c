@@ -232,6 +232,34 @@ static int rights_hint(gkx_run *r, int rc)
 	return rc;
 }
 
+/* The claimed sandbox failed before any code went in (its exec refused,
+ * cut, or unanswered within GKX_EXEC_OPEN_S): it is given up (its Job
+ * deleted) and the run goes on as a Job, which -v=1 shows. A missing
+ * right is the caller's to fix, and is said instead. */
+static int give_up(gkx_run *r, int rc)
+{
+	gkx_error ignored;
+	char note[700];
+
+	if (rc == GKX_EFORBIDDEN || rc == GKX_EUNAUTHORIZED || rc == GKX_ENOMEM ||
+	    rc == GKX_ECANCELED)
+		return rights_hint(r, rc);
+	snprintf(note, sizeof(note), "gave up the parked sandbox %s (%.300s): a Job instead",
+	         r->claim.pod, r->err->message);
+	gkx__exec_stop(&r->exec);
+	gkx__exec_free(&r->exec);
+	memset(&r->exec, 0, sizeof(r->exec));
+	gkx__warm_end(r, &ignored);
+	r->warm = 0;
+	memset(&r->claim, 0, sizeof(r->claim));
+	r->pod[0] = '\0';
+	r->timings.created = r->timings.scheduled = -1;
+	gkx_error_clear(r->err);
+	r->phase = 0;
+	gkx__run_set_phase(r, GKX_PHASE_CLAIMING, note);
+	return gkx__run_begin_cold(r);
+}
+
 int gkx__warm_begin(gkx_run *r)
 {
 	gkx__pool p;
@@ -263,8 +291,11 @@ int gkx__warm_begin(gkx_run *r)
 	r->phase = 0;
 	gkx__run_set_phase(r, GKX_PHASE_CLAIMING, note);
 	snprintf(r->pod, sizeof(r->pod), "%s", r->claim.pod);
+	r->exec_tried_at = gkx__mono_now();
 	rc = gkx__warm_exec_boot(r, r->claim.pod);
-	return rc < 0 ? rights_hint(r, rc) : 0;
+	if (rc == 0 && gkx__run_cancelled(r))
+		return 0; /* the poll says so, and end deletes the pod */
+	return rc < 0 ? give_up(r, rc) : 0;
 }
 
 int gkx__warm_exec_boot(gkx_run *r, const char *pod)
@@ -314,6 +345,7 @@ int gkx__warm_send_payload(gkx_run *r, const char *pod)
 
 int gkx__warm_poll(gkx_run *r)
 {
+	double now = gkx__mono_now();
 	int rc;
 
 	if (gkx__run_cancelled(r)) {
@@ -321,9 +353,18 @@ int gkx__warm_poll(gkx_run *r)
 		return gkx__error_set(r->err, GKX_ECANCELED, "interrupted; deleting %s",
 		                      r->claim.pod);
 	}
-	if (!r->payload_sent && gkx__exec_protocol(&r->exec))
+	if (r->exec_ended_at > 0)
+		return gkx__run_exec_ended(r, 0, now);
+	if (!r->payload_sent) {
+		/* The policy of the cold path's exec (run_exec.c), but a parked
+		 * pod runs already: a failure is the sandbox's, so it is given
+		 * up at once rather than tried again. */
+		rc = gkx__run_exec_opening(r, now);
+		if (rc <= 0)
+			return rc < 0 ? give_up(r, rc) : 0;
 		return gkx__warm_send_payload(r, r->claim.pod);
-	if (r->payload_sent && !r->replaced) {
+	}
+	if (!r->replaced) {
 		/* The pool keeps its size: a replacement, while the script runs.
 		 * The stream keeps flowing while this request waits. A failure
 		 * here is not the run's. */
@@ -335,13 +376,11 @@ int gkx__warm_poll(gkx_run *r)
 	rc = gkx__exec_step(&r->exec, r->err);
 	if (r->out_aborted)
 		return gkx__error_set(r->err, GKX_ECANCELED, "the output reader stopped the run");
-	if (rc < 0)
+	if (rc == GKX_EFORBIDDEN || rc == GKX_EUNAUTHORIZED)
 		return rights_hint(r, rc);
-	if (rc == 1) {
-		gkx__run_exec_exited(r);
-		return 1;
-	}
-	if (gkx__mono_now() > r->deadline - GKX_CLIENT_GRACE_S) {
+	if (rc != 0)
+		return gkx__run_exec_ended(r, rc, now);
+	if (now > r->deadline - GKX_CLIENT_GRACE_S) {
 		/* The client's own deadline; the pod's, set at the claim, is the
 		 * safety net should the client be gone. */
 		gkx__run_set_reason(r, "DeadlineExceeded");

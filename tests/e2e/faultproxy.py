@@ -4,7 +4,9 @@
 It sits between the plugin and a real API server, forwards every request
 (with the client's Authorization header), and, as the rules file says,
 answers with an injected status, resets the connection, cuts a streamed
-response short, or ends a watch with a 410 ERROR event. Every request is
+response short, or ends a watch with a 410 ERROR event; or forwards a
+request and then answers it with an injected status, as if the server's
+answer were lost after it acted ("lose"). Every request is
 logged when it arrives, as "> METHOD PATH", and again when it ends, as
 "< METHOD PATH -> STATUS|FAULT", so tests can count and inspect them.
 
@@ -16,10 +18,13 @@ any other Basic header gets 401.
 The rules file is JSON, a list of rules, re-read on every request so that a
 test can change faults between runs:
   {"match": "GET /api/v1/namespaces/ns/pods?",   # substring of "METHOD PATH"
-   "action": "status", "status": 429, "retry_after": 1,  # or "reset", "cut", "gone", "delay"
+   "action": "status", "status": 429, "retry_after": 1,  # or "reset", "cut", "gone", "delay", "lose"
    "times": 2,                                   # how often; absent: always
    "after_bytes": 200,                           # for "cut"
-   "seconds": 2}                                 # for "delay": then forward
+   "seconds": 2}                                 # for "delay": then forward; for "cut" of an
+                                                 # upgrade (exec): reset it this long after it opened
+"lose" forwards the request, reads the server's whole answer, drops it and
+answers "status" (default 500) instead.
 """
 import argparse
 import base64
@@ -155,7 +160,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if action == "delay":
             time.sleep(float(rule.get("seconds", 1)))
         if self.headers.get("Upgrade"):
-            self.tunnel(body)
+            self.tunnel(body, float(rule.get("seconds", 0)) if action == "cut" else None)
             return
         up = self.server.upstream
         conn = http.client.HTTPSConnection(up.hostname, up.port, context=self.server.up_ctx, timeout=600)
@@ -167,6 +172,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError as e:
             self.note(f"upstream failed: {e}")
             self.reset()
+            return
+        if action == "lose":
+            real = resp.status
+            resp.read()
+            conn.close()
+            status = int(rule.get("status", 500))
+            self.send_status(status, f"injected {status} (the server answered {real})")
+            self.note(f"{status} after the server answered {real} (injected)")
             return
         self.send_response(resp.status)
         for k, v in resp.getheaders():
@@ -195,9 +208,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             conn.close()
         self.note(str(resp.status))
 
-    def tunnel(self, body):
+    def tunnel(self, body, cut_after=None):
         """An upgrade (exec's WebSocket, kubectl's SPDY): the request as it
-        came, then bytes both ways until either side closes."""
+        came, then bytes both ways until either side closes; with cut_after,
+        the client's connection is reset that many seconds in."""
         up = self.server.upstream
         try:
             raw = socket.create_connection((up.hostname, up.port), timeout=600)
@@ -230,6 +244,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
         back = threading.Thread(target=pump, args=(upstream, self.connection), daemon=True)
         back.start()
+        if cut_after is not None:
+            def cut():
+                time.sleep(cut_after)
+                self.note(f"upgrade reset after {cut_after:g} s (injected)")
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                for sock in (self.connection, upstream):
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+            threading.Thread(target=cut, daemon=True).start()
         pump(self.connection, upstream)
         back.join(5)
         upstream.close()

@@ -181,6 +181,41 @@ static void test_retries(void **state)
 	gkx_config_free(cfg);
 }
 
+/* A request that is not idempotent is sent once: a 500 or a lost answer
+ * may come after the server acted, and a second try would hide that. A
+ * 429, refused before anything happened, still waits and goes again. */
+static void test_no_retry_when_not_idempotent(void **state)
+{
+	gkx_config *cfg = token_config();
+	gkx_client *c = NULL;
+	gkx_error err;
+
+	(void)state;
+	fake_reset();
+	assert_int_equal(gkx_client_new(&c, cfg, &err), 0);
+	assert_int_equal(gkx_client_set_transport(c, &fake_transport, NULL, &err), 0);
+	fake_expect("PATCH", "/p", 500, "{\"kind\":\"Status\",\"message\":\"etcd timeout\"}");
+	assert_int_equal(
+	        gkx__api_send(c, GKX__RETRY_NEVER, "PATCH", "/p", NULL, "{}", NULL, "p", &err),
+	        GKX_EAPI);
+	assert_int_equal(c->last_attempts, 1);
+	assert_int_equal(err.http_status, 500);
+	fake_expect_error("PATCH", "/p", GKX_ETRANSPORT);
+	assert_int_equal(
+	        gkx__api_send(c, GKX__RETRY_NEVER, "PATCH", "/p", NULL, "{}", NULL, "p", &err),
+	        GKX_ETRANSPORT);
+	assert_int_equal(c->last_attempts, 1);
+	fake_expect_retry_after("PATCH", "/p", 429, "{}", 0);
+	fake_expect("PATCH", "/p", 200, "{}");
+	assert_int_equal(
+	        gkx__api_send(c, GKX__RETRY_NEVER, "PATCH", "/p", NULL, "{}", NULL, "p", &err), 0);
+	assert_int_equal(c->last_attempts, 2);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+	gkx_client_free(c);
+	gkx_config_free(cfg);
+}
+
 typedef struct {
 	int calls;
 	char line[1200];
@@ -307,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_call_sends_bearer_and_parses),
 		cmocka_unit_test(test_basic_auth_header),
 		cmocka_unit_test(test_retries),
+		cmocka_unit_test(test_no_retry_when_not_idempotent),
 		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_watch_splitter),
 		cmocka_unit_test(test_strerror_and_version),

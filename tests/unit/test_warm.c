@@ -350,6 +350,8 @@ static gkx_run *warm_run(fixture *f, const char *code)
 	"non-zero exit code: exit status 3\",\"reason\":\"NonZeroExitCode\",\"details\":{" \
 	"\"causes\":[{\"reason\":\"ExitCode\",\"message\":\"3\"}]}}"
 
+#define EXIT0_MSG "\3{\"metadata\":{},\"status\":\"Success\"}"
+
 static const fake_message exchange[] = {
 	{ GKX_WS_BINARY, "\1out\n", 5 },
 	{ GKX_WS_BINARY, "\2err\n", 5 },
@@ -549,12 +551,14 @@ static void expect_exec_cleanup(void)
 }
 
 /* No parked pod of this shape: a Job, and the phase says why. */
-static char phase_note[400];
+static char phase_note[400], gave_up[800];
 static void note_phase(gkx_phase phase, const char *detail, void *ud)
 {
 	(void)ud;
 	if (phase == GKX_PHASE_CLAIMING && strstr(detail, "no parked"))
 		snprintf(phase_note, sizeof(phase_note), "%s", detail);
+	if (phase == GKX_PHASE_CLAIMING && strstr(detail, "gave up"))
+		snprintf(gave_up, sizeof(gave_up), "%s", detail);
 }
 
 #define OWNED_BY(uid) \
@@ -614,6 +618,94 @@ static gkx_run *cold_run(fixture *f)
 	o.on_phase = note_phase;
 	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
 	return run;
+}
+
+/* The claim's PATCH landed, but its answer was lost (a 500 from
+ * something in between): the claim is not sent again (its 409 would read
+ * as another client's win and leave the pod claimed by nobody); the pod
+ * is read back, its claimed-by label is this run's name, so the run uses
+ * it. */
+static void test_claim_answer_lost_but_landed(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = warm_run(f, "print(1)\n");
+	gkx_error err;
+	char mine[512];
+	static const fake_message ok[] = {
+		{ GKX_WS_BINARY, EXIT0_MSG, sizeof(EXIT0_MSG) - 1 },
+	};
+
+	snprintf(mine, sizeof(mine),
+	         "{\"metadata\":{\"name\":\"sandbox-pool-aaaaaaaa-x1\",\"labels\":{\"%s\":\"%s\","
+	         "\"%s\":\"%s\"}}}",
+	         GKX_LABEL_STATE, GKX_STATE_CLAIMED, GKX_LABEL_CLAIMED_BY, gkx_run_name(run));
+	expect_claim(f, f->pod_json);
+	fake_expect("PATCH", "/pods/sandbox-pool-aaaaaaaa-x1", 500,
+	            "{\"kind\":\"Status\",\"message\":\"injected 500\",\"code\":500}");
+	fake_expect("GET", "/pods/sandbox-pool-aaaaaaaa-x1", 200, mine);
+	fake_expect_ws("/pods/sandbox-pool-aaaaaaaa-x1/exec?", "v4.channel.k8s.io", 101, ok, 1, 1,
+	               0);
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa", 200, "{}");
+	fake_expect("DELETE", "-x1?gracePeriodSeconds=0", 200, "{}"); /* the used pod */
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_error_clear(&err);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+	assert_true(gkx_run_warm(run));
+	assert_int_equal(gkx_run_exit_code(run), 0);
+	gkx_run_free(run);
+}
+
+/* The answer was lost and the pod is still parked (the PATCH never
+ * landed): another pod is tried. And when even the read-back fails, the
+ * pod, whose state nobody knows, is deleted rather than left claimed by
+ * nobody; the run goes on cold. */
+static void test_claim_answer_lost_not_landed(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = warm_run(f, "print(1)\n");
+	gkx_error err;
+	static const fake_message ok[] = {
+		{ GKX_WS_BINARY, EXIT0_MSG, sizeof(EXIT0_MSG) - 1 },
+	};
+	size_t i;
+
+	expect_claim(f, f->two_pods);
+	fake_expect_error("PATCH", "/pods/sandbox-pool-", GKX_ETRANSPORT);
+	fake_expect("GET", "/pods/sandbox-pool-", 200,
+	            "{\"metadata\":{\"labels\":{\"" GKX_LABEL_STATE "\":\"parked\"}}}");
+	fake_expect("PATCH", "/pods/sandbox-pool-", 200, "{}");
+	fake_expect_ws("/exec?", "v4.channel.k8s.io", 101, ok, 1, 1, 0);
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect("DELETE", "/jobs/sandbox-pool-", 200, "{}");
+	fake_expect("DELETE", "?gracePeriodSeconds=0", 200, "{}"); /* the used pod */
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+	assert_true(gkx_run_warm(run));
+	/* The second PATCH went to the other pod. */
+	assert_string_not_equal(strstr(fake_request_at(1)->url, "sandbox-pool-"),
+	                        strstr(fake_request_at(3)->url, "sandbox-pool-"));
+	gkx_run_free(run);
+
+	fake_reset();
+	run = warm_run(f, "print(1)\n");
+	expect_claim(f, f->pod_json);
+	fake_expect("PATCH", "/pods/sandbox-pool-aaaaaaaa-x1", 503, "{}");
+	for (i = 0; i < 5; i++)
+		fake_expect("GET", "/pods/sandbox-pool-aaaaaaaa-x1", 503, "{}");
+	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa?", 200, "{}");
+	fake_expect("POST", "/jobs", 201, "{\"kind\":\"Job\",\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect_open("GET", "/pods?labelSelector=job-name", 200, BOUND_POD);
+	fake_expect_open("GET", "/events?", 200, STARTED_EVENT);
+	fake_expect_ws("/pods/p/exec?", "v4.channel.k8s.io", 101, one_line, 4, 1, 0);
+	expect_exec_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+	assert_false(gkx_run_warm(run));
+	gkx_run_free(run);
 }
 
 /* No parked pod of this shape: a Job, and the phase says why. Its
@@ -868,6 +960,212 @@ static void test_cold_exec_oom(void **state)
 	gkx_run_free(run);
 }
 
+/* The claimed pod's exec upgrade is never answered: after 5 s the
+ * sandbox is given up (its Job deleted), the run goes on as a Job, says
+ * so, and ends with the script's own status; not DeadlineExceeded at the
+ * end of the run's time with the script never started. */
+static void test_warm_exec_unanswered_goes_cold(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = cold_run(f);
+	gkx_error err;
+	gkx_run_timings t;
+	size_t i, gave_up_at = 0, job_at = 0;
+
+	run->timeout_s = 15;
+	gave_up[0] = '\0';
+	expect_claim(f, f->pod_json);
+	fake_expect("PATCH", "/pods/sandbox-pool-aaaaaaaa-x1", 200, "{}");
+	fake_expect_ws("/pods/sandbox-pool-aaaaaaaa-x1/exec?", NULL, 0, not_yet, 1, 0, 0);
+	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa?", 200, "{}");
+	fake_expect("DELETE", "-x1?gracePeriodSeconds=0", 200, "{}"); /* the used pod */
+	fake_expect("POST", "/jobs", 201, "{\"kind\":\"Job\",\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect_open("GET", "/pods?labelSelector=job-name", 200, BOUND_POD);
+	fake_expect_open("GET", "/events?", 200, STARTED_EVENT);
+	fake_expect_ws("/pods/p/exec?", "v4.channel.k8s.io", 101, one_line, 4, 1, 0);
+	expect_exec_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_error_clear(&err);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+	assert_false(gkx_run_warm(run));
+	assert_int_equal(gkx_run_exit_code(run), 0);
+	assert_string_equal(gkx_run_reason(run), "Completed");
+	assert_string_equal(f->out.ptr, "1\n");
+	assert_non_null(strstr(gave_up, "gave up the parked sandbox sandbox-pool-aaaaaaaa-x1"));
+	assert_non_null(strstr(gave_up, "no answer within 5 s"));
+	/* The parked pod's Job went before the run's own was made. */
+	for (i = 0; i < fake_count(); i++) {
+		const fake_request *q = fake_request_at(i);
+		if (!strcmp(q->method, "DELETE") && strstr(q->url, "/jobs/sandbox-pool-"))
+			gave_up_at = i + 1;
+		if (!strcmp(q->method, "POST") && strstr(q->url, "/jobs"))
+			job_at = i + 1;
+	}
+	assert_true(gave_up_at > 0 && job_at > gave_up_at);
+	gkx_run_get_timings(run, &t);
+	assert_true(t.started >= 5.0 && t.started < 8.0);
+	gkx_run_free(run);
+}
+
+#define KILL9                                                                                \
+	"\3{\"metadata\":{},\"status\":\"Failure\",\"message\":\"command terminated with "   \
+	"non-zero exit code: exit status 137\",\"reason\":\"NonZeroExitCode\",\"details\":{" \
+	"\"causes\":[{\"reason\":\"ExitCode\",\"message\":\"137\"}]}}"
+static const fake_message warm_killed[] = {
+	{ GKX_WS_BINARY, "\1one\n", 5 },
+	{ GKX_WS_BINARY, KILL9, sizeof(KILL9) - 1 },
+	{ GKX_WS_CLOSE, "\3\350", 2 },
+};
+/* A parked pod as a GET gives it, with STATUS and METADATA added. */
+#define PARKED_AS(meta, status)                                                    \
+	"{\"metadata\":{\"name\":\"sandbox-pool-aaaaaaaa-x1\"" meta "},\"spec\":{" \
+	"\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Running\"" status            \
+	",\"containerStatuses\":[{"                                                \
+	"\"state\":{\"running\":{}}}]}}"
+
+/* Issue 23: a parked pod deleted while a run used it (here by the garbage
+ * collector after `pool delete`): the script is killed (137), and the
+ * reason says the pod was deleted, not "Error". */
+static void test_warm_pod_deleted_under_the_run(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = warm_run(f, "import time; print('one'); time.sleep(8)\n");
+	gkx_error err;
+
+	expect_claim(f, f->pod_json);
+	fake_expect("PATCH", "/pods/sandbox-pool-aaaaaaaa-x1", 200, "{}");
+	fake_expect_ws("/pods/sandbox-pool-aaaaaaaa-x1/exec?", "v4.channel.k8s.io", 101,
+	               warm_killed, 3, 1, 0);
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect("GET", "/pods/sandbox-pool-aaaaaaaa-x1", 200,
+	            PARKED_AS(",\"deletionTimestamp\":\"2026-11-30T06:00:09Z\"", ""));
+	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa", 200, "{}");
+	fake_expect("DELETE", "-x1?gracePeriodSeconds=0", 200, "{}"); /* the used pod */
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+	assert_int_equal(gkx_run_exit_code(run), 137);
+	assert_string_equal(gkx_run_reason(run), "PodDeleted");
+	assert_string_equal(f->out.ptr, "one\n");
+	gkx_run_free(run);
+}
+
+/* The same, but the pod is gone already (404), and the stream was cut
+ * with no status: an error that names the pod and says what happened. */
+static void test_warm_pod_gone_stream_cut(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = warm_run(f, "import time; time.sleep(8)\n");
+	gkx_error err;
+	static const fake_message cut[] = { { GKX_WS_BINARY, "\1one\n", 5 } };
+
+	expect_claim(f, f->pod_json);
+	fake_expect("PATCH", "/pods/sandbox-pool-aaaaaaaa-x1", 200, "{}");
+	fake_expect_ws("/pods/sandbox-pool-aaaaaaaa-x1/exec?", "v4.channel.k8s.io", 101, cut, 1, 1,
+	               0);
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect("GET", "/pods/sandbox-pool-aaaaaaaa-x1", 404,
+	            "{\"kind\":\"Status\",\"reason\":\"NotFound\",\"code\":404}");
+	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa", 200, "{}");
+	fake_expect("DELETE", "-x1?gracePeriodSeconds=0", 200, "{}"); /* the used pod */
+	assert_true(gkx_run_execute(run, &err) < 0);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+	assert_string_equal(gkx_run_reason(run), "PodDeleted");
+	assert_non_null(
+	        strstr(err.message, "sandbox-pool-aaaaaaaa-x1 was deleted while the script ran"));
+	gkx_run_free(run);
+}
+
+/* Killed for memory: the pod status, a read or two later, says so, as on
+ * the cold path (it was "Error"). */
+static void test_warm_oom(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = warm_run(f, "x = ' ' * 2**40\n");
+	gkx_error err;
+	static const char oom[] =
+	        "{\"metadata\":{\"name\":\"sandbox-pool-aaaaaaaa-x1\"},\"status\":{\"phase\":"
+	        "\"Failed\",\"containerStatuses\":[{\"state\":{\"terminated\":{\"exitCode\":137,"
+	        "\"reason\":\"OOMKilled\"}}}]}}";
+
+	expect_claim(f, f->pod_json);
+	fake_expect("PATCH", "/pods/sandbox-pool-aaaaaaaa-x1", 200, "{}");
+	fake_expect_ws("/pods/sandbox-pool-aaaaaaaa-x1/exec?", "v4.channel.k8s.io", 101,
+	               warm_killed, 3, 1, 0);
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect("GET", "/pods/sandbox-pool-aaaaaaaa-x1", 200, PARKED_AS("", ""));
+	fake_expect("GET", "/pods/sandbox-pool-aaaaaaaa-x1", 200, oom);
+	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa", 200, "{}");
+	fake_expect("DELETE", "-x1?gracePeriodSeconds=0", 200, "{}"); /* the used pod */
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+	assert_int_equal(gkx_run_exit_code(run), 137);
+	assert_string_equal(gkx_run_reason(run), "OOMKilled");
+	gkx_run_free(run);
+}
+
+/* Evicted by the kubelet: the reason, and the kubelet's own message. */
+static void test_warm_evicted(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = warm_run(f, "open('/tmp/x','w').write(' ' * 2**30)\n");
+	gkx_error err;
+	static const fake_message cut[] = { { GKX_WS_BINARY, "\1one\n", 5 } };
+
+	expect_claim(f, f->pod_json);
+	fake_expect("PATCH", "/pods/sandbox-pool-aaaaaaaa-x1", 200, "{}");
+	fake_expect_ws("/pods/sandbox-pool-aaaaaaaa-x1/exec?", "v4.channel.k8s.io", 101, cut, 1, 1,
+	               0);
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
+	fake_expect("GET", "/pods/sandbox-pool-aaaaaaaa-x1", 200,
+	            PARKED_AS("", ",\"reason\":\"Evicted\",\"message\":\"Pod ephemeral local "
+	                          "storage usage exceeds the total limit of containers 128Mi.\""));
+	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa", 200, "{}");
+	fake_expect("DELETE", "-x1?gracePeriodSeconds=0", 200, "{}"); /* the used pod */
+	assert_true(gkx_run_execute(run, &err) < 0);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+	assert_string_equal(gkx_run_reason(run), "Evicted");
+	assert_non_null(strstr(err.message, "was evicted while the script ran: Pod ephemeral local "
+	                                    "storage usage exceeds"));
+	gkx_run_free(run);
+}
+
+/* The stream is cut after the code was sent and the pod is fine: nothing
+ * is tried again (the script may have run), the reason says the
+ * connection was lost, and the pod's Job is deleted. */
+static void test_warm_stream_cut(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = warm_run(f, "import time; time.sleep(8)\n");
+	gkx_error err;
+	static const fake_message cut[] = { { GKX_WS_BINARY, "\1one\n", 5 } };
+	size_t i, execs = 0;
+
+	expect_claim(f, f->pod_json);
+	fake_expect("PATCH", "/pods/sandbox-pool-aaaaaaaa-x1", 200, "{}");
+	fake_expect_ws("/pods/sandbox-pool-aaaaaaaa-x1/exec?", "v4.channel.k8s.io", 101, cut, 1, 1,
+	               0);
+	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
+	for (i = 0; i < 6; i++)
+		fake_expect("GET", "/pods/sandbox-pool-aaaaaaaa-x1", 200, PARKED_AS("", ""));
+	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa", 200, "{}");
+	fake_expect("DELETE", "-x1?gracePeriodSeconds=0", 200, "{}"); /* the used pod */
+	assert_true(gkx_run_execute(run, &err) < 0);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_string_equal(gkx_run_reason(run), "ConnectionLost");
+	assert_non_null(strstr(err.message, "the connection to the sandbox broke after its code "
+	                                    "was sent"));
+	for (i = 0; i < fake_count(); i++)
+		execs += strstr(fake_request_at(i)->url, "/exec?") != NULL;
+	assert_int_equal(execs, 1);
+	assert_string_equal(fake_request_at(fake_count() - 1)->method, "DELETE");
+	gkx_run_free(run);
+}
+
 /* A runner without pods/exec: the API server refuses the upgrade. The
  * error says which right is missing, and the claimed pod is deleted. */
 static void test_exec_forbidden(void **state)
@@ -901,6 +1199,71 @@ static void test_exec_forbidden(void **state)
 	assert_non_null(
 	        strstr(fake_request_at(fake_count() - 1)->url, "/pods/sandbox-pool-aaaaaaaa-x1"));
 	gkx_run_free(run);
+}
+
+/* pool delete: each parked pod is taken out of the pool first (a 409
+ * from a status update: read again, patched again), so that no run can
+ * claim it while its Job goes; a pod a run holds is left to that run. */
+static void test_pool_delete_retires_first(void **state)
+{
+	fixture *f = *state;
+	gkx_pool_options po = GKX_POOL_OPTIONS_INIT;
+	gkx_error err;
+	unsigned n = 0;
+	size_t i;
+	const fake_request *patch;
+#define POD_IN(name, job, state, rv)                                                        \
+	"{\"metadata\":{\"name\":\"" name "\",\"resourceVersion\":\"" rv                    \
+	"\",\"labels\":{\"" GKX_LABEL_RUN "\":\"" job "\",\"" GKX_LABEL_STATE "\":\"" state \
+	"\"}}}"
+
+	fake_expect("GET", "/pods?labelSelector=", 200,
+	            "{\"items\":[" POD_IN("a-1", "a", "parked",
+	                                  "10") "," POD_IN("b-1", "b", "claimed", "11") "]}");
+	fake_expect("PATCH", "/pods/a-1", 409, "{\"kind\":\"Status\",\"code\":409}");
+	fake_expect("GET", "/pods/a-1", 200, POD_IN("a-1", "a", "parked", "12"));
+	fake_expect("PATCH", "/pods/a-1", 200, "{}");
+	fake_expect("GET", "/jobs?labelSelector=", 200,
+	            "{\"items\":[{\"metadata\":{\"name\":\"a\"}},{\"metadata\":{\"name\":"
+	            "\"b\"}},{\"metadata\":{\"name\":\"c\"}}]}");
+	fake_expect("DELETE", "/jobs/a?", 200, "{}");
+	fake_expect("DELETE", "/jobs/c?", 200, "{}");
+	assert_int_equal(gkx_pool_delete(f->client, &po, 0, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+	patch = fake_request_at(3);
+	assert_non_null(strstr(patch->body, "\"resourceVersion\":\"12\""));
+	assert_non_null(strstr(patch->body, "\"" GKX_LABEL_STATE "\":\"retired\""));
+	for (i = 0; i < fake_count(); i++)
+		assert_null(strstr(fake_request_at(i)->url, "/jobs/b"));
+
+	/* A run claimed the pod between the list and the patch: its Job stays. */
+	fake_reset();
+	fake_expect("GET", "/pods?labelSelector=", 200,
+	            "{\"items\":[" POD_IN("a-1", "a", "parked", "10") "]}");
+	fake_expect("PATCH", "/pods/a-1", 409, "{\"kind\":\"Status\",\"code\":409}");
+	fake_expect("GET", "/pods/a-1", 200, POD_IN("a-1", "a", "claimed", "13"));
+	fake_expect("GET", "/jobs?labelSelector=", 200,
+	            "{\"items\":[{\"metadata\":{\"name\":\"a\"}}]}");
+	assert_int_equal(gkx_pool_delete(f->client, &po, 0, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+
+	/* A user who may not patch pods still deletes the Jobs, as before. */
+	fake_reset();
+	fake_expect("GET", "/pods?labelSelector=", 200,
+	            "{\"items\":[" POD_IN("a-1", "a", "parked", "10") "]}");
+	fake_expect("PATCH", "/pods/a-1", 403, "{\"kind\":\"Status\",\"code\":403}");
+	fake_expect("GET", "/jobs?labelSelector=", 200,
+	            "{\"items\":[{\"metadata\":{\"name\":\"a\"}}]}");
+	fake_expect("DELETE", "/jobs/a?", 200, "{}");
+	assert_int_equal(gkx_pool_delete(f->client, &po, 0, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(fake_unused(), 0);
+#undef POD_IN
 }
 
 /* A pod with our labels but not our hardening is never used: each
@@ -1227,6 +1590,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_warm_result_keeps_every_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_on_ended_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_answer_lost_but_landed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_answer_lost_not_landed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_pool_goes_cold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_without_exec_right, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_exec_oom, setup, teardown),
@@ -1234,7 +1599,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cold_exec_that_hangs_is_tried_again, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_exec_forbidden, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_warm_exec_unanswered_goes_cold, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_warm_pod_deleted_under_the_run, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_warm_pod_gone_stream_cut, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_warm_oom, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_warm_evicted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_warm_stream_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_planted_pod_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_delete_retires_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_joins_for_a_job, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_python, setup, teardown),

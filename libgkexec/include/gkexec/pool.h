@@ -67,8 +67,10 @@ GKX_API int gkx_pool_status_get(gkx_client *client, const gkx_pool_options *opts
 
 /**
  * Delete the pool's sandboxes (their Jobs, pods and NetworkPolicies), or
- * with `all` every pool in the namespace. *deleted (may be NULL) gets how
- * many sandboxes were deleted.
+ * with `all` every pool in the namespace. Each parked pod is first taken
+ * out of the pool, so that no run claims it from then on; a sandbox a run
+ * has already claimed is left to that run, which deletes it when it ends.
+ * *deleted (may be NULL) gets how many sandboxes were deleted.
  */
 GKX_API int gkx_pool_delete(gkx_client *client, const gkx_pool_options *opts, int all,
                             unsigned *deleted, gkx_error *err);
