@@ -14,6 +14,9 @@
 #include "run_internal.h"
 
 #define POD_UID "1001"
+#define MSG_NO_NODE                                                                             \
+	"sandbox-run: the image has no \"node\" to run a.js; choose an image that has it with " \
+	"--image\n"
 
 /* The shells an image's /bin/sh may be (Debian's dash, bash, BusyBox's
  * ash): those of them this machine has. */
@@ -121,7 +124,7 @@ static void write_pod_files(pod *p, const gkx_run *run)
 	boot = replace_all(gkx__warm_boot, strlen(gkx__warm_boot), "a=/app t=/tmp", cmd);
 	assert_non_null(strstr(boot, cmd));
 	/* The header and its lines end after 1 + LINES newlines. */
-	assert_int_equal(strncmp(in.ptr, "gkx-exec-1 ", 11), 0);
+	assert_int_equal(strncmp(in.ptr, "gkx-exec-2 ", 11), 0);
 	want = (unsigned)strtoul(in.ptr + 11, NULL, 10);
 	assert_true(want > 0);
 	for (q = in.ptr, seen = 0; seen <= want; seen++)
@@ -239,6 +242,7 @@ static void test_bootstrap(void **state)
 	static const char *const args[] = { "x y", "", "two\nlines", "-n", "it's" };
 	static const char *const env[] = { "PLAIN=1", "MULTI=a\nb", "-odd.name=3" };
 	gkx_file extra[2];
+	gkx_buf in = GKX_BUF_INIT;
 	gkx_run *run;
 	char want[512];
 	pod p;
@@ -260,6 +264,13 @@ static void test_bootstrap(void **state)
 	o.files = extra;
 	o.nfiles = 2;
 	run = new_run(&o);
+	/* From MULTI on, which has a newline, the words are shell code, the
+	 * script's path among them. */
+	assert_int_equal(gkx__warm_payload(&in, run), 0);
+	assert_non_null(strstr(in.ptr, "\nA env\nA --\nA PLAIN=1\n"));
+	assert_null(strstr(in.ptr, "\nP "));
+	assert_non_null(strstr(in.ptr, "\nS "));
+	gkx__buf_free(&in);
 	if (run_bootstrap(&p, run) != 0)
 		fail_msg("the bootstrap failed: %s", p.got);
 	snprintf(
@@ -272,18 +283,19 @@ static void test_bootstrap(void **state)
 	gkx_run_free(run);
 }
 
-/* Files travel in lines when small and free of NUL, as data otherwise:
- * either way each byte arrives as it was, whatever the shell makes of
- * backslashes, carriage returns, its own quoting bytes (0x81-0x88 in
- * dash) or lines that look like the input's own. */
+/* Files travel in lines while small, in the shell code beyond that, as
+ * data when they hold a NUL byte: each way every byte arrives as it was,
+ * whatever the shell makes of backslashes, carriage returns, quotes, its
+ * own quoting bytes (0x81-0x88 in dash), trailing newlines or lines that
+ * look like the input's own. */
 static void test_bootstrap_files_exact(void **state)
 {
 	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
-	gkx_file extra[4];
+	gkx_file extra[6];
 	gkx_run *run;
 	gkx_buf in = GKX_BUF_INIT;
-	static const char tail[] = "\nEOF\nL x\nM y\n\\\r\n  -n \n\n$(false)`false`";
-	char nasty[300], big[3000];
+	static const char tail[] = "\nEOF\nL x\nM y\nS 1\n'\\''\\\r\n  -n \n\n$(false)`false`'";
+	char nasty[400], big[3000], nasty_big[3000];
 	size_t i, k, n = 0;
 	pod p;
 
@@ -294,21 +306,30 @@ static void test_bootstrap_files_exact(void **state)
 	n += sizeof(tail) - 1;
 	for (i = 0; i < sizeof(big); i++)
 		big[i] = (char)('a' + i % 26);
+	memcpy(big + sizeof(big) - 3, "'\n\n", 3);
+	for (i = 0; i < sizeof(nasty_big); i++)
+		nasty_big[i] = nasty[i % n];
 	extra[0] = (gkx_file){ .name = "nasty.txt", .data = nasty, .len = n };
 	extra[1] = (gkx_file){ .name = "empty.txt", .data = "", .len = 0 };
-	extra[2] = (gkx_file){ .name = "big.txt", .data = big, .len = sizeof(big) };
+	extra[2] =
+	        (gkx_file){ .name = "nasty-big.txt", .data = nasty_big, .len = sizeof(nasty_big) };
 	extra[3] = (gkx_file){ .name = "nl.txt", .data = "\n\n", .len = 2 };
+	extra[4] = (gkx_file){ .name = "bin.dat", .data = "\0'\n", .len = 3 };
+	extra[5] = (gkx_file){ .name = "big.txt", .data = big, .len = sizeof(big) };
 	o.script_name = "t.sh";
-	o.script = "cksum <nasty.txt; cksum <empty.txt; cksum <big.txt; cksum <nl.txt";
+	o.script = "for f in *; do cksum <\"$f\"; done";
 	o.script_len = strlen(o.script);
 	o.files = extra;
-	o.nfiles = 4;
+	o.nfiles = 6;
 	run = new_run(&o);
 	assert_int_equal(gkx__warm_payload(&in, run), 0);
-	/* Three files in lines, the large one as data. */
-	assert_non_null(strstr(in.ptr, "\nT t.sh\nM cksum"));
+	/* In lines, those that fit; the others in the shell code, but the
+	 * one with a NUL byte, which is data of its own. */
+	assert_non_null(strstr(in.ptr, "\nT t.sh\nM for f"));
 	assert_non_null(strstr(in.ptr, "\nT nasty.txt\nL \1"));
-	assert_non_null(strstr(in.ptr, "\nT empty.txt\nF 3000 big.txt\nT nl.txt\nL \nL \n"));
+	assert_non_null(strstr(in.ptr, "\nT empty.txt\nT nl.txt\nL \nL \nF 3 bin.dat\nS "));
+	assert_null(strstr(in.ptr, "T big.txt"));
+	assert_null(strstr(in.ptr, "T nasty-big.txt"));
 	gkx__buf_free(&in);
 	for (k = 0; k < NSHELLS; k++) {
 		if (!have_shell(shells[k]))
@@ -317,8 +338,45 @@ static void test_bootstrap_files_exact(void **state)
 		p.shell = shells[k];
 		if (run_bootstrap(&p, run) != 0)
 			fail_msg("the bootstrap failed in %s: %s", p.shell, p.got);
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < 6; i++)
 			assert_app_file(&p, extra[i].name, extra[i].data, extra[i].len);
+		pod_free(&p);
+	}
+	gkx_run_free(run);
+}
+
+/* Words past the room in lines, or with a newline, go in the shell code,
+ * and so do all after them: the command keeps its order. */
+static void test_bootstrap_long_words(void **state)
+{
+	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
+	static char longw[5000];
+	const char *args[] = { "first", longw, "a'b\nc\\", "", " x ", "last" };
+	char want[128];
+	gkx_run *run;
+	size_t k;
+	pod p;
+
+	(void)state;
+	memset(longw, 'w', sizeof(longw) - 1);
+	o.script_name = "t.sh";
+	o.script = "echo $#; for a; do printf '%s:' \"${#a}\"; done; echo; "
+	           "printf '[%s]' \"$1\" \"$3\" \"$4\" \"$5\" \"$6\"; echo; echo \"$0\"";
+	o.script_len = strlen(o.script);
+	o.args = args;
+	o.nargs = 6;
+	run = new_run(&o);
+	for (k = 0; k < NSHELLS; k++) {
+		if (!have_shell(shells[k]))
+			continue;
+		pod_init(&p);
+		p.shell = shells[k];
+		if (run_bootstrap(&p, run) != 0)
+			fail_msg("the bootstrap failed in %s: %s", p.shell, p.got);
+		snprintf(want, sizeof(want),
+		         "6\n5:4999:6:0:3:4:\n[first][a'b\nc\\][][ x ][last]\n%s/app/t.sh\n",
+		         p.dir);
+		assert_string_equal(p.got, want);
 		pod_free(&p);
 	}
 	gkx_run_free(run);
@@ -365,13 +423,157 @@ static void test_bootstrap_python(void **state)
 	}
 }
 
+/* The code files are read-only to the script, whichever way they came;
+ * what the script makes itself it can write, as under umask 022: nested
+ * directories in its /tmp and working directory, files it appends to, a
+ * mktemp directory. As a uid that is not root, where modes bind. */
+static void test_bootstrap_script_umask(void **state)
+{
+	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
+	static char big[3000];
+	gkx_file extra[3];
+	const char *args[1];
+	char tmp[64];
+	gkx_run *run;
+	pod p;
+
+	(void)state;
+	pod_init(&p);
+	memset(big, '#', sizeof(big));
+	extra[0] = (gkx_file){ .name = "small.txt", .data = "s\n", .len = 2 };
+	extra[1] = (gkx_file){ .name = "big.txt", .data = big, .len = sizeof(big) };
+	extra[2] = (gkx_file){ .name = "bin.dat", .data = "\0", .len = 1 };
+	snprintf(tmp, sizeof(tmp), "%s/tmp", p.dir);
+	args[0] = tmp;
+	o.script_name = "t.sh";
+	o.script = "set -e\n"
+	           "umask\n"
+	           "mkdir -p \"$1/a/b/c\" here/x/y\n"
+	           "echo one >\"$1/a/b/c/f\"; echo two >>\"$1/a/b/c/f\"; cat \"$1/a/b/c/f\"\n"
+	           "echo three >here/x/y/g; echo four >>here/x/y/g; cat here/x/y/g\n"
+	           "d=$(mktemp -d -p \"$1\"); echo five >\"$d/h\"; cat \"$d/h\"\n"
+	           "for f in t.sh small.txt big.txt bin.dat; do\n"
+	           "  if (echo x >>\"$f\") 2>/dev/null; then echo \"$f written\"; fi\n"
+	           "  stat -c \"%a %n\" \"$f\"\n"
+	           "done\n";
+	o.script_len = strlen(o.script);
+	o.args = args;
+	o.nargs = 1;
+	o.files = extra;
+	o.nfiles = 3;
+	run = new_run(&o);
+	if (run_bootstrap(&p, run) != 0)
+		fail_msg("the bootstrap failed: %s", p.got);
+	assert_string_equal(p.got, "0022\none\ntwo\nthree\nfour\nfive\n444 t.sh\n444 small.txt\n"
+	                           "444 big.txt\n444 bin.dat\n");
+	pod_free(&p);
+	gkx_run_free(run);
+}
+
+/* 1 MiB of small text files: in time linear in their size (the shell
+ * appending each line to a list of all took 18 s in dash), each byte as
+ * it was. */
+static void test_bootstrap_many_small_files(void **state)
+{
+	enum { NFILES = 511, SIZE = 2048 };
+	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
+	gkx_file *extra = calloc(NFILES, sizeof(*extra));
+	char *data = malloc((size_t)NFILES * SIZE), (*names)[16] = calloc(NFILES, 16);
+	gkx_run *run;
+	size_t i, k;
+	pod p;
+
+	(void)state;
+	assert_true(extra && data && names);
+	pod_init(&p);
+	for (i = 0; i < NFILES; i++) {
+		for (k = 0; k < SIZE; k++) /* every byte but NUL, newlines and quotes among them */
+			data[i * SIZE + k] = (char)(1 + (i * 31 + k * 7) % 255);
+		snprintf(names[i], sizeof(names[i]), "f%03lu.txt", (unsigned long)i);
+		extra[i] = (gkx_file){ .name = names[i], .data = data + i * SIZE, .len = SIZE };
+	}
+	o.script_name = "t.sh";
+	o.script = "ls | wc -l";
+	o.script_len = strlen(o.script);
+	o.files = extra;
+	o.nfiles = NFILES;
+	run = new_run(&o);
+	if (run_bootstrap(&p, run) != 0)
+		fail_msg("the bootstrap failed: %s", p.got);
+	print_message("%d files of %d bytes: %.2f s\n", NFILES, SIZE, p.seconds);
+	assert_string_equal(p.got, "512\n");
+	for (i = 0; i < NFILES; i++)
+		assert_app_file(&p, names[i], extra[i].data, extra[i].len);
+	if (p.seconds > 5.0)
+		fail_msg("the bootstrap took %.1f s for 1 MiB of small files", p.seconds);
+	pod_free(&p);
+	gkx_run_free(run);
+	free(extra);
+	free(data);
+	free(names);
+}
+
+/* An image without the script's interpreter: the bootstrap says so, in
+ * words of the user's, on stderr whichever the path, with exit 127. */
+static void test_bootstrap_no_interpreter(void **state)
+{
+	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
+	static const char *const path_env[] = { "PATH=/opt/node/bin:/usr/bin:/bin" };
+	gkx_buf in = GKX_BUF_INIT;
+	char errfile[64], err[512];
+	gkx_run *run;
+	size_t n;
+	FILE *f;
+	int via_exec;
+	pod p;
+
+	(void)state;
+	o.script_name = "a.js";
+	o.script = "console.log(1)";
+	o.script_len = strlen(o.script);
+	for (via_exec = 0; via_exec < 2; via_exec++) {
+		pod_init(&p);
+		snprintf(errfile, sizeof(errfile), "%s/err", p.dir);
+		p.stderr = errfile;
+		p.path = "/nonexistent";
+		run = new_run(&o);
+		run->via_exec = via_exec;
+		assert_int_equal(run_bootstrap(&p, run), 127);
+		assert_string_equal(p.got, "");
+		f = fopen(errfile, "r");
+		assert_non_null(f);
+		n = fread(err, 1, sizeof(err) - 1, f);
+		err[n] = '\0';
+		fclose(f);
+		assert_string_equal(err, MSG_NO_NODE);
+		gkx_run_free(run);
+		pod_free(&p);
+	}
+	/* The caller's PATH, given to env, is not the shell's: no check. */
+	o.env = path_env;
+	o.nenv = 1;
+	run = new_run(&o);
+	assert_int_equal(gkx__warm_payload(&in, run), 0);
+	assert_null(strstr(in.ptr, "\nI "));
+	gkx__buf_free(&in);
+	run->via_exec = 1;
+	assert_int_equal(gkx__warm_payload(&in, run), 0);
+	assert_non_null(strstr(in.ptr, "\nI node a.js\n"));
+	gkx__buf_free(&in);
+	gkx_run_free(run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bootstrap),
 		cmocka_unit_test(test_bootstrap_joins_for_a_job),
 		cmocka_unit_test(test_bootstrap_files_exact),
+		cmocka_unit_test(test_bootstrap_long_words),
 		cmocka_unit_test(test_bootstrap_python),
+		cmocka_unit_test(test_bootstrap_script_umask),
+		cmocka_unit_test(test_bootstrap_many_small_files),
+		cmocka_unit_test(test_bootstrap_no_interpreter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

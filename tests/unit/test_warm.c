@@ -407,7 +407,7 @@ static void warm_with(void **state, const char *protocol, int closes_stdin)
 	assert_true(fake_sent() >= 1);
 	assert_int_equal(fake_sent_at(0)->kind, GKX_WS_BINARY);
 	assert_int_equal(fake_sent_at(0)->data[0], 0);
-	assert_memory_equal(fake_sent_at(0)->data + 1, "gkx-exec-1 ", 11);
+	assert_memory_equal(fake_sent_at(0)->data + 1, "gkx-exec-2 ", 11);
 	assert_non_null(strstr(fake_sent_at(0)->data + 1, "print('out')"));
 	assert_null(strstr(fake_sent_at(0)->data + 1, "\nJ\n")); /* apart */
 	for (i = 0; i < fake_sent(); i++)
@@ -602,7 +602,7 @@ static void test_no_pool_goes_cold(void **state)
 	cJSON_Delete(job);
 	/* The input: the command and the file, no env of its own. */
 	payload = fake_sent_at(0)->data + 1;
-	assert_non_null(strstr(payload, "A python3\nA /app/job.py\n"));
+	assert_non_null(strstr(payload, "A python3\nP job.py\n"));
 	assert_non_null(strstr(payload, "\nT job.py\nM print(1)\n"));
 	assert_non_null(strstr(payload, "\nJ\n"));
 	assert_null(strstr(payload, "A env\n"));
