@@ -174,11 +174,10 @@ static int add_file(payload *p, const gkx_file *f)
 	/* Past the room in lines: shell code, which no byte of the file's
 	 * can end, since no shell string holds a NUL. */
 	if (f->len > p->room)
-		return gkx__buf_puts(&p->files, "printf %s ") < 0 ||
-		       quoted(&p->files, f->data, f->len) ||
-		       gkx__buf_puts(&p->files, " >\"$a\"/") < 0 ||
+		return gkx__buf_puts(&p->files, "exec >\"$a\"/") < 0 ||
 		       quoted(&p->files, f->name, strlen(f->name)) ||
-		       gkx__buf_puts(&p->files, "\n") < 0;
+		       gkx__buf_puts(&p->files, "\nprintf %s ") < 0 ||
+		       quoted(&p->files, f->data, f->len) || gkx__buf_puts(&p->files, "\n") < 0;
 	p->room -= f->len;
 	rc = line(p, "T ", f->name, strlen(f->name));
 	while (!rc && s < end) {
@@ -189,21 +188,29 @@ static int add_file(payload *p, const gkx_file *f)
 	return rc;
 }
 
-/* The S item, last of the lines and of the data, if anything went there. */
+/* The S item, last of the lines and of the data, if anything went there.
+ * Each file is written as `exec >FILE; printf %s TEXT`: four system calls
+ * where printf's own redirection takes seven (saving and restoring its
+ * stdout), 15% of the time of 511 small files under gVisor. */
 static int add_code(payload *p)
 {
-	size_t len;
+	size_t start = p->data.len;
+	int rc = 0;
 
 	if (!p->words.len && !p->files.len)
 		return 0;
-	len = p->words.len ? strlen("set -- \"$@\"") + p->words.len + 1 : 0;
+	if (p->words.len)
+		rc = gkx__buf_puts(&p->data, "set -- \"$@\"") < 0 ||
+		     gkx__buf_put(&p->data, p->words.ptr, p->words.len) < 0 ||
+		     gkx__buf_puts(&p->data, "\n") < 0;
+	if (!rc && p->files.len)
+		rc = gkx__buf_puts(&p->data, "exec 5>&1\n") < 0 ||
+		     gkx__buf_put(&p->data, p->files.ptr, p->files.len) < 0 ||
+		     gkx__buf_puts(&p->data, "exec >&5 5>&-\n") < 0;
 	p->nlines++;
 	p->ndata++;
-	return gkx__buf_printf(&p->lines, "S %lu\n", (unsigned long)(len + p->files.len)) < 0 ||
-	       (p->words.len && (gkx__buf_puts(&p->data, "set -- \"$@\"") < 0 ||
-	                         gkx__buf_put(&p->data, p->words.ptr, p->words.len) < 0 ||
-	                         gkx__buf_puts(&p->data, "\n") < 0)) ||
-	       gkx__buf_put(&p->data, p->files.ptr, p->files.len) < 0;
+	return rc ||
+	       gkx__buf_printf(&p->lines, "S %lu\n", (unsigned long)(p->data.len - start)) < 0;
 }
 
 /* The interpreter is looked up in the shell's PATH, which is the
