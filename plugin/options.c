@@ -94,6 +94,7 @@ void options_usage(void)
 	      "Exit status:\n"
 	      "  the script's own exit code when it ran to an end\n"
 	      "  124  the deadline (--timeout) stopped the script\n"
+	      "  127  the image has no interpreter for the script (choose one with --image)\n"
 	      "  125  the tool or the cluster failed before the script could finish\n"
 	      "  130, 143, 129  interrupted by SIGINT, SIGTERM or SIGHUP (after cleaning up)\n"
 	      "\n"

@@ -9,17 +9,19 @@
  * The input, which the bootstrap reads with the shell's `read` (a byte at
  * a time, so it never reads past a line) and `head -c`:
  *
- *   gkx-exec-1 LINES DATA SIZE\n     header: line count, data items, their bytes
+ *   gkx-exec-2 LINES DATA SIZE\n     header: line count, data items, their bytes
  *   W /app\n                         working directory
  *   J\n                              stderr joined to stdout (a Job's run)
  *   E NAME=VALUE\n                   a variable of ours to export (PYTHONUNBUFFERED)
+ *   I INTERPRETER SCRIPT\n           if the image has no INTERPRETER, say so (127)
  *   A word\n                         a word of the command
- *   V LEN\n                          the same, from the data (it had a newline)
- *   F LEN NAME\n                     a file for /app/NAME, from the data
+ *   P NAME\n                         the word /app/NAME
  *   T NAME\n                         a small text file for /app/NAME, in lines:
  *   L line\n                         a line of it (the newline is the file's)
  *   M line\n                         its last line, which has no newline
- *   DATA                             the V and F items' bytes, in order
+ *   F LEN NAME\n                     a file for /app/NAME, from the data
+ *   S LEN\n                          shell code, from the data: the other words and files
+ *   DATA                             the F and S items' bytes, in order
  *
  * The command is `INTERPRETER /app/SCRIPT ARGS...`, with stdin closed;
  * with the caller's environment, `env -- KEY=VALUE... ` before it. Our
@@ -28,22 +30,35 @@
  * caller's go through env, which takes any name and never changes what
  * the bootstrap's own commands see.)
  *
- * A small file with no NUL byte (the usual script) travels in lines,
- * which the shell itself writes: `head` would be one more process, 15-30
- * ms under gVisor, where the shell's byte-at-a-time `read` takes about
- * 7 us a byte (so only up to WARM_TEXT_MAX). Of the data items, one is
- * read straight to its file; more go to a file in /tmp first, since
- * BusyBox's head may read ahead of what it was asked, and nothing may
- * follow what it reads. v4.channel.k8s.io cannot close stdin, so the
- * input says its own length; with v5 stdin is closed too. */
+ * What the shell reads a byte at a time costs about 7 us a byte under
+ * gVisor, so only WARM_LINES_MAX bytes of the caller's words and files
+ * travel in lines (the usual script, which the shell then writes with no
+ * process at all), each line acted on as it is read. The rest, however
+ * many files, is one S item: shell code, each word and file content in
+ * single quotes (in which no byte but the quote itself, sent as '\'',
+ * means anything to the shell), that `head` writes to /tmp and the shell
+ * sources (`.` reads 8 KiB at a time, where a command substitution reads
+ * 128 bytes: 0.7 s for 1 MiB under gVisor). So 1 MiB of small files costs
+ * two processes (head, then rm) and time linear in its size (kept as a
+ * list of lines, it took 18 s in dash). A file with a NUL byte, which no
+ * shell string can hold, is an F item, one `head` of its own. Of the data
+ * items, one is read straight from stdin; more go to a file in /tmp
+ * first, since BusyBox's head may read ahead of what it was asked, and
+ * nothing may follow what it reads. v4.channel.k8s.io cannot close stdin,
+ * so the input says its own length; with v5 stdin is closed too.
+ *
+ * The files are written under umask 0222: the code is read-only (0444),
+ * so that a script does not overwrite it by mistake. The interpreter runs
+ * under the usual umask 022, so that what the script makes (directories
+ * in /tmp, files it appends to) it can write, as under any container
+ * runtime. The bootstrap's own messages go to stderr on every path. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "run_internal.h"
 
-#define WARM_MAX_LINE 4096 /* longer words travel as data */
-#define WARM_TEXT_MAX 2048 /* larger files travel as data */
+#define WARM_LINES_MAX 2048 /* the caller's bytes in lines; the rest is shell code */
 
 const char gkx__warm_boot[] =
         "set -eu\n"
@@ -51,138 +66,218 @@ const char gkx__warm_boot[] =
         "umask 0222\n"
         "exec 3<&0\n"
         "IFS=' ' read -r magic n ndata size\n"
-        "[ \"$magic\" = gkx-exec-1 ] || { echo \"sandbox-run: unexpected input\" >&2; exit 126; }\n"
-        "lines=\n"
-        "while [ \"$n\" -gt 0 ]; do IFS= read -r l; lines=\"$lines$l\n\"; n=$((n - 1)); done\n"
-        "b=$t/.sandbox-run-input\n"
-        "[ \"$ndata\" -le 1 ] || head -c \"$size\" <&3 >\"$b\"\n"
-        "off=1\n"
+        "[ \"$magic\" = gkx-exec-2 ] || { echo \"sandbox-run: unexpected input\" >&2; exit 126; }\n"
+        "d= i= j=\n"
         "set --\n"
-        "while IFS= read -r l; do\n"
+        "while [ \"$n\" -gt 0 ]; do\n"
+        "  IFS= read -r l; n=$((n - 1))\n"
         "  case $l in\n"
         "  'W '*) cd \"${l#W }\" ;;\n"
         "  'E '*) export \"${l#E }\" ;;\n"
+        "  'I '*) i=${l#I } ;;\n"
         "  'A '*) set -- \"$@\" \"${l#A }\" ;;\n"
-        "  J) exec 2>&1 ;;\n"
+        "  'P '*) set -- \"$@\" \"$a/${l#P }\" ;;\n"
+        "  J) j=1 ;;\n"
         "  'T '*) exec 4>\"$a/${l#T }\" ;;\n"
         "  'L '*) printf '%s\\n' \"${l#L }\" >&4 ;;\n"
         "  'M '*) printf %s \"${l#M }\" >&4 ;;\n"
-        "  'F '*|'V '*)\n"
-        "    k=${l%% *}; len=${l#? }; name=${len#* }; len=${len%% *}\n"
-        "    if [ \"$ndata\" -gt 1 ]; then\n"
-        "      if [ \"$k\" = F ]; then tail -c +\"$off\" \"$b\" | head -c \"$len\" >\"$a/$name\"\n"
-        "      else v=$(tail -c +\"$off\" \"$b\" | head -c \"$len\"; echo .); set -- \"$@\" "
-        "\"${v%.}\"; fi\n"
-        "      off=$((off + len))\n"
-        "    elif [ \"$k\" = F ]; then head -c \"$len\" <&3 >\"$a/$name\"\n"
-        "    else v=$(head -c \"$len\" <&3; echo .); set -- \"$@\" \"${v%.}\"; fi ;;\n"
+        "  'F '*|'S '*) d=\"$d$l\n\" ;;\n"
         "  esac\n"
+        "done\n"
+        "b=$t/.sandbox-run-input x=\n"
+        "[ \"$ndata\" -le 1 ] || { x=1; head -c \"$size\" <&3 >\"$b\"; }\n"
+        "off=1\n"
+        "while IFS= read -r l; do\n"
+        "  [ -n \"$l\" ] || continue\n"
+        "  k=${l%% *}; len=${l#? }; f=$a/${len#* }; len=${len%% *}\n"
+        "  [ \"$k\" = F ] || { x=1; f=$b.sh; }\n"
+        "  if [ \"$ndata\" -gt 1 ]; then tail -c +\"$off\" \"$b\" | head -c \"$len\" >\"$f\"\n"
+        "  else head -c \"$len\" <&3 >\"$f\"; fi\n"
+        "  off=$((off + len))\n"
+        "  [ \"$k\" = F ] || . \"$f\"\n"
         "done <<EOF\n"
-        "$lines\n"
+        "$d\n"
         "EOF\n"
-        "[ \"$ndata\" -le 1 ] || rm -f \"$b\"\n"
+        "[ -z \"$x\" ] || rm -f \"$b\" \"$b.sh\"\n"
+        "if [ -n \"$i\" ] && ! command -v \"${i%% *}\" >/dev/null; then\n"
+        "  printf 'sandbox-run: the image has no \"%s\" to run %s; choose an image that has it "
+        "'\\\n"
+        "'with --image\\n' \"${i%% *}\" \"${i#* }\" >&2\n"
+        "  exit 127\n"
+        "fi\n"
+        "[ -z \"$j\" ] || exec 2>&1\n"
+        "umask 022\n"
         "exec \"$@\" </dev/null 3<&- 4>&-\n";
 
 typedef struct {
 	gkx_buf lines, data;
+	gkx_buf words, files; /* the S item's: quoted words, then file writes */
 	unsigned nlines, ndata;
+	size_t room; /* the caller's bytes that may still travel in lines */
+	int spilled; /* a word went into the S item, so every later one does */
 } payload;
 
-static int add_word(payload *p, const char *w, size_t len)
+static int line(payload *p, const char *kind, const char *s, size_t len)
 {
-	int rc;
-
 	p->nlines++;
-	if (len < WARM_MAX_LINE && !memchr(w, '\n', len)) {
-		rc = gkx__buf_puts(&p->lines, "A ") || gkx__buf_put(&p->lines, w, len) ||
-		     gkx__buf_puts(&p->lines, "\n");
-	} else {
-		p->ndata++;
-		rc = gkx__buf_printf(&p->lines, "V %lu\n", (unsigned long)len) ||
-		     gkx__buf_put(&p->data, w, len);
-	}
-	return rc ? GKX_ENOMEM : 0;
+	return gkx__buf_puts(&p->lines, kind) < 0 || gkx__buf_put(&p->lines, s, len) < 0 ||
+	       gkx__buf_puts(&p->lines, "\n") < 0;
 }
 
-/* A file as T, L and M lines, when it is small and has no NUL byte;
- * 1 if added, 0 if it must travel as data. */
-static int add_text(payload *p, const gkx_file *f, int *rc)
+/* S, in single quotes: the only byte they do not take as it is is the
+ * quote itself, which closes them, is sent escaped, and opens them again. */
+static int quoted(gkx_buf *b, const char *s, size_t len)
+{
+	const char *q;
+	int rc = gkx__buf_puts(b, "'") < 0;
+
+	while (!rc && (q = memchr(s, '\'', len))) {
+		rc = gkx__buf_put(b, s, (size_t)(q - s)) < 0 || gkx__buf_puts(b, "'\\''") < 0;
+		len -= (size_t)(q - s) + 1;
+		s = q + 1;
+	}
+	return rc || gkx__buf_put(b, s, len) < 0 || gkx__buf_puts(b, "'") < 0;
+}
+
+/* A word of the command; the caller's (OWN 0) count against the room in
+ * lines. Once one has gone into the S item, the later ones follow it, so
+ * that the command keeps their order. */
+static int add_word(payload *p, const char *w, size_t len, int own)
+{
+	if (!p->spilled && (own || len <= p->room) && !memchr(w, '\n', len)) {
+		p->room -= own ? 0 : len;
+		return line(p, "A ", w, len);
+	}
+	p->spilled = 1;
+	return gkx__buf_puts(&p->words, " ") < 0 || quoted(&p->words, w, len);
+}
+
+/* The script's path, /app/NAME, as a word. */
+static int add_path(payload *p, const char *name)
+{
+	if (!p->spilled)
+		return line(p, "P ", name, strlen(name));
+	return gkx__buf_puts(&p->words, " \"$a\"/") < 0 || quoted(&p->words, name, strlen(name));
+}
+
+static int add_file(payload *p, const gkx_file *f)
 {
 	const char *s = f->data, *end = f->data + f->len, *nl;
+	int rc;
 
-	if (f->len > WARM_TEXT_MAX || memchr(f->data, '\0', f->len))
-		return 0;
-	p->nlines++;
-	*rc = gkx__buf_printf(&p->lines, "T %s\n", f->name) < 0;
-	while (!*rc && s < end) {
-		nl = memchr(s, '\n', (size_t)(end - s));
+	if (memchr(f->data, '\0', f->len)) {
 		p->nlines++;
-		*rc = gkx__buf_puts(&p->lines, nl ? "L " : "M ") < 0 ||
-		      gkx__buf_put(&p->lines, s, (size_t)((nl ? nl : end) - s)) < 0 ||
-		      gkx__buf_puts(&p->lines, "\n") < 0;
+		p->ndata++;
+		rc = gkx__buf_printf(&p->lines, "F %lu %s\n", (unsigned long)f->len, f->name);
+		return rc < 0 || gkx__buf_put(&p->data, f->data, f->len) < 0;
+	}
+	/* Past the room in lines: shell code, which no byte of the file's
+	 * can end, since no shell string holds a NUL. */
+	if (f->len > p->room)
+		return gkx__buf_puts(&p->files, "exec >\"$a\"/") < 0 ||
+		       quoted(&p->files, f->name, strlen(f->name)) ||
+		       gkx__buf_puts(&p->files, "\nprintf %s ") < 0 ||
+		       quoted(&p->files, f->data, f->len) || gkx__buf_puts(&p->files, "\n") < 0;
+	p->room -= f->len;
+	rc = line(p, "T ", f->name, strlen(f->name));
+	while (!rc && s < end) {
+		nl = memchr(s, '\n', (size_t)(end - s));
+		rc = line(p, nl ? "L " : "M ", s, (size_t)((nl ? nl : end) - s));
 		s = nl ? nl + 1 : end;
 	}
-	return 1;
+	return rc;
+}
+
+/* The S item, last of the lines and of the data, if anything went there.
+ * Each file is written as `exec >FILE; printf %s TEXT`: four system calls
+ * where printf's own redirection takes seven (saving and restoring its
+ * stdout), 15% of the time of 511 small files under gVisor. */
+static int add_code(payload *p)
+{
+	size_t start = p->data.len;
+	int rc = 0;
+
+	if (!p->words.len && !p->files.len)
+		return 0;
+	if (p->words.len)
+		rc = gkx__buf_puts(&p->data, "set -- \"$@\"") < 0 ||
+		     gkx__buf_put(&p->data, p->words.ptr, p->words.len) < 0 ||
+		     gkx__buf_puts(&p->data, "\n") < 0;
+	if (!rc && p->files.len)
+		rc = gkx__buf_puts(&p->data, "exec 5>&1\n") < 0 ||
+		     gkx__buf_put(&p->data, p->files.ptr, p->files.len) < 0 ||
+		     gkx__buf_puts(&p->data, "exec >&5 5>&-\n") < 0;
+	p->nlines++;
+	p->ndata++;
+	return rc ||
+	       gkx__buf_printf(&p->lines, "S %lu\n", (unsigned long)(p->data.len - start)) < 0;
+}
+
+/* The interpreter is looked up in the shell's PATH, which is the
+ * command's unless the caller's variables, given to env, set another. */
+static int add_check(payload *p, const gkx_run *r)
+{
+	size_t i;
+
+	for (i = 0; !r->via_exec && i < r->nenv; i++)
+		if (!strncmp(r->env[i], "PATH=", 5))
+			return 0;
+	p->nlines++;
+	return gkx__buf_printf(&p->lines, "I %s %s\n", r->interpreter, r->files[0].name) < 0;
+}
+
+/* The lines before the command's words: where, how, and our variables. */
+static int add_setting(payload *p, const gkx_run *r)
+{
+	static const char *const python_env[] = { "PYTHONUNBUFFERED=1",
+		                                  "PYTHONDONTWRITEBYTECODE=1" };
+	const char *name = r->files[0].name;
+	size_t i, n = strlen(name);
+	int rc = line(p, "W ", r->workdir, strlen(r->workdir));
+
+	/* A Job's run (run_exec.c) keeps a Job's output: stderr joined to
+	 * stdout, in the order printed. */
+	if (!rc && r->via_exec)
+		rc = line(p, "J", "", 0);
+	/* Ours first, then the caller's, which may override them: as the
+	 * Job's container env would have it. */
+	for (i = 0; !rc && n > 3 && !strcmp(name + n - 3, ".py") && i < 2; i++)
+		rc = line(p, "E ", python_env[i], strlen(python_env[i]));
+	return rc || add_check(p, r);
 }
 
 int gkx__warm_payload(gkx_buf *out, const gkx_run *r)
 {
-	static const char *const python_env[] = { "PYTHONUNBUFFERED=1",
-		                                  "PYTHONDONTWRITEBYTECODE=1" };
 	payload p;
-	char path[300];
 	size_t i;
-	int rc = 0, is_python;
+	int rc;
 
 	memset(&p, 0, sizeof(p));
-	is_python = strlen(r->files[0].name) > 3 &&
-	            !strcmp(r->files[0].name + strlen(r->files[0].name) - 3, ".py");
-	p.nlines = 1;
-	if (gkx__buf_printf(&p.lines, "W %s\n", r->workdir) < 0)
-		rc = GKX_ENOMEM;
-	/* A Job's run (run_exec.c) keeps a Job's output: stderr joined to
-	 * stdout, in the order printed. */
-	if (r->via_exec) {
-		p.nlines++;
-		if (gkx__buf_puts(&p.lines, "J\n") < 0)
-			rc = GKX_ENOMEM;
-	}
-	/* Ours first, then the caller's, which may override them: as the
-	 * Job's container env would have it. */
-	for (i = 0; rc == 0 && is_python && i < sizeof(python_env) / sizeof(*python_env); i++) {
-		p.nlines++;
-		if (gkx__buf_printf(&p.lines, "E %s\n", python_env[i]) < 0)
-			rc = GKX_ENOMEM;
-	}
+	p.room = WARM_LINES_MAX;
+	rc = add_setting(&p, r);
 	/* A cold run's pod has the caller's environment in its spec already;
 	 * its files come as a warm run's do. */
-	if (rc == 0 && r->nenv && !r->via_exec)
-		rc = add_word(&p, "env", 3) || add_word(&p, "--", 2);
-	for (i = 0; rc == 0 && !r->via_exec && i < r->nenv; i++)
-		rc = add_word(&p, r->env[i], strlen(r->env[i]));
-	snprintf(path, sizeof(path), "/app/%s", r->files[0].name);
-	if (rc == 0)
-		rc = add_word(&p, r->interpreter, strlen(r->interpreter)) ||
-		     add_word(&p, path, strlen(path));
-	for (i = 0; rc == 0 && i < r->nargs; i++)
-		rc = add_word(&p, r->args[i], strlen(r->args[i]));
-	for (i = 0; rc == 0 && i < r->nfiles; i++) {
-		if (add_text(&p, &r->files[i], &rc))
-			continue;
-		p.nlines++;
-		p.ndata++;
-		if (gkx__buf_printf(&p.lines, "F %lu %s\n", (unsigned long)r->files[i].len,
-		                    r->files[i].name) < 0 ||
-		    gkx__buf_put(&p.data, r->files[i].data, r->files[i].len) < 0)
-			rc = GKX_ENOMEM;
-	}
-	if (rc == 0 && (gkx__buf_printf(out, "gkx-exec-1 %u %u %lu\n", p.nlines, p.ndata,
-	                                (unsigned long)p.data.len) < 0 ||
-	                gkx__buf_put(out, p.lines.ptr, p.lines.len) < 0 ||
-	                gkx__buf_put(out, p.data.ptr, p.data.len) < 0))
-		rc = GKX_ENOMEM;
+	if (!rc && r->nenv && !r->via_exec)
+		rc = add_word(&p, "env", 3, 1) || add_word(&p, "--", 2, 1);
+	for (i = 0; !rc && !r->via_exec && i < r->nenv; i++)
+		rc = add_word(&p, r->env[i], strlen(r->env[i]), 0);
+	if (!rc)
+		rc = add_word(&p, r->interpreter, strlen(r->interpreter), 1) ||
+		     add_path(&p, r->files[0].name);
+	for (i = 0; !rc && i < r->nargs; i++)
+		rc = add_word(&p, r->args[i], strlen(r->args[i]), 0);
+	for (i = 0; !rc && i < r->nfiles; i++)
+		rc = add_file(&p, &r->files[i]);
+	if (!rc)
+		rc = add_code(&p) ||
+		     gkx__buf_printf(out, "gkx-exec-2 %u %u %lu\n", p.nlines, p.ndata,
+		                     (unsigned long)p.data.len) < 0 ||
+		     gkx__buf_put(out, p.lines.ptr, p.lines.len) < 0 ||
+		     gkx__buf_put(out, p.data.ptr, p.data.len) < 0;
 	gkx__buf_free_secret(&p.lines);
 	gkx__buf_free_secret(&p.data);
+	gkx__buf_free_secret(&p.words);
+	gkx__buf_free_secret(&p.files);
 	return rc ? GKX_ENOMEM : 0;
 }
 

@@ -94,8 +94,9 @@ expect_out "/tmp /app/self.py 2
 expect_no_leftovers "after the chdir script"
 
 # The exec carries a script of up to 2048 bytes as lines that the pod's
-# shell writes, one byte more as data that `head` writes: both arrive
-# byte for byte (non-ASCII, backslashes, what looks like shell).
+# shell writes, one byte more as shell code that `head` writes and the
+# shell sources: both arrive byte for byte (non-ASCII, backslashes, what
+# looks like shell).
 python3 - "$WORK" <<'PY'
 import sys
 head = ('import hashlib\nb = open(__file__, "rb").read()\n'

@@ -2,10 +2,8 @@
  * (exec.c), the pool's claim and its check of a pod's hardening (pool.c),
  * and whole warm runs over the fake transport, with the exchanges of a
  * Kubernetes 1.20 server (v4.channel.k8s.io) and of a 1.30 one
- * (v5.channel.k8s.io); and the bootstrap, run by the local /bin/sh. */
+ * (v5.channel.k8s.io). The bootstrap itself: test_bootstrap.c. */
 #include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "testutil.h"
 
@@ -413,7 +411,7 @@ static void warm_with(void **state, const char *protocol, int closes_stdin)
 	assert_true(fake_sent() >= 1);
 	assert_int_equal(fake_sent_at(0)->kind, GKX_WS_BINARY);
 	assert_int_equal(fake_sent_at(0)->data[0], 0);
-	assert_memory_equal(fake_sent_at(0)->data + 1, "gkx-exec-1 ", 11);
+	assert_memory_equal(fake_sent_at(0)->data + 1, "gkx-exec-2 ", 11);
 	assert_non_null(strstr(fake_sent_at(0)->data + 1, "print('out')"));
 	assert_null(strstr(fake_sent_at(0)->data + 1, "\nJ\n")); /* apart */
 	for (i = 0; i < fake_sent(); i++)
@@ -774,7 +772,7 @@ static void test_no_pool_goes_cold(void **state)
 	cJSON_Delete(job);
 	/* The input: the command and the file, no env of its own. */
 	payload = fake_sent_at(0)->data + 1;
-	assert_non_null(strstr(payload, "A python3\nA /app/job.py\n"));
+	assert_non_null(strstr(payload, "A python3\nP job.py\n"));
 	assert_non_null(strstr(payload, "\nT job.py\nM print(1)\n"));
 	assert_non_null(strstr(payload, "\nJ\n"));
 	assert_null(strstr(payload, "A env\n"));
@@ -1326,255 +1324,6 @@ static void test_planted_pod_is_refused(void **state)
 	}
 }
 
-/* ---- the bootstrap, run here by /bin/sh ---- */
-
-static char *replace_all(const char *s, size_t len, const char *from, const char *to)
-{
-	gkx_buf b = GKX_BUF_INIT;
-	size_t i = 0, n = strlen(from);
-
-	while (i < len) {
-		if (i + n <= len && !memcmp(s + i, from, n)) {
-			gkx__buf_puts(&b, to);
-			i += n;
-		} else {
-			gkx__buf_put(&b, s + i, 1);
-			i++;
-		}
-	}
-	return gkx__buf_detach(&b);
-}
-
-/* Run the bootstrap here on RUN's input, with DIR's app/ and tmp/ as the
- * pod's /app and /tmp; give what it printed (stdout and stderr) in GOT. */
-static int run_bootstrap_to(const gkx_run *run, const char *dir, char *got, size_t size,
-                            const char *stderr_to)
-{
-	gkx_buf in = GKX_BUF_INIT;
-	char cmd[512], path[300], *boot, *lines;
-	size_t head_len, n;
-	const char *q;
-	unsigned want, seen;
-	FILE *p, *w;
-	int rc;
-
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s/app %s/tmp", dir, dir);
-	assert_int_equal(system(cmd), 0);
-	assert_int_equal(gkx__warm_payload(&in, run), 0);
-	snprintf(cmd, sizeof(cmd), "a=%s/app t=%s/tmp", dir, dir);
-	boot = replace_all(gkx__warm_boot, strlen(gkx__warm_boot), "a=/app t=/tmp", cmd);
-	/* The header and its lines end after 1 + LINES newlines. */
-	assert_int_equal(strncmp(in.ptr, "gkx-exec-1 ", 11), 0);
-	want = (unsigned)strtoul(in.ptr + 11, NULL, 10);
-	assert_true(want > 0);
-	for (q = in.ptr, seen = 0; seen <= want; seen++)
-		q = strchr(q, '\n') + 1;
-	head_len = (size_t)(q - in.ptr);
-	snprintf(cmd, sizeof(cmd), "%s/app", dir);
-	lines = replace_all(in.ptr, head_len, "/app", cmd);
-	snprintf(path, sizeof(path), "%s/boot.sh", dir);
-	w = fopen(path, "w");
-	assert_non_null(w);
-	fputs(boot, w);
-	fclose(w);
-	snprintf(path, sizeof(path), "%s/input", dir);
-	w = fopen(path, "wb");
-	assert_non_null(w);
-	fputs(lines, w);
-	fwrite(in.ptr + head_len, 1, in.len - head_len, w);
-	fclose(w);
-	/* As in the pod: nothing of this process's environment. */
-	snprintf(cmd, sizeof(cmd),
-	         "cd / && env -i PATH=/usr/bin:/bin HOME=/tmp /bin/sh %s/boot.sh sandbox-run "
-	         "< %s/input 2>%s",
-	         dir, dir, stderr_to);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	n = fread(got, 1, size - 1, p);
-	got[n] = '\0';
-	rc = pclose(p);
-	free(boot);
-	free(lines);
-	gkx__buf_free(&in);
-	return rc;
-}
-
-static int run_bootstrap(const gkx_run *run, const char *dir, char *got, size_t size)
-{
-	return run_bootstrap_to(run, dir, got, size, "&1");
-}
-
-/* A Job's run started by exec keeps a Job's output: stderr joined to
- * stdout in the order printed; a warm run keeps them apart. */
-static void test_bootstrap_joins_for_a_job(void **state)
-{
-	fixture *f = *state;
-	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
-	gkx_run *run = NULL;
-	gkx_error err;
-	char dir[] = "/tmp/gkx-boot-XXXXXX", cmd[512];
-	char got[256] = "";
-
-	assert_non_null(mkdtemp(dir));
-	o.script_name = "t.sh";
-	o.script = "echo 1; echo 2 >&2; echo 3";
-	o.script_len = strlen(o.script);
-	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
-	assert_int_equal(run_bootstrap_to(run, dir, got, sizeof(got), "/dev/null"), 0);
-	assert_string_equal(got, "1\n3\n");
-	/* The same input, but stderr joined (the Job's env is in its spec). */
-	snprintf(cmd, sizeof(cmd), "rm -rf %s/app/t.sh", dir);
-	assert_int_equal(system(cmd), 0);
-	run->via_exec = 1;
-	assert_int_equal(run_bootstrap_to(run, dir, got, sizeof(got), "/dev/null"), 0);
-	assert_string_equal(got, "1\n2\n3\n");
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
-	gkx_run_free(run);
-}
-
-static void test_bootstrap(void **state)
-{
-	fixture *f = *state;
-	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
-	static const char *const args[] = { "x y", "", "two\nlines", "-n" };
-	static const char *const env[] = { "PLAIN=1", "MULTI=a\nb", "-odd.name=3" };
-	gkx_file extra[2];
-	gkx_run *run = NULL;
-	gkx_error err;
-	char dir[] = "/tmp/gkx-boot-XXXXXX", cmd[512];
-	char got[2048] = "";
-
-	assert_non_null(mkdtemp(dir));
-	extra[0].name = "data.txt";
-	extra[0].data = "line\n";
-	extra[0].len = 5;
-	extra[1].name = "bin.dat";
-	extra[1].data = "\0\1\2\n\n";
-	extra[1].len = 5;
-	o.script_name = "t.sh";
-	o.script = "printf '[%s]' \"$@\"; echo; echo \"$PLAIN|$MULTI|$(pwd)\"; "
-	           "od -An -c bin.dat | tr -s ' '; cat data.txt; ls -l /proc/self/fd/0 | "
-	           "grep -c null; stat -c %a t.sh; tr \"\\\\0\" \"\\\\n\" </proc/$$/environ | grep "
-	           "-c odd.name";
-	o.script_len = strlen(o.script);
-	o.args = args;
-	o.nargs = 4;
-	o.env = env;
-	o.nenv = 3;
-	o.files = extra;
-	o.nfiles = 2;
-	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
-	if (run_bootstrap(run, dir, got, sizeof(got)) != 0)
-		fail_msg("the bootstrap failed: %s", got);
-	snprintf(cmd, sizeof(cmd),
-	         "[x y][][two\nlines][-n]\n1|a\nb|%s/app\n \\0 001 002 \\n \\n\nline\n1\n444\n1\n",
-	         dir);
-	assert_string_equal(got, cmd);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
-	gkx_run_free(run);
-}
-
-/* Files travel in lines when small and free of NUL, as data otherwise:
- * either way each byte arrives as it was, whatever the shell makes of
- * backslashes, carriage returns, its own quoting bytes (0x81-0x88 in
- * dash) or lines that look like the input's own. */
-static void test_bootstrap_files_exact(void **state)
-{
-	fixture *f = *state;
-	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
-	gkx_file extra[4];
-	gkx_run *run = NULL;
-	gkx_buf in = GKX_BUF_INIT;
-	gkx_error err;
-	char dir[] = "/tmp/gkx-boot-XXXXXX", cmd[600], got[64];
-	static const char tail[] = "\nEOF\nL x\nM y\n\\\r\n  -n \n\n$(false)`false`";
-	char nasty[300], big[3000];
-	size_t i, n = 0;
-
-	assert_non_null(mkdtemp(dir));
-	for (i = 1; i < 256; i++)
-		nasty[n++] = (char)i;
-	memcpy(nasty + n, tail, sizeof(tail) - 1);
-	n += sizeof(tail) - 1;
-	for (i = 0; i < sizeof(big); i++)
-		big[i] = (char)('a' + i % 26);
-	extra[0] = (gkx_file){ .name = "nasty.txt", .data = nasty, .len = n };
-	extra[1] = (gkx_file){ .name = "empty.txt", .data = "", .len = 0 };
-	extra[2] = (gkx_file){ .name = "big.txt", .data = big, .len = sizeof(big) };
-	extra[3] = (gkx_file){ .name = "nl.txt", .data = "\n\n", .len = 2 };
-	o.script_name = "t.sh";
-	o.script = "cksum <nasty.txt; cksum <empty.txt; cksum <big.txt; cksum <nl.txt";
-	o.script_len = strlen(o.script);
-	o.files = extra;
-	o.nfiles = 4;
-	assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
-	assert_int_equal(gkx__warm_payload(&in, run), 0);
-	/* Three files in lines, the large one as data. */
-	assert_non_null(strstr(in.ptr, "\nT t.sh\nM cksum"));
-	assert_non_null(strstr(in.ptr, "\nT nasty.txt\nL \1"));
-	assert_non_null(strstr(in.ptr, "\nT empty.txt\nF 3000 big.txt\nT nl.txt\nL \nL \n"));
-	gkx__buf_free(&in);
-	if (run_bootstrap(run, dir, got, sizeof(got)) != 0)
-		fail_msg("the bootstrap failed: %s", got);
-	for (i = 0; i < 4; i++) {
-		FILE *p;
-		snprintf(cmd, sizeof(cmd), "%s/want", dir);
-		p = fopen(cmd, "wb");
-		assert_non_null(p);
-		fwrite(extra[i].data, 1, extra[i].len, p);
-		fclose(p);
-		snprintf(cmd, sizeof(cmd), "cmp %s/want %s/app/%s", dir, dir, extra[i].name);
-		assert_int_equal(system(cmd), 0);
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
-	gkx_run_free(run);
-}
-
-/* A Python run with no variables of the caller's starts no `env`: the
- * shell exports ours, and the caller's still win when given. */
-static void test_bootstrap_python(void **state)
-{
-	fixture *f = *state;
-	gkx_run_options o = GKX_RUN_OPTIONS_INIT;
-	static const char *const env[] = { "PYTHONDONTWRITEBYTECODE=", "X=1" };
-	gkx_run *run = NULL;
-	gkx_error err;
-	gkx_buf in = GKX_BUF_INIT;
-	char dir[] = "/tmp/gkx-boot-XXXXXX", cmd[512];
-	char got[2048] = "", want[600];
-	unsigned k;
-
-	if (system("command -v python3 >/dev/null") != 0)
-		skip();
-	assert_non_null(mkdtemp(dir));
-	o.script_name = "t.py";
-	o.script = "import os, sys\n"
-	           "print(os.environ.get('PYTHONUNBUFFERED'), repr(os.environ.get("
-	           "'PYTHONDONTWRITEBYTECODE')), os.environ.get('X'), __file__, sys.argv[1:])\n";
-	o.script_len = strlen(o.script);
-	for (k = 0; k < 2; k++) {
-		o.env = k ? env : NULL;
-		o.nenv = k ? 2 : 0;
-		assert_int_equal(gkx_run_new(&run, f->client, &o, &err), 0);
-		assert_int_equal(gkx__warm_payload(&in, run), 0);
-		/* Without the caller's variables, no env in the command. */
-		assert_true(!strstr(in.ptr, "A env\n") == !k);
-		gkx__buf_free(&in);
-		if (run_bootstrap(run, dir, got, sizeof(got)) != 0)
-			fail_msg("the bootstrap failed: %s", got);
-		snprintf(want, sizeof(want), "1 %s %s %s/app/t.py []\n", k ? "''" : "'1'",
-		         k ? "1" : "None", dir);
-		assert_string_equal(got, want);
-		gkx_run_free(run);
-		run = NULL;
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1609,10 +1358,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_warm_stream_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_planted_pod_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_delete_retires_first, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bootstrap_joins_for_a_job, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bootstrap_python, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bootstrap_files_exact, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
