@@ -45,17 +45,17 @@ void gkx_error_clear(gkx_error *err)
  * message. */
 int gkx__error_set(gkx_error *err, int code, const char *fmt, ...)
 {
-	char message[sizeof(err->message)];
+	gkx_error fresh;
 	va_list ap;
 
 	if (!err)
 		return code;
+	memset(&fresh, 0, sizeof(fresh));
+	fresh.code = code;
 	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
+	vsnprintf(fresh.message, sizeof(fresh.message), fmt, ap);
 	va_end(ap);
-	memset(err, 0, sizeof(*err));
-	err->code = code;
-	memcpy(err->message, message, sizeof(message));
+	*err = fresh;
 	return code;
 }
 
