@@ -30,6 +30,9 @@ cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const
 	GKX__OK(exit_code >= 0 ? cJSON_AddNumberToObject(j, "exitCode", exit_code)
 	                       : cJSON_AddNullToObject(j, "exitCode"));
 	GKX__OK(cJSON_AddStringToObject(j, "reason", run ? gkx_run_reason(run) : "Invalid"));
+	GKX__OK(run && gkx_run_message(run)[0]
+	                ? cJSON_AddStringToObject(j, "message", gkx_run_message(run))
+	                : cJSON_AddNullToObject(j, "message"));
 	if (warm) {
 		/* Apart, as they came; "output" has both, stdout first. */
 		gkx_buf both = GKX_BUF_INIT;

@@ -150,14 +150,12 @@ static int start_over_without_exec(gkx_run *r)
 }
 
 /* The exec ended with a status of 128 or more, or was cut: the pod's own
- * status says whether the memory limit killed it. 1 when decided. */
+ * status says whether the memory limit killed it or the kubelet evicted
+ * the pod. 1 when decided. */
 static int decide_after_signal(gkx_run *r, int exec_rc)
 {
-	if (r->cstate == C_TERMINATED && !strcmp(r->term_reason, "OOMKilled")) {
-		r->exit_code = 137;
-		gkx__run_set_reason(r, "OOMKilled");
+	if (gkx__run_take_kill_reason(r, exec_rc < 0 ? -1 : r->exec.exit_code))
 		return 1;
-	}
 	if (r->cstate != C_TERMINATED && gkx__mono_now() - r->exec_ended_at < REASON_WAIT_S)
 		return 0;
 	if (exec_rc < 0 && r->pod_deleted &&

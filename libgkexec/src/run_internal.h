@@ -71,6 +71,7 @@ struct gkx_run {
 	int created; /* a create was sent: cleanup deletes by name */
 	int exit_code;
 	char reason[64];
+	char message[512]; /* what the cluster said about the end (an eviction's words) */
 	char *job_uid;
 	gkx_buf rendered;
 	gkx_error *err; /* &result_err while executing, else NULL */
@@ -89,6 +90,8 @@ struct gkx_run {
 	char waiting_message[512];
 	char sched_message[512]; /* PodScheduled=False: the scheduler's reason */
 	char term_reason[64];
+	char term_message[512];
+	int term_from_pod; /* the reason is the pod's (Evicted), not the container's */
 	int term_exit;
 	double next_event_check;
 	gkx_stream watch;
@@ -165,6 +168,10 @@ int gkx__run_watch_start(gkx_run *r);
 int gkx__run_watch_step(gkx_run *r);
 /* Why the pod has not started, for the start timeout's message. */
 int gkx__run_start_failure(gkx_run *r);
+/* The pod status said the node stopped the pod (an eviction) or the memory
+ * limit killed the container: take its reason, message and an exit code
+ * (the container's, else 137 for the SIGKILL) as the run's; 1 if so. */
+int gkx__run_take_kill_reason(gkx_run *r, int exit_code);
 
 /* result.c: the RunResult document (see README); run may be NULL when the
  * request never became a run, and status/e then say why. */

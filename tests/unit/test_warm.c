@@ -790,6 +790,35 @@ static void test_cold_exec_oom(void **state)
 	gkx_run_free(run);
 }
 
+/* The exec was cut when the kubelet evicted the pod (its /tmp past the
+ * limit): the pod status, a moment later, says Evicted and why. */
+static void test_cold_exec_evicted(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = cold_run(f);
+	gkx_error err;
+	char *evicted = recorded_pod_event("evicted-ephemeral.json", "MODIFIED", "p", "u");
+	static const fake_message cut[] = {
+		{ GKX_WS_BINARY, "\1writing\n", 9 },
+	};
+
+	expect_cold_start(f);
+	fake_expect("GET", "/pods?labelSelector=job-name", 200, BOUND_POD);
+	fake_expect("GET", "/events?", 200, STARTED_EVENT);
+	fake_expect_ws("/pods/p/exec?", "v4.channel.k8s.io", 101, cut, 1, 1, 0);
+	fake_expect_delayed("GET", "/pods?labelSelector=job-name", 200, evicted, 6);
+	fake_expect("DELETE", "/jobs/", 200, "{}");
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_error_clear(&err);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(gkx_run_exit_code(run), 137);
+	assert_string_equal(gkx_run_reason(run), "Evicted");
+	assert_non_null(strstr(gkx_run_message(run), "ephemeral local storage"));
+	assert_string_equal(f->out.ptr, "writing\n");
+	gkx_run_free(run);
+	cJSON_free(evicted);
+}
+
 /* A runner without pods/exec: the API server refuses the upgrade. The
  * error says which right is missing, and the claimed pod is deleted. */
 static void test_exec_forbidden(void **state)
@@ -1147,6 +1176,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_pool_goes_cold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_without_exec_right, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_exec_oom, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cold_exec_evicted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_exec_network_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_exec_that_hangs_is_tried_again, setup,
 		                                teardown),

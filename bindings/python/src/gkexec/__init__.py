@@ -93,6 +93,7 @@ class Result:
     pod: Optional[str] = None
     stdout: Optional[str] = None
     stderr: Optional[str] = None
+    message: Optional[str] = None
 
     @classmethod
     def _from_json(cls, d):
@@ -101,7 +102,7 @@ class Result:
                    namespace=d.get("namespace", ""), error=d.get("error"), error_code=d.get("errorCode"),
                    timings=d.get("timings", {}), api_requests=d.get("apiRequests", 0),
                    warm=d.get("warm", False), pod=d.get("pod"), stdout=d.get("stdout"),
-                   stderr=d.get("stderr"))
+                   stderr=d.get("stderr"), message=d.get("message"))
 
     def raise_for_error(self):
         """Raise ConfigError or ClusterError if the run itself failed (not
