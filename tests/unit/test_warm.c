@@ -797,7 +797,7 @@ static void test_cold_exec_evicted(void **state)
 	fixture *f = *state;
 	gkx_run *run = cold_run(f);
 	gkx_error err;
-	char *evicted = recorded_pod_event("evicted-ephemeral.json", "MODIFIED", "p", "u");
+	char *evicted = recorded_pod_event("evicted-emptydir-memory.json", "MODIFIED", "p", "u");
 	static const fake_message cut[] = {
 		{ GKX_WS_BINARY, "\1writing\n", 9 },
 	};
@@ -813,7 +813,7 @@ static void test_cold_exec_evicted(void **state)
 	assert_int_equal(fake_unexpected(), 0);
 	assert_int_equal(gkx_run_exit_code(run), 137);
 	assert_string_equal(gkx_run_reason(run), "Evicted");
-	assert_non_null(strstr(gkx_run_message(run), "ephemeral local storage"));
+	assert_non_null(strstr(gkx_run_message(run), "EmptyDir volume \"tmp\""));
 	assert_string_equal(f->out.ptr, "writing\n");
 	gkx_run_free(run);
 	cJSON_free(evicted);
