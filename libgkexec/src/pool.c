@@ -30,7 +30,7 @@
 #define CLAIM_MARGIN_S    30 /* clocks disagree: the server-side deadline gets slack */
 #define MAX_CANDIDATES    64
 /* Bump when a parked pod changes in a way old ones must not serve. */
-#define PARK_TEMPLATE "park-1"
+#define PARK_TEMPLATE "park-2" /* 2: /tmp and /app are sized tmpfs */
 
 void gkx_pool_options_init(gkx_pool_options *o)
 {
