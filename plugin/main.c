@@ -494,8 +494,9 @@ int main(int argc, char **argv)
 		status = gkx_run_exit_code(run);
 		if (!o.quiet && strcmp(gkx_run_reason(run), "Completed") &&
 		    strcmp(gkx_run_reason(run), "Error"))
-			fprintf(stderr, "sandbox-run: %s%s (exit code %d)\n", gkx_run_reason(run),
-			        reason_text(gkx_run_reason(run)), status);
+			fprintf(stderr, "sandbox-run: %s%s (exit code %d)%s%s\n",
+			        gkx_run_reason(run), reason_text(gkx_run_reason(run)), status,
+			        gkx_run_message(run)[0] ? ": " : "", gkx_run_message(run));
 		if (o.keep)
 			print_kept(run, network_none);
 	}

@@ -341,6 +341,23 @@ void gkx__log_parser_reset(gkx_log_parser *p);
 /* An RFC 3339 time as the kubelet writes it. */
 int gkx__log_valid_time(const char *s, size_t n);
 
+/* ---- pod_status.c: why a pod ended, as its status says ---- */
+typedef struct gkx__pod_end {
+	/* The pod's own reason when it has one (the kubelet's "Evicted",
+	 * "DeadlineExceeded", ...), else the container's terminated reason
+	 * ("OOMKilled", "Error", "Completed"); "" when neither says. */
+	char reason[64];
+	char message[512]; /* the same one's message, trailing blanks dropped */
+	int exit_code;     /* the container's, -1 while it has not terminated */
+	int container_ended;
+	int pod_failed; /* status.phase is Failed */
+	int from_pod;   /* reason and message are the pod's, not the container's */
+} gkx__pod_end;
+/* Read a pod object (a watch event's, or a GET's): 1 when the container
+ * has terminated or the pod has failed (evicted pods may show neither
+ * container state nor exit code), else 0. Pure; never fails. */
+int gkx__pod_end_read(const cJSON *pod, gkx__pod_end *out);
+
 /* ---- manifest.c: pure request builders ---- */
 typedef struct gkx_manifest_spec {
 	const char *name;

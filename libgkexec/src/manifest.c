@@ -9,13 +9,19 @@
 
 #define RUN_AS_ID           1001
 #define TERMINATION_GRACE_S 1
-#define TMP_SIZE            "64Mi"
-#define EPHEMERAL_LIMIT     "128Mi"
-#define LABEL_MANAGED_BY    GKX_LABEL_MANAGED_BY
-#define LABEL_RUN           GKX_LABEL_RUN
-#define TOOL_NAME           GKX_TOOL_NAME
-#define CODE_SIZE           "4Mi" /* an exec'd /app: 1 MiB of code, with room */
-#define GKX__MERGE_SCRIPT   "exec \"$0\" \"$@\" 2>&1"
+/* /tmp and an exec'd /app are tmpfs (emptyDir medium Memory): see
+ * memory_dir() for why. */
+#define TMP_SIZE "64Mi"
+/* What is left on the node's disk: the container's log (the kubelet
+ * rotates it) and, for a Job whose container runs the script, nothing
+ * else the script can write. */
+#define EPHEMERAL_LIMIT   "128Mi"
+#define EPHEMERAL_REQUEST "16Mi"
+#define LABEL_MANAGED_BY  GKX_LABEL_MANAGED_BY
+#define LABEL_RUN         GKX_LABEL_RUN
+#define TOOL_NAME         GKX_TOOL_NAME
+#define CODE_SIZE         "4Mi" /* an exec'd /app: 1 MiB of code, with room */
+#define GKX__MERGE_SCRIPT "exec \"$0\" \"$@\" 2>&1"
 
 static const struct {
 	const char *ext;
@@ -267,7 +273,7 @@ static cJSON *container(const gkx_manifest_spec *s)
 	GKX__OK(req = cJSON_AddObjectToObject(res, "requests"));
 	GKX__OK(cJSON_AddStringToObject(req, "cpu", s->cpu_request));
 	GKX__OK(cJSON_AddStringToObject(req, "memory", s->memory_request));
-	GKX__OK(cJSON_AddStringToObject(req, "ephemeral-storage", TMP_SIZE));
+	GKX__OK(cJSON_AddStringToObject(req, "ephemeral-storage", EPHEMERAL_REQUEST));
 
 	GKX__OK(mounts = cJSON_AddArrayToObject(c, "volumeMounts"));
 	GKX__OK(m = cJSON_CreateObject());
@@ -295,9 +301,36 @@ fail:
 	return NULL;
 }
 
+/* A writable directory the script can fill: tmpfs, sized. On disk an
+ * emptyDir's sizeLimit is only checked by the kubelet's eviction manager,
+ * from volume statistics it refreshes about once a minute: under gVisor
+ * a script wrote 400 MiB into a 64Mi /tmp in 1.7 s, and 1.2 GB in
+ * another run, before anything noticed. A kubelet with
+ * SizeMemoryBackedVolumes (on by default since 1.22) mounts a
+ * memory-backed emptyDir as a tmpfs of size sizeLimit (or the pod's
+ * memory limit if smaller), and gVisor writes through to it: the write
+ * past 64 MiB fails with ENOSPC at once. Older kubelets still evict past
+ * sizeLimit. Its pages are charged to the pod's memory cgroup: the memory
+ * limit covers the script and its files there together (the sandbox is
+ * OOMKilled past it), so the script never holds more than that limit. */
+static cJSON *memory_dir(cJSON *vols, const char *name, const char *size)
+{
+	cJSON *v = cJSON_CreateObject(), *ed;
+
+	GKX__OK(v);
+	GKX__OK(cJSON_AddItemToArray(vols, v));
+	GKX__OK(cJSON_AddStringToObject(v, "name", name));
+	GKX__OK(ed = cJSON_AddObjectToObject(v, "emptyDir"));
+	GKX__OK(cJSON_AddStringToObject(ed, "medium", "Memory"));
+	GKX__OK(cJSON_AddStringToObject(ed, "sizeLimit", size));
+	return v;
+fail:
+	return NULL;
+}
+
 static cJSON *pod_spec(const gkx_manifest_spec *s)
 {
-	cJSON *p = cJSON_CreateObject(), *tol, *t, *sc, *seccomp, *cs, *vols, *v, *cm, *ed;
+	cJSON *p = cJSON_CreateObject(), *tol, *t, *sc, *seccomp, *cs, *vols, *v, *cm;
 
 	GKX__OK(p);
 	GKX__OK(cJSON_AddStringToObject(p, "runtimeClassName", s->runtime_class));
@@ -328,16 +361,16 @@ static cJSON *pod_spec(const gkx_manifest_spec *s)
 	GKX__OK(cJSON_AddItemToArray(cs, container(s)));
 
 	GKX__OK(vols = cJSON_AddArrayToObject(p, "volumes"));
-	GKX__OK(v = cJSON_CreateObject());
-	GKX__OK(cJSON_AddItemToArray(vols, v));
-	GKX__OK(cJSON_AddStringToObject(v, "name", "code"));
 	if (s->pool || s->exec_delivery) {
 		/* No ConfigMap to mount: the kubelet fetches a ConfigMap only once
 		 * the node authorizer has linked the pod to it, and when it asks
-		 * first it is refused and tries again a second or more later. */
-		GKX__OK(ed = cJSON_AddObjectToObject(v, "emptyDir"));
-		GKX__OK(cJSON_AddStringToObject(ed, "sizeLimit", CODE_SIZE));
+		 * first it is refused and tries again a second or more later.
+		 * The script may write here too: bounded as /tmp is. */
+		GKX__OK(memory_dir(vols, "code", CODE_SIZE));
 	} else {
+		GKX__OK(v = cJSON_CreateObject());
+		GKX__OK(cJSON_AddItemToArray(vols, v));
+		GKX__OK(cJSON_AddStringToObject(v, "name", "code"));
 		GKX__OK(cm = cJSON_AddObjectToObject(v, "configMap"));
 		GKX__OK(cJSON_AddStringToObject(cm, "name", s->name));
 		GKX__OK(cJSON_AddNumberToObject(cm, "defaultMode", 0444));
@@ -352,11 +385,7 @@ static cJSON *pod_spec(const gkx_manifest_spec *s)
 		GKX__OK(cm = cJSON_AddObjectToObject(g, "configMap"));
 		GKX__OK(cJSON_AddStringToObject(cm, "name", s->name));
 	}
-	GKX__OK(v = cJSON_CreateObject());
-	GKX__OK(cJSON_AddItemToArray(vols, v));
-	GKX__OK(cJSON_AddStringToObject(v, "name", "tmp"));
-	GKX__OK(ed = cJSON_AddObjectToObject(v, "emptyDir"));
-	GKX__OK(cJSON_AddStringToObject(ed, "sizeLimit", TMP_SIZE));
+	GKX__OK(memory_dir(vols, "tmp", TMP_SIZE));
 	return p;
 fail:
 	cJSON_Delete(p);

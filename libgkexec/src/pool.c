@@ -29,7 +29,7 @@
 #define POOL_JOB_BACKSTOP 60 /* the Job's deadline, after its pod's */
 #define POOL_MAX_SIZE     100
 /* Bump when a parked pod changes in a way old ones must not serve. */
-#define PARK_TEMPLATE "park-1"
+#define PARK_TEMPLATE "park-2" /* 2: /tmp and /app are sized tmpfs */
 
 void gkx_pool_options_init(gkx_pool_options *o)
 {

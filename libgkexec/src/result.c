@@ -62,6 +62,9 @@ cJSON *gkx__run_result(const gkx_run *run, int status, const gkx_error *e, const
 	GKX__OK(exit_code >= 0 ? cJSON_AddNumberToObject(j, "exitCode", exit_code)
 	                       : cJSON_AddNullToObject(j, "exitCode"));
 	GKX__OK(cJSON_AddStringToObject(j, "reason", run ? gkx_run_reason(run) : "Invalid"));
+	GKX__OK(run && gkx_run_message(run)[0]
+	                ? cJSON_AddStringToObject(j, "message", gkx_run_message(run))
+	                : cJSON_AddNullToObject(j, "message"));
 	/* What the caller collected, else what the run kept. */
 	ok = gkx__buf_put(&out, "", 0) == 0 && gkx__buf_put(&err, "", 0) == 0;
 	if (ok && (output || stderr_text))

@@ -261,6 +261,8 @@ static int step(gkx_run *r, double deadline)
 		return 1;
 	}
 	if (r->cstate == C_TERMINATED && r->log_complete) {
+		if (gkx__run_take_kill_reason(r, r->term_exit))
+			return 1; /* evicted, or OOMKilled: the pod status says so */
 		r->exit_code = r->term_exit;
 		gkx__run_set_reason(r, r->term_reason[0] ? r->term_reason
 		                                         : (r->term_exit ? "Error" : "Completed"));
@@ -425,6 +427,7 @@ int gkx_run_exit_code(const gkx_run *r) { return r->exit_code; }
 int gkx_run_warm(const gkx_run *r) { return r->warm; }
 const char *gkx_run_pod(const gkx_run *r) { return r->pod; }
 const char *gkx_run_reason(const gkx_run *r) { return r->reason; }
+const char *gkx_run_message(const gkx_run *r) { return r->message; }
 const char *gkx_run_name(const gkx_run *r) { return r->name; }
 const char *gkx_run_namespace(const gkx_run *r) { return r->ns; }
 int gkx_run_output_truncated(const gkx_run *r)

@@ -143,33 +143,23 @@ static int start_over_without_exec(gkx_run *r)
 	return gkx__run_watch_start(r);
 }
 
-/* Why the pod went, in its own words: the kubelet's eviction message,
- * or who may have deleted it. */
-static const char *gone_reason(const gkx_run *r)
-{
-	return !strcmp(r->pod_reason, "Evicted") ? "Evicted" : "PodDeleted";
-}
-
 /* The exec ended with a status of 128 or more, or was cut: the pod's own
- * status says whether the memory limit killed it, or the pod was deleted
- * or evicted under the script. 1 when decided. */
+ * status says whether the memory limit killed it, the node evicted it, or
+ * the pod was deleted under the script. 1 when decided. */
 static int decide_after_signal(gkx_run *r, int exec_rc)
 {
 	double now = gkx__mono_now();
-	int gone;
 
 	if (r->warm && r->cstate != C_TERMINATED && !r->pod_deleted && now >= r->next_pod_read) {
 		/* No watch on a parked pod: a few reads instead. */
 		r->next_pod_read = now + 0.8;
 		gkx__run_read_pod(r, r->pod);
 	}
-	if (r->cstate == C_TERMINATED && !strcmp(r->term_reason, "OOMKilled")) {
-		r->exit_code = 137;
-		gkx__run_set_reason(r, "OOMKilled");
+	/* OOMKilled, or Evicted with the kubelet's message. */
+	if (gkx__run_take_kill_reason(r, exec_rc < 0 ? -1 : r->exec.exit_code))
 		return 1;
-	}
-	gone = r->pod_deleted || !strcmp(r->pod_reason, "Evicted");
-	if (!gone && r->cstate != C_TERMINATED && now - r->exec_ended_at < GKX_REASON_WAIT_S)
+	if (!r->pod_deleted && r->cstate != C_TERMINATED &&
+	    now - r->exec_ended_at < GKX_REASON_WAIT_S)
 		return 0;
 	if (r->pod_deleted && now + GKX_REASON_WAIT_S + GKX_CLIENT_GRACE_S >= r->deadline) {
 		/* The Job's deadline took the pod (it may come a moment before
@@ -177,17 +167,16 @@ static int decide_after_signal(gkx_run *r, int exec_rc)
 		gkx__run_set_reason(r, "DeadlineExceeded");
 		return 1;
 	}
-	if (gone) {
+	if (r->pod_deleted) {
 		/* Not the script's doing: the reason says who ended it. */
-		gkx__run_set_reason(r, gone_reason(r));
+		gkx__run_set_reason(r, "PodDeleted");
 		if (exec_rc == 0) {
 			r->exit_code = r->exec.exit_code;
 			return 1;
 		}
 		*r->err = r->exec_last;
-		gkx__error_prefix(r->err, "the sandbox's pod %s was %s while the script ran%s%s",
-		                  r->pod, r->pod_deleted ? "deleted" : "evicted",
-		                  r->pod_message[0] ? ": " : "", r->pod_message);
+		gkx__error_prefix(r->err, "the sandbox's pod %s was deleted while the script ran",
+		                  r->pod);
 		return r->err->code;
 	}
 	if (exec_rc < 0) {

@@ -71,6 +71,7 @@ struct gkx_run {
 	int created; /* a create was sent: cleanup deletes by name */
 	int exit_code;
 	char reason[64];
+	char message[512]; /* what the cluster said about the end (an eviction's words) */
 	char *job_uid;
 	gkx_buf rendered;
 	gkx_error *err; /* &result_err while executing, else NULL */
@@ -82,9 +83,7 @@ struct gkx_run {
 	int phase;
 	int cstate;
 	int pod_deleted;
-	char pod_reason[64];   /* the pod's status.reason: Evicted */
-	char pod_message[512]; /* and its message: the kubelet's */
-	double next_pod_read;  /* a warm run's next read of its pod */
+	double next_pod_read; /* a warm run's next read of its pod */
 	char pod[254];
 	char rv[64];        /* last resourceVersion seen, to resume from */
 	int watch_failures; /* consecutive; reset by any event */
@@ -92,6 +91,8 @@ struct gkx_run {
 	char waiting_message[512];
 	char sched_message[512]; /* PodScheduled=False: the scheduler's reason */
 	char term_reason[64];
+	char term_message[512];
+	int term_from_pod; /* the reason is the pod's (Evicted), not the container's */
 	int term_exit;
 	double next_event_check;
 	gkx_stream watch;
@@ -203,9 +204,13 @@ int gkx__run_watch_step(gkx_run *r);
 /* Why the pod has not started, for the start timeout's message. */
 int gkx__run_start_failure(gkx_run *r);
 /* Read the pod once (a warm run has no watch): what it says lands where
- * the watch puts it (cstate, term_reason, pod_deleted, pod_reason); a
+ * the watch puts it (cstate, term_reason, term_message, pod_deleted); a
  * pod that is gone counts as deleted. */
 int gkx__run_read_pod(gkx_run *r, const char *pod);
+/* The pod status said the node stopped the pod (an eviction) or the memory
+ * limit killed the container: take its reason, message and an exit code
+ * (the container's, else 137 for the SIGKILL) as the run's; 1 if so. */
+int gkx__run_take_kill_reason(gkx_run *r, int exit_code);
 
 /* result.c: the RunResult document (see README); run may be NULL when the
  * request never became a run, and status/e then say why. output and

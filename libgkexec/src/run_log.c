@@ -202,9 +202,11 @@ int gkx__run_log_step(gkx_run *r)
 			 * updates the pod's status up to a second later). A cut
 			 * connection is an error, not a clean end, and is resumed. */
 			r->log_complete = 1;
-		} else if (r->log_final && r->pod_deleted &&
+		} else if (r->log_final && (r->pod_deleted || r->term_from_pod) &&
 		           (q->status == 404 || q->status == 400 || foreign)) {
-			r->log_complete = 1; /* the pod, and its log, are gone */
+			/* The pod, and its log, are gone; or the kubelet evicted it,
+			 * and its container (400: "not available") with it. */
+			r->log_complete = 1;
 		} else {
 			/* Not ready yet (400 while the container starts), or dropped:
 			 * try again, a bounded number of times. */

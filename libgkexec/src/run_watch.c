@@ -54,6 +54,7 @@ static int on_pod_event(const char *type, cJSON *pod, void *ud)
 {
 	gkx_run *r = ud;
 	const cJSON *cs, *state;
+	gkx__pod_end end;
 	const char *rv = gkx__json_str(pod, "metadata", "resourceVersion", GKX__END);
 
 	if (!strcmp(type, "ERROR")) {
@@ -73,29 +74,27 @@ static int on_pod_event(const char *type, cJSON *pod, void *ud)
 	if (!strcmp(type, "DELETED") ||
 	    gkx__json_at(pod, "metadata", "deletionTimestamp", GKX__END))
 		r->pod_deleted = 1;
-	if (gkx__json_str(pod, "status", "reason", GKX__END)) {
-		copy_str(r->pod_reason, sizeof(r->pod_reason),
-		         gkx__json_at(pod, "status", "reason", GKX__END));
-		copy_str(r->pod_message, sizeof(r->pod_message),
-		         gkx__json_at(pod, "status", "message", GKX__END));
-	}
 	note_scheduling(r, pod);
 	if (cJSON_IsString(gkx__json_at(pod, "spec", "nodeName", GKX__END)) &&
 	    r->timings.scheduled < 0) {
 		r->timings.scheduled = gkx__mono_now() - r->t0;
 		gkx__run_set_phase(r, GKX_PHASE_STARTING, r->image);
 	}
+	if (gkx__pod_end_read(pod, &end)) {
+		/* An evicted pod says why in its own status; its container may
+		 * say only "Error", or still "running". */
+		gkx__run_note_end(r);
+		r->cstate = C_TERMINATED;
+		r->term_exit = end.exit_code;
+		r->term_from_pod = end.from_pod;
+		snprintf(r->term_reason, sizeof(r->term_reason), "%s", end.reason);
+		snprintf(r->term_message, sizeof(r->term_message), "%s", end.message);
+		return 0;
+	}
 	cs = cJSON_GetArrayItem(gkx__json_at(pod, "status", "containerStatuses", GKX__END), 0);
 	if (!cs)
 		return 0;
-	if ((state = gkx__json_at(cs, "state", "terminated", GKX__END)) != NULL) {
-		const cJSON *code = cJSON_GetObjectItemCaseSensitive(state, "exitCode");
-		gkx__run_note_end(r);
-		r->cstate = C_TERMINATED;
-		r->term_exit = cJSON_IsNumber(code) ? code->valueint : -1;
-		copy_str(r->term_reason, sizeof(r->term_reason),
-		         cJSON_GetObjectItemCaseSensitive(state, "reason"));
-	} else if (gkx__json_at(cs, "state", "running", GKX__END)) {
+	if (gkx__json_at(cs, "state", "running", GKX__END)) {
 		if (r->cstate != C_RUNNING && r->timings.started < 0)
 			r->timings.started = gkx__mono_now() - r->t0;
 		r->cstate = C_RUNNING;
@@ -321,4 +320,19 @@ int gkx__run_start_failure(gkx_run *r)
 	                      r->start_timeout_s, r->waiting_reason[0] ? ": " : "",
 	                      r->waiting_reason, r->waiting_message[0] ? ": " : "",
 	                      r->waiting_message);
+}
+
+int gkx__run_take_kill_reason(gkx_run *r, int exit_code)
+{
+	/* The pod's own deadline is the caller's to judge (DeadlineExceeded). */
+	if (r->cstate != C_TERMINATED ||
+	    !(r->term_from_pod ? strcmp(r->term_reason, "DeadlineExceeded") != 0
+	                       : !strcmp(r->term_reason, "OOMKilled")))
+		return 0;
+	/* Killed with SIGKILL either way; an evicted pod's container may
+	 * have no exit code in its status. */
+	r->exit_code = exit_code >= 0 ? exit_code : r->term_exit >= 0 ? r->term_exit : 137;
+	gkx__run_set_reason(r, r->term_reason);
+	snprintf(r->message, sizeof(r->message), "%s", r->term_message);
+	return 1;
 }

@@ -199,6 +199,10 @@ failSwapOn: false
 clusterDomain: cluster.local
 resolvConf: /etc/resolv.conf
 evictionHard: {memory.available: "1%", nodefs.available: "1%", imagefs.available: "1%"}
+# A memory-backed emptyDir becomes a tmpfs of its sizeLimit, as on every
+# kubelet since 1.22 (alpha and off in 1.20): a sandbox's /tmp is full at
+# 64 MiB (ENOSPC), where a 1.20 default lets it grow to the memory limit.
+featureGates: {SizeMemoryBackedVolumes: true}
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 serializeImagePulls: false

@@ -104,8 +104,10 @@ static void test_job_hardening(void **state)
 	assert_json_string(c, "resources.limits.ephemeral-storage", "128Mi");
 	assert_json_string(c, "resources.requests.cpu", "125m");
 	assert_json_string(c, "resources.requests.memory", "128Mi");
-	assert_json_string(c, "resources.requests.ephemeral-storage", "64Mi");
-	/* Volumes: the code read-only with mode 0444, a bounded writable /tmp. */
+	assert_json_string(c, "resources.requests.ephemeral-storage", "16Mi");
+	/* Volumes: the code read-only with mode 0444, a bounded writable /tmp:
+	 * a tmpfs, which a kubelet sizes at sizeLimit (ENOSPC past it); on
+	 * disk, sizeLimit is only checked by evictions, long after. */
 	assert_json_string(c, "volumeMounts.0.name", "code");
 	assert_json_string(c, "volumeMounts.0.mountPath", "/app");
 	assert_json_bool(c, "volumeMounts.0.readOnly", 1);
@@ -116,6 +118,8 @@ static void test_job_hardening(void **state)
 	assert_json_number(pod, "volumes.0.configMap.defaultMode", 0444);
 	assert_json_string(pod, "volumes.1.name", "tmp");
 	assert_json_string(pod, "volumes.1.emptyDir.sizeLimit", "64Mi");
+	assert_json_string(pod, "volumes.1.emptyDir.medium", "Memory");
+	assert_int_equal(cJSON_GetArraySize(at(pod, "volumes.1.emptyDir")), 2);
 	assert_int_equal(cJSON_GetArraySize(at(pod, "volumes")), 2);
 	cJSON_Delete(job);
 }
@@ -305,6 +309,9 @@ static void test_exec_delivery_job(void **state)
 	assert_json_string(pod, "containers.0.command.2", GKX_PARK_COMMAND);
 	assert_json_string(pod, "volumes.0.name", "code");
 	assert_json_string(pod, "volumes.0.emptyDir.sizeLimit", "4Mi");
+	/* The script can write to this /app too: a tmpfs, as /tmp is. */
+	assert_json_string(pod, "volumes.0.emptyDir.medium", "Memory");
+	assert_json_string(pod, "volumes.1.emptyDir.medium", "Memory");
 	assert_json_string(pod, "containers.0.volumeMounts.0.mountPath", "/app");
 	assert_true(cJSON_IsFalse(at(pod, "containers.0.volumeMounts.0.readOnly")));
 	assert_true(cJSON_IsTrue(at(pod, "containers.0.securityContext.readOnlyRootFilesystem")));
@@ -312,6 +319,29 @@ static void test_exec_delivery_job(void **state)
 	assert_null(strstr(text, "configMap"));
 	assert_null(strstr(text, "hello.py"));
 	cJSON_free(text);
+	cJSON_Delete(job);
+}
+
+/* A parked pod: the script will write to its /tmp and /app; both are
+ * sized tmpfs, as a run's own Job has them. */
+static void test_parked_pod_dirs_are_tmpfs(void **state)
+{
+	gkx_manifest_spec s = base_spec();
+	cJSON *job;
+	const cJSON *pod;
+
+	(void)state;
+	s.pool = "0123456789abcdef";
+	s.pool_ttl_s = 900;
+	job = gkx__manifest_job(&s);
+	pod = at(job, "spec.template.spec");
+	assert_json_string(pod, "volumes.0.name", "code");
+	assert_json_string(pod, "volumes.0.emptyDir.medium", "Memory");
+	assert_json_string(pod, "volumes.0.emptyDir.sizeLimit", "4Mi");
+	assert_json_string(pod, "volumes.1.name", "tmp");
+	assert_json_string(pod, "volumes.1.emptyDir.medium", "Memory");
+	assert_json_string(pod, "volumes.1.emptyDir.sizeLimit", "64Mi");
+	assert_json_string(pod, "containers.0.resources.limits.ephemeral-storage", "128Mi");
 	cJSON_Delete(job);
 }
 
@@ -367,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_command_for_extension),
 		cmocka_unit_test(test_network_policy_denies_all),
 		cmocka_unit_test(test_exec_delivery_job),
+		cmocka_unit_test(test_parked_pod_dirs_are_tmpfs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -701,6 +701,129 @@ static void test_end_marker_of_a_signal_waits_for_status(void **state)
 	gkx_run_free(run);
 }
 
+/* What a pod's status says about its end (pod_status.c). The recorded
+ * pod: a 1.20 kubelet evicted it under gVisor, its memory-backed /tmp past
+ * sizeLimit; its status has no container statuses left at all. The pod's
+ * own reason wins over the container's "Error"; the kubelet's trailing
+ * space goes. */
+static void test_pod_end_reasons(void **state)
+{
+	static const char running[] = "{\"status\":{\"phase\":\"Running\",\"containerStatuses\":["
+	                              "{\"state\":" RUNNING "}]}}";
+	static const char oom[] = "{\"status\":{\"phase\":\"Failed\",\"containerStatuses\":["
+	                          "{\"state\":" TERMINATED(137, "OOMKilled") "}]}}";
+	static const char evicted_after_exit[] =
+	        "{\"status\":{\"phase\":\"Failed\",\"reason\":\"Evicted\",\"message\":\"Pod "
+	        "ephemeral local storage usage exceeds the total limit of containers 128Mi. \","
+	        "\"containerStatuses\":[{\"state\":" TERMINATED(137, "Error") "}]}}";
+	char *line = recorded_pod_event("evicted-emptydir-memory.json", "MODIFIED", "p", NULL);
+	cJSON *ev = cJSON_Parse(line), *pod;
+	gkx__pod_end end;
+
+	(void)state;
+	assert_int_equal(gkx__pod_end_read(at(ev, "object"), &end), 1);
+	assert_string_equal(end.reason, "Evicted");
+	assert_string_equal(end.message,
+	                    "Usage of EmptyDir volume \"tmp\" exceeds the limit \"64Mi\".");
+	assert_true(end.from_pod && end.pod_failed);
+	assert_false(end.container_ended);
+	assert_int_equal(end.exit_code, -1);
+	cJSON_Delete(ev);
+	cJSON_free(line);
+
+	pod = cJSON_Parse(evicted_after_exit);
+	assert_int_equal(gkx__pod_end_read(pod, &end), 1);
+	assert_string_equal(end.reason, "Evicted");
+	assert_string_equal(end.message, "Pod ephemeral local storage usage exceeds the total "
+	                                 "limit of containers 128Mi.");
+	assert_true(end.container_ended);
+	assert_int_equal(end.exit_code, 137);
+	cJSON_Delete(pod);
+	pod = cJSON_Parse(oom);
+	assert_int_equal(gkx__pod_end_read(pod, &end), 1);
+	assert_string_equal(end.reason, "OOMKilled");
+	assert_false(end.from_pod);
+	assert_int_equal(end.exit_code, 137);
+	cJSON_Delete(pod);
+	pod = cJSON_Parse(running);
+	assert_int_equal(gkx__pod_end_read(pod, &end), 0);
+	assert_string_equal(end.reason, "");
+	cJSON_Delete(pod);
+}
+
+/* The kubelet evicted the pod (its /tmp or ephemeral storage over the
+ * limit): the container only says exit 137, "Error"; the run says
+ * Evicted, with the kubelet's words, in the result too. */
+static void test_evicted_job_says_so(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "open('/tmp/x', 'wb').write(bytes(1 << 30))");
+	char *evicted =
+	        recorded_pod_event("evicted-emptydir-memory.json", "MODIFIED", "pod-1", NULL);
+	char *doc;
+	gkx_error err;
+	cJSON *j;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect("GET", "/pods?", 200, POD("ADDED", RUNNING));
+	fake_expect_delayed("GET", "/pods?", 200, evicted, 2);
+	fake_expect("GET", "/log?container=sandbox&timestamps=true&follow=true", 200,
+	            TS "writing\n");
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_error_clear(&err);
+	assert_string_equal(gkx_run_reason(run), "Evicted");
+	assert_int_equal(gkx_run_exit_code(run), 137);
+	assert_string_equal(gkx_run_message(run),
+	                    "Usage of EmptyDir volume \"tmp\" exceeds the limit \"64Mi\".");
+	assert_string_equal(f->out.ptr, "writing\n");
+	doc = gkx_run_result_json(run, f->out.ptr);
+	j = cJSON_Parse(doc);
+	assert_json_string(j, "reason", "Evicted");
+	assert_json_string(j, "message", gkx_run_message(run));
+	assert_json_number(j, "exitCode", 137);
+	assert_json_bool(j, "ok", 0);
+	cJSON_Delete(j);
+	gkx_free(doc);
+	assert_int_equal(fake_unexpected(), 0);
+	gkx_run_free(run);
+	cJSON_free(evicted);
+}
+
+/* As recorded: the kubelet evicted the pod while its log was followed; the
+ * log's last read is refused (400: the evicted pod's container is "not
+ * available"). The log ends there; the run is Evicted, not Failed. */
+#define NOT_AVAILABLE                                                                          \
+	"{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"container \\\"sandbox\\\" " \
+	"in pod \\\"pod-1\\\" is not available\",\"reason\":\"BadRequest\",\"code\":400}"
+
+static void test_evicted_while_log_followed(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "open('/tmp/x', 'wb').write(bytes(1 << 30))");
+	char *evicted =
+	        recorded_pod_event("evicted-emptydir-memory.json", "MODIFIED", "pod-1", NULL);
+	gkx_error err;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect("GET", "/pods?", 200, POD("ADDED", RUNNING));
+	fake_expect_delayed("GET", "/pods?", 200, evicted, 3);
+	fake_expect_open("GET", "/log?container=sandbox&timestamps=true&follow=true", 200,
+	                 TS "writing\n");
+	fake_expect("GET", "/log?container=sandbox&timestamps=true", 400, NOT_AVAILABLE);
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_error_clear(&err);
+	assert_string_equal(gkx_run_reason(run), "Evicted");
+	assert_int_equal(gkx_run_exit_code(run), 137);
+	assert_string_equal(f->out.ptr, "writing\n");
+	assert_int_equal(fake_unexpected(), 0);
+	gkx_run_free(run);
+	cJSON_free(evicted);
+}
+
 static void test_pod_never_created(void **state)
 {
 	fixture *f = *state;
@@ -1107,6 +1230,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_end_marker_of_a_signal_waits_for_status, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_pod_never_created, setup, teardown),
+		cmocka_unit_test(test_pod_end_reasons),
+		cmocka_unit_test_setup_teardown(test_evicted_job_says_so, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evicted_while_log_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_resumes_and_relists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dropped_log_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_limit, setup, teardown),

@@ -1118,17 +1118,22 @@ static void test_warm_evicted(void **state)
 	fake_expect_ws("/pods/sandbox-pool-aaaaaaaa-x1/exec?", "v4.channel.k8s.io", 101, cut, 1, 1,
 	               0);
 	fake_expect("POST", "/jobs", 201, "{\"metadata\":{\"uid\":\"u\"}}");
+	/* As the kubelet leaves an evicted pod: Failed, no container status,
+	 * and a message that ends with a space. */
 	fake_expect("GET", "/pods/sandbox-pool-aaaaaaaa-x1", 200,
-	            PARKED_AS("", ",\"reason\":\"Evicted\",\"message\":\"Pod ephemeral local "
-	                          "storage usage exceeds the total limit of containers 128Mi.\""));
+	            "{\"metadata\":{\"name\":\"sandbox-pool-aaaaaaaa-x1\"},\"spec\":{"
+	            "\"nodeName\":\"n1\"},\"status\":{\"phase\":\"Failed\",\"reason\":"
+	            "\"Evicted\",\"message\":\"Pod ephemeral local storage usage exceeds the "
+	            "total limit of containers 128Mi. \"}}");
 	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa", 200, "{}");
 	fake_expect("DELETE", "-x1?gracePeriodSeconds=0", 200, "{}"); /* the used pod */
-	assert_true(gkx_run_execute(run, &err) < 0);
+	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_int_equal(fake_unexpected(), 0);
 	assert_int_equal(fake_unused(), 0);
+	assert_int_equal(gkx_run_exit_code(run), 137);
 	assert_string_equal(gkx_run_reason(run), "Evicted");
-	assert_non_null(strstr(err.message, "was evicted while the script ran: Pod ephemeral local "
-	                                    "storage usage exceeds"));
+	assert_string_equal(gkx_run_message(run), "Pod ephemeral local storage usage exceeds the "
+	                                          "total limit of containers 128Mi.");
 	gkx_run_free(run);
 }
 
@@ -1162,6 +1167,35 @@ static void test_warm_stream_cut(void **state)
 	assert_int_equal(execs, 1);
 	assert_string_equal(fake_request_at(fake_count() - 1)->method, "DELETE");
 	gkx_run_free(run);
+}
+
+/* The exec was cut when the kubelet evicted the pod (its /tmp past the
+ * limit): the pod status, a moment later, says Evicted and why. */
+static void test_cold_exec_evicted(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = cold_run(f);
+	gkx_error err;
+	char *evicted = recorded_pod_event("evicted-emptydir-memory.json", "MODIFIED", "p", "u");
+	static const fake_message cut[] = {
+		{ GKX_WS_BINARY, "\1writing\n", 9 },
+	};
+
+	expect_cold_start(f);
+	fake_expect("GET", "/pods?labelSelector=job-name", 200, BOUND_POD);
+	fake_expect("GET", "/events?", 200, STARTED_EVENT);
+	fake_expect_ws("/pods/p/exec?", "v4.channel.k8s.io", 101, cut, 1, 1, 0);
+	fake_expect_delayed("GET", "/pods?labelSelector=job-name", 200, evicted, 6);
+	fake_expect("DELETE", "/jobs/", 200, "{}");
+	assert_int_equal(gkx_run_execute(run, &err), 0);
+	assert_error_clear(&err);
+	assert_int_equal(fake_unexpected(), 0);
+	assert_int_equal(gkx_run_exit_code(run), 137);
+	assert_string_equal(gkx_run_reason(run), "Evicted");
+	assert_non_null(strstr(gkx_run_message(run), "EmptyDir volume \"tmp\""));
+	assert_string_equal(f->out.ptr, "writing\n");
+	gkx_run_free(run);
+	cJSON_free(evicted);
 }
 
 /* A runner without pods/exec: the API server refuses the upgrade. The
@@ -1344,6 +1378,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_pool_goes_cold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_without_exec_right, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_exec_oom, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cold_exec_evicted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_exec_network_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_exec_that_hangs_is_tried_again, setup,
 		                                teardown),

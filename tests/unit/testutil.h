@@ -3,6 +3,7 @@
 #define TESTUTIL_H
 
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -73,5 +74,54 @@ static inline const cJSON *at(const cJSON *j, const char *path)
 		assert_string_equal((e)->reason, "");  \
 		assert_string_equal((e)->message, ""); \
 	} while (0)
+
+/* A pod recorded from a cluster (tests/fixtures/pod/FILE), as one watch
+ * event line about pod `name`, bound to a node and, when `owner_uid` is
+ * given, controlled by that Job. The caller frees it with cJSON_free(). */
+static inline char *recorded_pod_event(const char *file, const char *type, const char *name,
+                                       const char *owner_uid)
+{
+	char path[512], *text, *line;
+	FILE *fp;
+	long n;
+	cJSON *pod, *ev, *meta, *refs, *ref;
+
+	snprintf(path, sizeof(path), "%s/pod/%s", GKX_FIXTURES, file);
+	fp = fopen(path, "rb");
+	if (!fp)
+		fail_msg("cannot open %s", path);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	text = calloc(1, (size_t)n + 1);
+	if (!text || fread(text, 1, (size_t)n, fp) != (size_t)n)
+		fail_msg("cannot read %s", path);
+	fclose(fp);
+	pod = cJSON_ParseWithLength(text, (size_t)n);
+	free(text);
+	if (!pod)
+		fail_msg("%s is not JSON", path);
+	meta = cJSON_GetObjectItemCaseSensitive(pod, "metadata");
+	cJSON_ReplaceItemInObjectCaseSensitive(meta, "name", cJSON_CreateString(name));
+	cJSON_DeleteItemFromObjectCaseSensitive(meta, "ownerReferences");
+	if (owner_uid) {
+		refs = cJSON_AddArrayToObject(meta, "ownerReferences");
+		ref = cJSON_CreateObject();
+		cJSON_AddItemToArray(refs, ref);
+		cJSON_AddStringToObject(ref, "kind", "Job");
+		cJSON_AddStringToObject(ref, "uid", owner_uid);
+		cJSON_AddTrueToObject(ref, "controller");
+	}
+	ev = cJSON_CreateObject();
+	cJSON_AddStringToObject(ev, "type", type);
+	cJSON_AddItemToObject(ev, "object", pod);
+	text = cJSON_PrintUnformatted(ev);
+	cJSON_Delete(ev);
+	line = cJSON_malloc(strlen(text) + 2);
+	memcpy(line, text, strlen(text));
+	memcpy(line + strlen(text), "\n", 2);
+	cJSON_free(text);
+	return line;
+}
 
 #endif

@@ -159,10 +159,18 @@ GKX_API const gkx_error *gkx_run_error(const gkx_run *run);
 GKX_API int gkx_run_exit_code(const gkx_run *run);
 
 /**
- * Why the run ended: "Completed", "Error", "OOMKilled", "DeadlineExceeded",
- * "Interrupted", or a start failure such as "ImagePullBackOff"; "" before.
+ * Why the run ended: "Completed", "Error", "OOMKilled", "Evicted",
+ * "DeadlineExceeded", "Interrupted", or a start failure such as
+ * "ImagePullBackOff"; "" before.
  */
 GKX_API const char *gkx_run_reason(const gkx_run *run);
+
+/**
+ * What the cluster said about the end, when it said something: for
+ * "Evicted" the kubelet's message (e.g. "Pod ephemeral local storage usage
+ * exceeds the total limit of containers 128Mi."); "" otherwise. Borrowed.
+ */
+GKX_API const char *gkx_run_message(const gkx_run *run);
 
 /** 1 when output was dropped: beyond limit_bytes, or the start of what
  * capture_bytes keeps. */

@@ -115,6 +115,7 @@ class Result:
     output_bytes: bytes = b""
     stdout_bytes: Optional[bytes] = None
     stderr_bytes: Optional[bytes] = None
+    message: Optional[str] = None
 
     @classmethod
     def _from_json(cls, d):
@@ -126,7 +127,8 @@ class Result:
                    namespace=d.get("namespace", ""), error=d.get("error"), error_code=d.get("errorCode"),
                    timings=d.get("timings", {}), api_requests=d.get("apiRequests", 0),
                    warm=d.get("warm", False), pod=d.get("pod"), stdout=stdout, stderr=stderr,
-                   output_bytes=output_bytes or b"", stdout_bytes=stdout_bytes, stderr_bytes=stderr_bytes)
+                   output_bytes=output_bytes or b"", stdout_bytes=stdout_bytes, stderr_bytes=stderr_bytes,
+                   message=d.get("message"))
 
     def raise_for_error(self):
         """Raise ConfigError or ClusterError if the run itself failed (not

@@ -61,7 +61,8 @@ def sandbox_run(line, cell, shell=None):
                         pool=pool, cold=a.cold)
     if not result.ok:
         sys.stderr.write(f"sandbox-run: {result.reason}"
-                         + (f" (exit code {result.exit_code})" if result.exit_code is not None else "") + "\n")
+                         + (f" (exit code {result.exit_code})" if result.exit_code is not None else "")
+                         + (f": {result.message}" if result.message else "") + "\n")
     if shell is not None:
         shell.user_ns["_sandbox_result"] = result
     return None
