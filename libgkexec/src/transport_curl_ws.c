@@ -106,11 +106,9 @@ int gkx__ws_read_step(const gkx__ws_io *io, size_t budget, gkx__ws_bytes_fn on_b
 	return 1;
 }
 
-static int curl_io_send(void *ud, const char *data, size_t len, size_t *n)
+/* 1: would block; the error is kept for the message. */
+static int curl_io_result(curl_xfer *x, CURLcode rc)
 {
-	curl_xfer *x = ud;
-	CURLcode rc = curl_easy_send(x->easy, data, len, n);
-
 	if (rc == CURLE_AGAIN)
 		return 1;
 	if (rc != CURLE_OK) {
@@ -120,18 +118,18 @@ static int curl_io_send(void *ud, const char *data, size_t len, size_t *n)
 	return 0;
 }
 
+static int curl_io_send(void *ud, const char *data, size_t len, size_t *n)
+{
+	curl_xfer *x = ud;
+
+	return curl_io_result(x, curl_easy_send(x->easy, data, len, n));
+}
+
 static int curl_io_recv(void *ud, char *buf, size_t len, size_t *n)
 {
 	curl_xfer *x = ud;
-	CURLcode rc = curl_easy_recv(x->easy, buf, len, n);
 
-	if (rc == CURLE_AGAIN)
-		return 1;
-	if (rc != CURLE_OK) {
-		x->ws->io_error = rc;
-		return GKX_ETRANSPORT;
-	}
-	return 0;
+	return curl_io_result(x, curl_easy_recv(x->easy, buf, len, n));
 }
 
 /* Frames from the server: pings answered, the rest to the reader. */
