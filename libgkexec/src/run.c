@@ -368,7 +368,10 @@ int gkx__run_end(gkx_run *r, int rc)
 		r->result_err = cleanup_err;
 	}
 	r->timings.finished = gkx__mono_now() - r->t0;
-	gkx__run_set_phase(r, GKX_PHASE_ENDED, r->name);
+	/* Only when what it made is gone (or kept on purpose): a caller that
+	 * names what is left in the cluster goes by this. */
+	if (crc == 0)
+		gkx__run_set_phase(r, GKX_PHASE_ENDED, r->name);
 	if (rc == 0)
 		gkx_error_clear(&r->result_err); /* what was handled is not an error */
 	r->result_rc = rc;

@@ -497,6 +497,31 @@ static void test_cancel_cleans_up(void **state)
 	gkx_run_free(run);
 }
 
+/* A cleanup the API server refused: the run never says it ended, so that
+ * a binding still names its Job as left in the cluster. */
+static void test_failed_cleanup_is_not_ended(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run_with(f, "while True: pass", with_phases);
+	gkx_error err;
+
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect_open("GET", "/pods?", 200, POD("ADDED", RUNNING));
+	fake_expect_open("GET", "/log?container=sandbox&timestamps=true&follow=true", 200,
+	                 TS "tick\n");
+	fake_expect("DELETE", "/jobs/sandbox-run-", 403,
+	            "{\"kind\":\"Status\",\"reason\":\"Forbidden\",\"message\":\"no\","
+	            "\"code\":403}");
+	fake_expect("DELETE", "/configmaps/sandbox-run-", 200, "{}");
+	waits_before_cancel = 5;
+	fake_on_wait(cancel_later, run);
+	assert_int_equal(gkx_run_execute(run, &err), GKX_ECANCELED);
+	assert_int_not_equal(phases.last, GKX_PHASE_ENDED);
+	assert_string_equal(phases.ended_detail, "");
+	gkx_run_free(run);
+}
+
 static void test_cancel_during_create(void **state)
 {
 	static const char *const want[] = { "POST", "DELETE", "DELETE" };
@@ -1219,6 +1244,7 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_image_pull_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_cleans_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_cleanup_is_not_ended, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_during_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keep_leaves_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pod_deleted_by_deadline, setup, teardown),
