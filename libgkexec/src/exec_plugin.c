@@ -286,7 +286,7 @@ static int spawn(plugin_run *p, gkx_error *err)
 		return gkx__error_set(err, GKX_ERROR, "exec: fork: %s", strerror(errno));
 	if (p->pid == 0) {
 		/* Only async-signal-safe calls from here on. */
-		int e, nul = open("/dev/null", O_RDONLY);
+		int e, nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (!p->interactive) {
 			setpgid(0, 0);
 			if (nul >= 0)

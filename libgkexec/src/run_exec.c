@@ -150,7 +150,8 @@ static int decide_after_signal(gkx_run *r, int exec_rc)
 {
 	double now = gkx__mono_now();
 
-	if (r->warm && r->cstate != C_TERMINATED && !r->pod_deleted && now >= r->next_pod_read) {
+	if (r->warm && r->cstate != C_TERMINATED && !r->pod_deleted && now >= r->next_pod_read &&
+	    now - r->exec_ended_at < GKX_REASON_WAIT_S) {
 		/* No watch on a parked pod: a few reads instead. */
 		r->next_pod_read = now + 0.8;
 		gkx__run_read_pod(r, r->pod);

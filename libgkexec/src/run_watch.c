@@ -278,7 +278,9 @@ int gkx__run_read_pod(gkx_run *r, const char *pod)
 		gkx__buf_free(&pq);
 		return GKX_ENOMEM;
 	}
-	rc = gkx__api_call(r->client, "GET", pq.ptr, NULL, NULL, &resp, "reading the pod", NULL);
+	/* One try: the caller reads again a moment later, within its wait. */
+	rc = gkx__api_send(r->client, GKX__RETRY_NEVER, "GET", pq.ptr, NULL, NULL, &resp,
+	                   "reading the pod", NULL);
 	if (rc == GKX_ENOTFOUND) {
 		r->pod_deleted = 1;
 		rc = 0;

@@ -321,6 +321,8 @@ void gkx_session_cancel(gkx_session *s)
 
 void gkx_session_on_phase(gkx_session *s, gkx_session_phase_cb cb, void *userdata)
 {
+	if (!s)
+		return;
 	s->on_phase = cb;
 	s->phase_ud = userdata;
 }

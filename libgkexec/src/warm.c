@@ -321,7 +321,7 @@ static int rights_hint(gkx_run *r, int rc)
 {
 	if (rc == GKX_EFORBIDDEN)
 		gkx__error_prefix(r->err,
-		                  "a warm run needs list and patch on pods and create (get "
+		                  "a warm run needs list, get and patch on pods and create (get "
 		                  "before Kubernetes 1.35) on pods/exec; --cold makes a Job "
 		                  "instead");
 	return rc;
@@ -331,6 +331,8 @@ static int rights_hint(gkx_run *r, int rc)
  * cut, or unanswered within GKX_EXEC_OPEN_S): it is given up (its Job
  * deleted) and the run goes on as a Job, which -v=1 shows. A missing
  * right is the caller's to fix, and is said instead. */
+static int delete_claimed(gkx_run *r, gkx_error *err);
+
 static int give_up(gkx_run *r, int rc)
 {
 	gkx_error ignored;
@@ -344,7 +346,10 @@ static int give_up(gkx_run *r, int rc)
 	gkx__exec_stop(&r->exec);
 	gkx__exec_free(&r->exec);
 	memset(&r->exec, 0, sizeof(r->exec));
-	gkx__warm_end(r, &ignored);
+	/* Deleted with --keep too: it never ran the code, and the run
+	 * forgets it below. */
+	if (r->claim.job[0])
+		delete_claimed(r, &ignored);
 	r->warm = 0;
 	memset(&r->claim, 0, sizeof(r->claim));
 	r->pod[0] = '\0';
@@ -484,14 +489,12 @@ int gkx__warm_poll(gkx_run *r)
 	return 0;
 }
 
-int gkx__warm_end(gkx_run *r, gkx_error *err)
+/* The claimed sandbox: its Job, then its pod. */
+static int delete_claimed(gkx_run *r, gkx_error *err)
 {
 	gkx__flag *saved = r->client->cancel;
 	int rc;
 
-	/* gkx__run_end has stopped the exec. */
-	if (r->keep || !r->claim.job[0])
-		return 0;
 	gkx__run_set_phase(r, GKX_PHASE_CLEANING, r->claim.pod);
 	r->client->cancel = NULL;
 	/* The Job: deleting only its pod would make the Job start another. */
@@ -504,4 +507,12 @@ int gkx__warm_end(gkx_run *r, gkx_error *err)
 		gkx__run_delete_pod_now(r);
 	r->client->cancel = saved;
 	return rc;
+}
+
+int gkx__warm_end(gkx_run *r, gkx_error *err)
+{
+	/* gkx__run_end has stopped the exec. */
+	if (r->keep || !r->claim.job[0])
+		return 0;
+	return delete_claimed(r, err);
 }

@@ -1006,6 +1006,34 @@ static void test_warm_exec_unanswered_goes_cold(void **state)
 	gkx_run_free(run);
 }
 
+/* The same with --keep: the given-up sandbox never ran the code, so it is
+ * deleted all the same (keep is for the run's own Job); it used to stay
+ * claimed by nobody until its deadline. The Job after it is refused here,
+ * which ends the test early. */
+static void test_warm_given_up_with_keep_is_deleted(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = cold_run(f);
+	gkx_error err;
+	size_t i, deleted = 0;
+
+	run->timeout_s = 15;
+	run->keep = 1;
+	expect_claim(f, f->pod_json);
+	fake_expect("PATCH", "/pods/sandbox-pool-aaaaaaaa-x1", 200, "{}");
+	fake_expect_ws("/pods/sandbox-pool-aaaaaaaa-x1/exec?", NULL, 0, not_yet, 1, 0, 0);
+	fake_expect("DELETE", "/jobs/sandbox-pool-aaaaaaaa?", 200, "{}");
+	fake_expect("DELETE", "-x1?gracePeriodSeconds=0", 200, "{}");
+	assert_true(gkx_run_execute(run, &err) < 0);
+	for (i = 0; i < fake_count(); i++) {
+		const fake_request *q = fake_request_at(i);
+		if (!strcmp(q->method, "DELETE") && strstr(q->url, "/jobs/sandbox-pool-aaaaaaaa"))
+			deleted++;
+	}
+	assert_int_equal(deleted, 1);
+	gkx_run_free(run);
+}
+
 #define KILL9                                                                                \
 	"\3{\"metadata\":{},\"status\":\"Failure\",\"message\":\"command terminated with "   \
 	"non-zero exit code: exit status 137\",\"reason\":\"NonZeroExitCode\",\"details\":{" \
@@ -1384,6 +1412,8 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_exec_forbidden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_warm_exec_unanswered_goes_cold, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_warm_given_up_with_keep_is_deleted, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_warm_pod_deleted_under_the_run, setup,
 		                                teardown),

@@ -297,7 +297,7 @@ class Pool:
     pods nobody uses expire by themselves after `ttl` seconds, so a pool
     forgotten anyway costs nothing for long. A run takes a parked pod only
     with life left for its whole timeout and 30 s more (default timeout
-    300 s: keep ttl above 330). The runner needs list and patch on pods and
+    300 s: keep ttl above 330). The runner needs list, get and patch on pods and
     create (get before Kubernetes 1.35) on pods/exec."""
 
     def __init__(self, size: int = 2, *, ttl: float = 900, image: Optional[str] = None,
