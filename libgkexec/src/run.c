@@ -267,17 +267,22 @@ static int step(gkx_run *r, double deadline)
 		gkx__run_set_reason(r, r->term_reason[0] ? r->term_reason
 		                                         : (r->term_exit ? "Error" : "Completed"));
 		/* Killed at the deadline by the Job controller, not ended by itself. */
-		if (r->pod_deleted && now + GKX_CLIENT_GRACE_S >= deadline &&
-		    strcmp(r->reason, "OOMKilled")) {
+		if (r->pod_deleted && now + GKX_CLIENT_GRACE_S >= deadline) {
 			r->exit_code = -1;
 			gkx__run_set_reason(r, "DeadlineExceeded");
 		}
 		return 1;
 	}
 	if (r->pod_deleted && r->cstate != C_TERMINATED && !r->log.active) {
-		/* The Job controller deletes the pod when activeDeadlineSeconds fires. */
-		gkx__run_set_reason(r, "DeadlineExceeded");
-		return 1;
+		/* The Job controller deletes the pod when activeDeadlineSeconds
+		 * fires; before that, somebody else did. */
+		if (now + GKX_REASON_WAIT_S + GKX_CLIENT_GRACE_S >= deadline) {
+			gkx__run_set_reason(r, "DeadlineExceeded");
+			return 1;
+		}
+		gkx__run_set_reason(r, "PodDeleted");
+		return gkx__error_set(r->err, GKX_ERROR,
+		                      "the sandbox's pod %s was deleted while the script ran", r->pod);
 	}
 	if (now > deadline) {
 		gkx__run_set_reason(r, "DeadlineExceeded");

@@ -573,6 +573,7 @@ static void test_pod_deleted_by_deadline(void **state)
 	gkx_run *run = new_run(f, "import time; time.sleep(999)");
 	gkx_error err;
 
+	run->timeout_s = 1; /* the deletion comes at the Job's deadline */
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
 	fake_expect_open("GET", "/pods?", 200,
@@ -581,6 +582,28 @@ static void test_pod_deleted_by_deadline(void **state)
 	expect_cleanup();
 	assert_int_equal(gkx_run_execute(run, &err), 0);
 	assert_string_equal(gkx_run_reason(run), "DeadlineExceeded");
+	assert_int_equal(gkx_run_exit_code(run), -1);
+	gkx_run_free(run);
+}
+
+/* The same deletion long before the deadline: somebody else deleted the
+ * pod, and the run says so instead of DeadlineExceeded. */
+static void test_pod_deleted_before_deadline(void **state)
+{
+	fixture *f = *state;
+	gkx_run *run = new_run(f, "import time; time.sleep(999)");
+	gkx_error err;
+
+	run->timeout_s = 600;
+	fake_expect("POST", "/jobs", 201, JOB_CREATED);
+	fake_expect("POST", "/configmaps", 201, CM_CREATED);
+	fake_expect_open("GET", "/pods?", 200,
+	                 PENDING_POD
+	                 "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"name\":\"pod-1\"}}}\n");
+	expect_cleanup();
+	assert_int_equal(gkx_run_execute(run, &err), GKX_ERROR);
+	assert_string_equal(gkx_run_reason(run), "PodDeleted");
+	assert_non_null(strstr(err.message, "pod-1 was deleted while the script ran"));
 	assert_int_equal(gkx_run_exit_code(run), -1);
 	gkx_run_free(run);
 }
@@ -603,6 +626,7 @@ static void node_error_at_deadline(void **state, const char *followed, const cha
 	gkx_run *run = new_run(f, "print('napping'); import time; time.sleep(999)");
 	gkx_error err;
 
+	run->timeout_s = 1; /* the deletion comes at the Job's deadline */
 	fake_expect("POST", "/jobs", 201, JOB_CREATED);
 	fake_expect("POST", "/configmaps", 201, CM_CREATED);
 	fake_expect("GET", "/pods?", 200, POD("ADDED", RUNNING));
@@ -1248,6 +1272,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cancel_during_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keep_leaves_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pod_deleted_by_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pod_deleted_before_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_error_is_not_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_error_after_partial_line, setup,
 		                                teardown),
