@@ -282,7 +282,8 @@ static int step(gkx_run *r, double deadline)
 		}
 		gkx__run_set_reason(r, "PodDeleted");
 		return gkx__error_set(r->err, GKX_ERROR,
-		                      "the sandbox's pod %s was deleted while the script ran", r->pod);
+		                      "the sandbox's pod %s was deleted while the script ran",
+		                      r->pod);
 	}
 	if (now > deadline) {
 		gkx__run_set_reason(r, "DeadlineExceeded");

@@ -185,8 +185,8 @@ static void test_run_deadline(void **state)
 	if (took < 2.8 || took > 4.0)
 		fail_msg("ended after %.2f s; the run's deadline is 3 s away", took);
 	/* Within 3 s, less what starting it took (2.9 s under valgrind). */
-	assert_contains(err.message, "the credential plugin \"" PLUGIN_COMMAND
-	                             "\" did not answer within ");
+	assert_contains(err.message,
+	                "the credential plugin \"" PLUGIN_COMMAND "\" did not answer within ");
 	assert_contains(err.message, "s, the time left before the run's deadline; it was stopped");
 	assert_contains(err.message, "give the run a longer --timeout");
 	assert_int_equal(fake_count(), 0);
