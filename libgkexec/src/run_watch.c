@@ -331,9 +331,11 @@ int gkx__run_take_kill_reason(gkx_run *r, int exit_code)
 	    !(r->term_from_pod ? strcmp(r->term_reason, "DeadlineExceeded") != 0
 	                       : !strcmp(r->term_reason, "OOMKilled")))
 		return 0;
-	/* Killed with SIGKILL either way; an evicted pod's container may
-	 * have no exit code in its status. */
-	r->exit_code = exit_code >= 0 ? exit_code : r->term_exit >= 0 ? r->term_exit : 137;
+	/* Killed with SIGKILL either way. The container's own status comes
+	 * first: an exec into a sandbox the OOM killer ended can answer 128
+	 * (gVisor's "WaitPID failed: EOF"); an evicted pod's container may
+	 * have no status at all. */
+	r->exit_code = r->term_exit >= 0 ? r->term_exit : exit_code >= 0 ? exit_code : 137;
 	gkx__run_set_reason(r, r->term_reason);
 	snprintf(r->message, sizeof(r->message), "%s", r->term_message);
 	return 1;

@@ -924,17 +924,17 @@ static void test_cold_without_exec_right(void **state)
 
 /* The process died of SIGKILL: the pod status, a moment later, says the
  * memory limit did it. */
-static void test_cold_exec_oom(void **state)
+#define EXEC_STATUS(n)                                                                 \
+	"\3{\"metadata\":{},\"status\":\"Failure\",\"message\":\"command terminated "  \
+	"with non-zero exit code: exit status " n "\",\"reason\":\"NonZeroExitCode\"," \
+	"\"details\":{\"causes\":[{\"reason\":\"ExitCode\",\"message\":\"" n "\"}]}}"
+static void cold_exec_oom_with(void **state, const char *status, size_t status_len)
 {
 	fixture *f = *state;
 	gkx_run *run = cold_run(f);
 	gkx_error err;
-	static const char kill9[] =
-	        "\3{\"metadata\":{},\"status\":\"Failure\",\"message\":\"command terminated "
-	        "with non-zero exit code: exit status 137\",\"reason\":\"NonZeroExitCode\","
-	        "\"details\":{\"causes\":[{\"reason\":\"ExitCode\",\"message\":\"137\"}]}}";
-	static const fake_message killed[] = {
-		{ GKX_WS_BINARY, kill9, sizeof(kill9) - 1 },
+	const fake_message killed[] = {
+		{ GKX_WS_BINARY, status, status_len },
 		{ GKX_WS_CLOSE, "\3\350", 2 },
 	};
 	static const char oom[] =
@@ -956,6 +956,18 @@ static void test_cold_exec_oom(void **state)
 	assert_int_equal(gkx_run_exit_code(run), 137);
 	assert_string_equal(gkx_run_reason(run), "OOMKilled");
 	gkx_run_free(run);
+}
+
+static void test_cold_exec_oom(void **state)
+{
+	cold_exec_oom_with(state, EXEC_STATUS("137"), sizeof(EXEC_STATUS("137")) - 1);
+}
+
+/* Under gVisor an exec into a sandbox the OOM killer ended answered 128
+ * ("WaitPID failed: EOF"): the container's own 137 is the run's. */
+static void test_cold_exec_oom_status_128(void **state)
+{
+	cold_exec_oom_with(state, EXEC_STATUS("128"), sizeof(EXEC_STATUS("128")) - 1);
 }
 
 /* The claimed pod's exec upgrade is never answered: after 5 s the
@@ -1406,6 +1418,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_pool_goes_cold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_without_exec_right, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_exec_oom, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cold_exec_oom_status_128, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_exec_evicted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_exec_network_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_exec_that_hangs_is_tried_again, setup,
