@@ -55,7 +55,7 @@ python3 - "$WORK/out" <<'PY' && pass "-o json matches the documented schema" || 
 import json, sys
 d = json.load(open(sys.argv[1]))
 want = {"apiVersion": str, "kind": str, "name": str, "namespace": str, "ok": bool, "exitCode": int,
-        "reason": str, "output": str, "outputTruncated": bool, "timings": dict, "apiRequests": int,
+        "reason": str, "message": type(None), "output": str, "outputTruncated": bool, "timings": dict, "apiRequests": int,
         "status": int, "errorCode": type(None), "error": type(None), "warm": bool, "pod": type(None),
         "stdout": type(None), "stderr": type(None), "outputBase64": type(None),
         "stdoutBase64": type(None), "stderrBase64": type(None)}
