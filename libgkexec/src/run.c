@@ -437,6 +437,26 @@ int gkx_run_warm(const gkx_run *r) { return r->warm; }
 const char *gkx_run_pod(const gkx_run *r) { return r->pod; }
 const char *gkx_run_reason(const gkx_run *r) { return r->reason; }
 const char *gkx_run_message(const gkx_run *r) { return r->message; }
+
+int gkx__run_give(gkx_run *r, gkx__capture *keep, gkx_output_cb cb, void *ud, const char *data,
+                  size_t len)
+{
+	size_t n = len;
+
+	/* --limit-bytes over both streams; past it the bytes are dropped and
+	 * the cut remembered. */
+	if (r->limit_bytes && r->given + n > r->limit_bytes) {
+		r->truncated = 1;
+		n = r->limit_bytes > r->given ? r->limit_bytes - r->given : 0;
+	}
+	r->given += n;
+	gkx__capture_put(keep, data, n);
+	if (n && cb && cb(data, n, ud)) {
+		r->out_aborted = 1;
+		return 1;
+	}
+	return 0;
+}
 const char *gkx_run_name(const gkx_run *r) { return r->name; }
 const char *gkx_run_namespace(const gkx_run *r) { return r->ns; }
 int gkx_run_output_truncated(const gkx_run *r)

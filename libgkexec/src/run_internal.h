@@ -174,6 +174,12 @@ int gkx__warm_exec_boot(gkx_run *r, const char *pod);
 int gkx__warm_send_payload(gkx_run *r, const char *pod);
 /* The exec's status came: its exit code is the run's, and its reason. */
 void gkx__run_exec_exited(gkx_run *r);
+/* Output to a caller's callback, as every way of running gives it:
+ * limit_bytes over both streams (past it the bytes are dropped and the
+ * cut remembered), and a copy into `keep`, what the result holds. 1 when
+ * the callback stopped the run. */
+int gkx__run_give(gkx_run *r, gkx__capture *keep, gkx_output_cb cb, void *ud, const char *data,
+                  size_t len);
 
 /* run_exec.c: the poll of a cold run whose code goes in by exec. */
 int gkx__run_exec_poll(gkx_run *r);

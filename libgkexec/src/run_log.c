@@ -12,23 +12,10 @@
 
 #define LOG_MAX_FAILURES 5
 
-/* Output to the reader (and to what the result keeps), up to
- * --limit-bytes; past it the bytes are dropped and the cut remembered. */
+/* Output to the reader, and to what the result keeps. */
 static int give(gkx_run *r, const char *data, size_t len)
 {
-	size_t n = len;
-
-	if (r->limit_bytes && r->given + n > r->limit_bytes) {
-		r->truncated = 1;
-		n = r->limit_bytes > r->given ? r->limit_bytes - r->given : 0;
-	}
-	gkx__capture_put(&r->cap_out, data, n);
-	if (n && r->on_output && r->on_output(data, n, r->output_ud)) {
-		r->out_aborted = 1;
-		return 1;
-	}
-	r->given += n;
-	return 0;
+	return gkx__run_give(r, &r->cap_out, r->on_output, r->output_ud, data, len);
 }
 
 /* The wrapper's end marker (see manifest.c) is taken out of the output:

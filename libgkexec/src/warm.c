@@ -281,39 +281,23 @@ int gkx__warm_payload(gkx_buf *out, const gkx_run *r)
 	return rc ? GKX_ENOMEM : 0;
 }
 
-/* Output, as the cold path gives it: limit_bytes over both streams; the
- * result keeps a warm run's stderr apart. */
-static int give(gkx_run *r, int is_stderr, gkx_output_cb cb, void *ud, const char *data, size_t len)
-{
-	size_t n = len;
-
-	if (r->limit_bytes && r->given + n > r->limit_bytes) {
-		r->truncated = 1;
-		n = r->limit_bytes > r->given ? r->limit_bytes - r->given : 0;
-	}
-	r->given += n;
-	gkx__capture_put(is_stderr && r->warm ? &r->cap_err : &r->cap_out, data, n);
-	if (n && cb && cb(data, n, ud)) {
-		r->out_aborted = 1;
-		return 1;
-	}
-	return 0;
-}
-
+/* Output, as the cold path gives it (gkx__run_give); the result keeps a
+ * warm run's stderr apart. */
 static int on_stdout(const char *data, size_t len, void *ud)
 {
 	gkx_run *r = ud;
 
-	return give(r, 0, r->on_output, r->output_ud, data, len);
+	return gkx__run_give(r, &r->cap_out, r->on_output, r->output_ud, data, len);
 }
 
 static int on_stderr(const char *data, size_t len, void *ud)
 {
 	gkx_run *r = ud;
+	gkx__capture *keep = r->warm ? &r->cap_err : &r->cap_out;
 
 	if (r->on_stderr)
-		return give(r, 1, r->on_stderr, r->stderr_ud, data, len);
-	return give(r, 1, r->on_output, r->output_ud, data, len);
+		return gkx__run_give(r, keep, r->on_stderr, r->stderr_ud, data, len);
+	return gkx__run_give(r, keep, r->on_output, r->output_ud, data, len);
 }
 
 /* Forbidden on the warm path's own calls: say which right is missing. */
